@@ -1,0 +1,1 @@
+"""devstack: installs and runs the local Kafka, MinIO and FerretDB stack without Docker."""

@@ -1,0 +1,5 @@
+"""Entry point: ``python -m devstack``."""
+
+from devstack.cli import app
+
+app()

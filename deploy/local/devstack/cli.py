@@ -1,0 +1,125 @@
+"""The devstack command line: install, up, down, status, logs, run."""
+
+import signal
+import subprocess
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from devstack import bootstrap, components, config, install, processes
+from devstack.processes import Component
+
+app = typer.Typer(add_completion=False, help="Local Kafka + MinIO + FerretDB stack, no Docker.")
+
+ServicesOpt = Annotated[bool, typer.Option("--services", help="also the assetflow services")]
+
+
+def _say(message: str) -> None:
+    print(f"[devstack] {message}", flush=True)
+
+
+def _selected(services: bool) -> tuple[Component, ...]:
+    return components.ALL if services else components.INFRA
+
+
+@app.command("install")
+def install_cmd() -> None:
+    """Install Kafka, MinIO and FerretDB into .local/ (skips what is up to date)."""
+    install.install_all()
+    _say("install complete")
+
+
+def _up(services: bool) -> None:
+    install.install_all()
+    started = time.monotonic()
+    for component in components.INFRA:
+        _say(f"{component.name}: {processes.start(component)}")
+        processes.wait_healthy(component)
+        if component is components.KAFKA:
+            created = bootstrap.create_topics()
+            if created:
+                _say(f"created topics: {', '.join(created)}")
+    bootstrap.configure_buckets()
+    _say("bucket 'datasets' notifies Kafka topic minio.events")
+    if services:
+        for component in components.SERVICES:
+            _say(f"{component.name}: {processes.start(component)}")
+        for component in components.SERVICES:
+            processes.wait_healthy(component)
+    _say(f"healthy in {time.monotonic() - started:.1f}s")
+
+
+@app.command()
+def up(services: ServicesOpt = False) -> None:
+    """Start the stack in the background; returns once everything is healthy."""
+    _up(services)
+
+
+@app.command()
+def down() -> None:
+    """Stop exactly the processes that `up` started."""
+    for component in reversed(components.ALL):
+        result = processes.stop(component)
+        if result != "not running":
+            _say(f"{component.name}: {result}")
+
+
+@app.command()
+def status() -> None:
+    """Show which components run and whether they are healthy; exit 1 if any is not."""
+    ok = True
+    for component in components.ALL:
+        pid = processes.running_pid(component)
+        if pid is None:
+            state = "stopped" if not processes.port_open(component.port) else "port held by other"
+            if component in components.INFRA:
+                ok = False
+        else:
+            try:
+                state = "healthy" if component.healthy() else "unhealthy"
+            except Exception as exc:
+                state = f"unhealthy ({type(exc).__name__})"
+            ok = ok and state == "healthy"
+        print(f"{component.name:9} {component.port:6}  {pid or '-':>8}  {state}")
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def logs(
+    name: Annotated[str | None, typer.Argument(help="component; all when omitted")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f")] = False,
+    lines: Annotated[int, typer.Option("--lines", "-n")] = 50,
+) -> None:
+    """Print (or follow) component logs from .local/logs/."""
+    chosen = [c for c in components.ALL if name in (None, c.name)]
+    if not chosen:
+        raise typer.BadParameter(f"unknown component {name!r}")
+    argv = ["tail", f"-n{lines}", *(["-F"] if follow else []), *(str(c.log_file) for c in chosen)]
+    raise typer.Exit(subprocess.call(argv))
+
+
+@app.command()
+def run() -> None:
+    """Start the stack and all services, follow their logs; Ctrl-C stops everything."""
+    try:
+        _up(services=True)
+        _say("running: API http://127.0.0.1:8000  MinIO console http://127.0.0.1:9001; Ctrl-C stops")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        tail = subprocess.Popen(
+            ["tail", "-n0", "-F", *(str(c.log_file) for c in components.SERVICES)]
+        )
+        while True:
+            for component in components.ALL:
+                if processes.running_pid(component) is None:
+                    _say(f"{component.name} exited; see {component.log_file}")
+                    raise KeyboardInterrupt
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if "tail" in locals():
+            tail.terminate()
+        down()
+        sys.exit(0)

@@ -1,0 +1,142 @@
+"""The components of the local stack and the assetflow services, in start order."""
+
+import asyncio
+import base64
+import os
+import sys
+import urllib.request
+import uuid
+
+from devstack import config, install
+from devstack.processes import Component
+
+KAFKA_DATA = config.DATA / "kafka"
+KAFKA_CONFIG = config.LOCAL / "kafka" / "server.properties"
+MINIO_DATA = config.DATA / "minio"
+MINIO_QUEUE = config.DATA / "minio-events-queue"
+FERRETDB_DATA = config.DATA / "ferretdb"
+
+
+def http_ok(url: str) -> bool:
+    """GET returns 2xx."""
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+        return 200 <= response.status < 300
+
+
+def kafka_healthy() -> bool:
+    """The broker answers a metadata request."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def probe() -> bool:
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=f"127.0.0.1:{config.KAFKA_PORT}", request_timeout_ms=3000
+        )
+        await admin.start()
+        try:
+            await admin.list_topics()
+            return True
+        finally:
+            await admin.close()
+
+    return asyncio.run(probe())
+
+
+def mongo_healthy() -> bool:
+    """The database answers ``ping``."""
+    from pymongo import MongoClient
+
+    client: MongoClient[dict[str, object]] = MongoClient(
+        f"mongodb://127.0.0.1:{config.MONGO_PORT}", serverSelectionTimeoutMS=1500
+    )
+    try:
+        return bool(client.admin.command("ping").get("ok"))
+    finally:
+        client.close()
+
+
+def _kafka_prepare() -> None:
+    template = (config.DEPLOY / "kafka" / "server.properties.in").read_text()
+    KAFKA_CONFIG.parent.mkdir(parents=True, exist_ok=True)
+    KAFKA_CONFIG.write_text(template.replace("@DATA_DIR@", str(KAFKA_DATA)))
+    if (KAFKA_DATA / "meta.properties").exists():
+        return
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    install._run([
+        "java", "-cp", f"{install.KAFKA_LIB}/*", "kafka.tools.StorageTool", "format",
+        "-t", cluster_id, "-c", str(KAFKA_CONFIG), "--standalone", "--ignore-formatted",
+    ])
+
+
+KAFKA = Component(
+    name="kafka",
+    port=config.KAFKA_PORT,
+    prepare=_kafka_prepare,
+    argv=lambda: [
+        "java", config.KAFKA_HEAP, "-Xms256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        f"-Dlog4j2.configurationFile={config.DEPLOY / 'kafka' / 'log4j2.properties'}",
+        "-cp", f"{install.KAFKA_LIB}/*", "kafka.Kafka", str(KAFKA_CONFIG),
+    ],
+    healthy=kafka_healthy,
+)
+
+MINIO = Component(
+    name="minio",
+    port=config.MINIO_PORT,
+    prepare=lambda: MINIO_QUEUE.mkdir(parents=True, exist_ok=True),
+    argv=lambda: [
+        str(install.MINIO_BIN), "server", str(MINIO_DATA), "--quiet",
+        "--address", f"127.0.0.1:{config.MINIO_PORT}",
+        "--console-address", f"127.0.0.1:{config.MINIO_CONSOLE_PORT}",
+    ],
+    env=lambda: {
+        "MINIO_ROOT_USER": config.S3_ACCESS_KEY,
+        "MINIO_ROOT_PASSWORD": config.S3_SECRET_KEY,
+        "MINIO_NOTIFY_KAFKA_ENABLE_PRIMARY": "on",
+        "MINIO_NOTIFY_KAFKA_BROKERS_PRIMARY": f"127.0.0.1:{config.KAFKA_PORT}",
+        "MINIO_NOTIFY_KAFKA_TOPIC_PRIMARY": "minio.events",
+        # Events are written here first, so an upload during a Kafka outage is not lost.
+        "MINIO_NOTIFY_KAFKA_QUEUE_DIR_PRIMARY": str(MINIO_QUEUE),
+        "MINIO_BROWSER": "on",
+        "MINIO_UPDATE": "off",
+    },
+    healthy=lambda: http_ok(f"http://127.0.0.1:{config.MINIO_PORT}/minio/health/ready"),
+)
+
+FERRETDB = Component(
+    name="ferretdb",
+    port=config.MONGO_PORT,
+    argv=lambda: [
+        str(install.FERRETDB_BIN), "-listen-addr", f"127.0.0.1:{config.MONGO_PORT}",
+        "-sqlite-dir", str(FERRETDB_DATA), "-log-level", "warn",
+    ],
+    healthy=mongo_healthy,
+)
+
+INFRA = (KAFKA, FERRETDB, MINIO)
+
+
+def _service(name: str, module: str, port: int, probe: str) -> Component:
+    return Component(
+        name=name,
+        port=port,
+        argv=lambda: [
+            sys.executable, "-m", "uvicorn", "--factory", f"{module}:create_app",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+            "--log-level", "warning",
+        ],
+        env=lambda: {"PYTHONUNBUFFERED": "1", **_log_env()},
+        healthy=lambda: http_ok(f"http://127.0.0.1:{port}{probe}"),
+        start_timeout=60.0,
+    )
+
+
+def _log_env() -> dict[str, str]:
+    return {"LOG_FORMAT": os.environ.get("LOG_FORMAT", "json")}
+
+
+INGEST = _service("ingest", "assetflow.ingest.main", config.INGEST_PORT, "/healthz")
+INDEXER = _service("indexer", "assetflow.indexer.main", config.INDEXER_PORT, "/healthz")
+API = _service("api", "assetflow.api.main", config.API_PORT, "/readyz")
+
+SERVICES = (INDEXER, INGEST, API)
+ALL = INFRA + SERVICES

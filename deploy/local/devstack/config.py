@@ -1,0 +1,38 @@
+"""Paths, pinned versions, ports and environment of the local stack."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+DEPLOY = ROOT / "deploy" / "local"
+LOCAL = ROOT / ".local"
+BIN = LOCAL / "bin"
+LOGS = LOCAL / "logs"
+RUN = LOCAL / "run"
+DATA = LOCAL / "data"
+
+# MinIO publishes no semver tags; this is the module-proxy pseudo-version of its last
+# commit (the RELEASE.2025-10-15T17-29-55Z tag itself is refused by the proxy).
+MINIO_MODULE = "github.com/minio/minio"
+MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"
+
+KAFKA_PORT = 9092
+KAFKA_CONTROLLER_PORT = 9093
+MINIO_PORT = 9000
+MINIO_CONSOLE_PORT = 9001
+MONGO_PORT = 27017
+API_PORT = 8000
+INGEST_PORT = 8001
+INDEXER_PORT = 8002
+
+KAFKA_HEAP = os.environ.get("DEVSTACK_KAFKA_HEAP", "-Xmx768m")
+S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY", "minioadmin")
+S3_SECRET_KEY = os.environ.get("S3_SECRET_KEY", "minioadmin")
+BUCKETS = ("datasets",)
+NOTIFY_ARN = "arn:minio:sqs::PRIMARY:kafka"
+
+
+def ensure_dirs() -> None:
+    """Create the git-ignored working directories."""
+    for path in (BIN, LOGS, RUN, DATA):
+        path.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Shared building blocks for assetflow services: settings, events, topics, clients."""

@@ -1,0 +1,53 @@
+"""Client factories; called from each service's composition root, never at import time."""
+
+from typing import Any
+
+import aioboto3
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+
+from assetflow.common.settings import KafkaSettings, MongoSettings, S3Settings
+
+
+def make_mongo_client(settings: MongoSettings) -> AsyncMongoClient[dict[str, Any]]:
+    """PyMongo's native async client with bounded timeouts."""
+    return AsyncMongoClient(
+        settings.url,
+        serverSelectionTimeoutMS=settings.timeout_ms,
+        connectTimeoutMS=settings.timeout_ms,
+        tz_aware=True,
+        uuidRepresentation="standard",
+    )
+
+
+def make_s3_session() -> aioboto3.Session:
+    """An aioboto3 session; open clients with ``s3_client_kwargs``."""
+    return aioboto3.Session()
+
+
+def s3_client_kwargs(settings: S3Settings) -> dict[str, Any]:
+    """Arguments for ``session.client('s3', **kwargs)`` against the configured endpoint."""
+    from botocore.config import Config
+
+    return {
+        "endpoint_url": settings.endpoint_url,
+        "aws_access_key_id": settings.access_key,
+        "aws_secret_access_key": settings.secret_key.get_secret_value(),
+        "region_name": settings.region,
+        "config": Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    }
+
+
+def make_kafka_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
+    """A FastStream Kafka broker whose producer waits for every in-sync replica."""
+    return KafkaBroker(
+        settings.bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+    )

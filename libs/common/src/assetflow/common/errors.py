@@ -1,0 +1,57 @@
+"""The assetflow exception tree; translate these only at the edges.
+
+    AssetflowError
+    ├── ConfigError                  settings that cannot work (refused at start-up)
+    ├── InvalidEventError            a message that can never be processed -> dead-letter
+    ├── NotFoundError                an entity that does not exist -> 404
+    ├── InvalidRequestError          bad client input -> 400
+    │   └── InvalidCursorError       a cursor that is malformed, tampered or for another listing
+    └── TransientError               worth retrying: the work may succeed later
+        ├── StorageUnavailableError  S3 / MinIO cannot be reached
+        ├── DatabaseUnavailableError MongoDB cannot be reached or refused the write
+        └── BrokerUnavailableError   Kafka cannot be reached
+"""
+
+
+class AssetflowError(Exception):
+    """Base of every error assetflow raises on purpose."""
+
+
+class ConfigError(AssetflowError):
+    """Settings that cannot work."""
+
+
+class InvalidEventError(AssetflowError):
+    """A message that can never be processed; it belongs on the dead-letter topic."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotFoundError(AssetflowError):
+    """The requested entity does not exist."""
+
+
+class InvalidRequestError(AssetflowError):
+    """The client sent input that cannot be served."""
+
+
+class InvalidCursorError(InvalidRequestError):
+    """A pagination cursor that is malformed, tampered with or from another listing."""
+
+
+class TransientError(AssetflowError):
+    """A failure that may go away on retry."""
+
+
+class StorageUnavailableError(TransientError):
+    """Object storage cannot be reached."""
+
+
+class DatabaseUnavailableError(TransientError):
+    """The database cannot be reached or refused the write."""
+
+
+class BrokerUnavailableError(TransientError):
+    """Kafka cannot be reached."""

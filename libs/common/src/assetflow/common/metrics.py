@@ -1,0 +1,31 @@
+"""Prometheus metrics shared by the services, labelled by service so dashboards can join them."""
+
+from prometheus_client import Counter, Histogram, make_asgi_app
+from prometheus_client.registry import REGISTRY, CollectorRegistry
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000)
+
+CONSUMED = Counter(
+    "assetflow_messages_consumed_total", "Kafka messages consumed", ["service", "topic"]
+)
+PRODUCED = Counter(
+    "assetflow_messages_produced_total", "Kafka messages produced", ["service", "topic"]
+)
+SKIPPED = Counter(
+    "assetflow_messages_skipped_total", "Records valid but not indexed", ["service", "reason"]
+)
+DEAD_LETTERED = Counter(
+    "assetflow_messages_dead_lettered_total", "Messages sent to the dead-letter topic", ["service"]
+)
+BATCH_SIZE = Histogram(
+    "assetflow_batch_size", "Messages per consumed batch", ["service"], buckets=BATCH_BUCKETS
+)
+BATCH_RETRIES = Counter(
+    "assetflow_batch_retries_total", "Batches redelivered after a transient failure", ["service"]
+)
+
+
+def metrics_asgi_app(registry: CollectorRegistry = REGISTRY) -> object:
+    """ASGI app serving the registry in the Prometheus text format."""
+    return make_asgi_app(registry=registry)

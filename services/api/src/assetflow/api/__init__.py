@@ -1,0 +1,1 @@
+"""api: cursor-paginated image listings with presigned URLs."""

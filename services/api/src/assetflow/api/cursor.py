@@ -1,0 +1,65 @@
+"""Opaque keyset cursors: the last item's (uploaded_at, id), HMAC-signed and bound to a listing."""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from assetflow.common.errors import InvalidCursorError
+
+_SIG_BYTES = 16
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a page ended: the sort key of its last item."""
+
+    uploaded_at: datetime
+    id: str
+
+
+def _b64e(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64d(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class CursorCodec:
+    """Encodes and verifies cursors; a cursor only works for the listing that issued it."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def _sign(self, scope: str, body: str) -> str:
+        mac = hmac.new(self._secret, f"{scope}\n{body}".encode(), hashlib.sha256)
+        return _b64e(mac.digest()[:_SIG_BYTES])
+
+    def encode(self, position: Position, scope: str) -> str:
+        """Cursor for the page after ``position`` in the listing named by ``scope``."""
+        millis = (position.uploaded_at - _EPOCH) // timedelta(milliseconds=1)
+        body = _b64e(json.dumps([millis, position.id], separators=(",", ":")).encode())
+        return f"{body}.{self._sign(scope, body)}"
+
+    def decode(self, cursor: str, scope: str) -> Position:
+        """Verify and decode; raises InvalidCursorError for anything not issued here."""
+        body, dot, signature = cursor.partition(".")
+        if not dot or not body or not hmac.compare_digest(signature, self._sign(scope, body)):
+            raise InvalidCursorError("cursor is malformed, tampered with or for another listing")
+        try:
+            millis, doc_id = json.loads(_b64d(body))
+        except (binascii.Error, ValueError, TypeError) as exc:
+            raise InvalidCursorError(f"cursor payload is unreadable: {exc}") from None
+        if not isinstance(millis, int) or not isinstance(doc_id, str):
+            raise InvalidCursorError("cursor payload has the wrong shape")
+        return Position(_EPOCH + timedelta(milliseconds=millis), doc_id)
+
+
+def listing_scope(dataset_id: str, folder: str | None) -> str:
+    """Name of a listing, so a cursor cannot be replayed against another one."""
+    return json.dumps(["images", dataset_id, folder])

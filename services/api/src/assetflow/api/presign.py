@@ -1,0 +1,206 @@
+"""Fast AWS SigV4 query-string presigning of S3 GET URLs (path-style), identical to botocore."""
+
+import datetime
+import hashlib
+import hmac
+import re
+import string
+import time
+from typing import Final, NamedTuple
+from urllib.parse import quote, urlsplit
+
+__all__ = ["Presigner", "derive_signing_key"]
+
+_ALGORITHM: Final = "AWS4-HMAC-SHA256"
+_SERVICE: Final = "s3"
+_AMZ_DATE_FORMAT: Final = "%Y%m%dT%H%M%SZ"
+# S3 (and MinIO) refuse presigned URLs valid for longer than seven days.
+_MAX_EXPIRES: Final = 7 * 24 * 3600
+# Same pattern botocore's validate_bucket_name() enforces for non-ARN buckets.
+_VALID_BUCKET: Final = re.compile(r"[a-zA-Z0-9.\-_]{1,255}")
+# Bucket names come from callers; bound the per-bucket path cache so it cannot grow forever.
+_MAX_CACHED_BUCKETS: Final = 1024
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+# botocore quotes the key with quote(key.encode(), safe="/~") (the greedy {Key+} label).
+# For ASCII keys a str.translate table produces the same bytes ~4x faster than quote()
+# when the key contains characters that need escaping (spaces, parentheses, ...).
+_KEY_SAFE: Final = string.ascii_letters + string.digits + "-._~/"
+_ASCII_KEY_TABLE: Final[dict[int, str]] = {
+    i: chr(i) if chr(i) in _KEY_SAFE else f"%{i:02X}" for i in range(128)
+}
+
+
+def _quote_param(value: str) -> str:
+    """Percent-encode a query value exactly like botocore.utils.percent_encode."""
+    return quote(value, safe="-._~")
+
+
+def _remove_dot_segments(path: str) -> str:
+    """Normalize an endpoint path like botocore.utils.normalize_url_path."""
+    # Mirrors botocore (RFC 3986 5.2.4 plus collapsing of repeated slashes); only ever
+    # applied to the endpoint's own path, never to object keys, which S3 keeps verbatim.
+    if not path:
+        return "/"
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if not segment or segment == ".":
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+        else:
+            segments.append(segment)
+    first = "/" if path[0] == "/" else ""
+    last = "/" if path[-1] == "/" and segments else ""
+    return first + "/".join(segments) + last
+
+
+def derive_signing_key(
+    secret_key: str, datestamp: str, region: str, service: str = _SERVICE
+) -> bytes:
+    """Derive the SigV4 signing key for one YYYYMMDD date, region and service."""
+    key = hmac.digest(f"AWS4{secret_key}".encode(), datestamp.encode(), "sha256")
+    for part in (region, service, "aws4_request"):
+        key = hmac.digest(key, part.encode(), "sha256")
+    return key
+
+
+class _DayScope(NamedTuple):
+    """Everything that only changes when the UTC date changes."""
+
+    datestamp: str
+    # HMAC already keyed with the day's signing key; copying it skips re-keying per URL.
+    mac: hmac.HMAC
+    # "X-Amz-Algorithm=...&X-Amz-Credential=...&X-Amz-Date=": the same text starts both the
+    # URL query and the canonical query, because those parameters already sort first.
+    query_prefix: str
+    # "\n<date>/<region>/s3/aws4_request\n" between timestamp and hash in the string to sign.
+    string_to_sign_scope: str
+
+
+class Presigner:
+    """Presigns S3 GET URLs with SigV4 query auth, byte-for-byte like botocore (path-style)."""
+
+    def __init__(
+        self,
+        *,
+        endpoint_url: str,
+        access_key: str,
+        secret_key: str,
+        region: str = "us-east-1",
+        session_token: str | None = None,
+    ) -> None:
+        """Precompute everything that does not depend on the bucket, key or time."""
+        parts = urlsplit(endpoint_url)
+        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+            raise ValueError(f"endpoint_url must be an absolute http(s) URL: {endpoint_url!r}")
+        if parts.query or parts.fragment:
+            raise ValueError(f"endpoint_url must not have a query or fragment: {endpoint_url!r}")
+        if not access_key or not secret_key or not region:
+            raise ValueError("access_key, secret_key and region must be non-empty")
+
+        # The URL keeps the endpoint's netloc verbatim (case, default port, userinfo), while
+        # the signed host header is lower-cased, drops userinfo and a default port: botocore's
+        # _host_from_url(). Port parsing raises ValueError on a malformed port.
+        host = parts.hostname
+        if ":" in host:
+            host = f"[{host}]"
+        port = parts.port
+        if port is not None and port != _DEFAULT_PORTS[parts.scheme]:
+            host = f"{host}:{port}"
+        self._origin: Final = f"{parts.scheme}://{parts.netloc}"
+        # The S3 endpoint ruleset appends the bucket to the endpoint's normalized path,
+        # which always ends with "/" (so "http://h:9000" and "http://h:9000/" are the same).
+        base_path = quote(_remove_dot_segments(parts.path))
+        if not base_path.endswith("/"):
+            base_path += "/"
+        self._base_path: Final = base_path
+
+        self._secret_key: Final = secret_key
+        self._region: Final = region
+        self._credential_head: Final = _quote_param(f"{access_key}/")
+        self._credential_tail: Final = _quote_param(f"/{region}/{_SERVICE}/aws4_request")
+
+        # botocore puts X-Amz-Security-Token after X-Amz-SignedHeaders in the URL (dict
+        # insertion order) but the canonical query is sorted, where "Se" < "Si" puts it first.
+        token = (
+            f"&X-Amz-Security-Token={_quote_param(session_token)}"
+            if session_token is not None
+            else ""
+        )
+        self._canonical_tail: Final = (
+            f"{token}&X-Amz-SignedHeaders=host\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD"
+        )
+        self._url_tail: Final = f"&X-Amz-SignedHeaders=host{token}&X-Amz-Signature="
+
+        self._bucket_paths: dict[str, str] = {}
+        # Single-slot caches, replaced wholesale (never mutated) so concurrent threads only
+        # ever observe a consistent tuple.
+        self._day: _DayScope | None = None
+        self._clock: tuple[int, str] = (-1, "")
+
+    def presign_get(
+        self,
+        bucket: str,
+        key: str,
+        expires_in: int = 3600,
+        now: datetime.datetime | None = None,
+    ) -> str:
+        """Return a presigned GET URL for bucket/key; a naive `now` is taken as UTC."""
+        if isinstance(expires_in, bool) or not 1 <= expires_in <= _MAX_EXPIRES:
+            raise ValueError(f"expires_in must be 1..{_MAX_EXPIRES} seconds, got {expires_in!r}")
+        if not key:
+            raise ValueError("key must be non-empty")
+
+        if now is None:
+            # strftime alone costs ~1.5 us (a third of a URL); a page's URLs are generated
+            # within the same second, so format the timestamp once per second.
+            second = int(time.time())
+            clock = self._clock
+            if clock[0] != second:
+                clock = (second, time.strftime(_AMZ_DATE_FORMAT, time.gmtime(second)))
+                self._clock = clock
+            amz_date = clock[1]
+        else:
+            # botocore signs with naive UTC; an aware datetime is converted to UTC first.
+            if now.utcoffset() is not None:
+                now = now.astimezone(datetime.UTC)
+            amz_date = now.strftime(_AMZ_DATE_FORMAT)
+
+        day = self._day
+        if day is None or day.datestamp != amz_date[:8]:
+            day = self._new_day(amz_date[:8])
+
+        path = self._bucket_paths.get(bucket) or self._bucket_path(bucket)
+        path += key.translate(_ASCII_KEY_TABLE) if key.isascii() else quote(key, safe="/~")
+
+        query = f"{day.query_prefix}{amz_date}&X-Amz-Expires={expires_in}"
+        canonical_request = f"GET\n{path}\n{query}{self._canonical_tail}"
+        digest = hashlib.sha256(canonical_request.encode()).hexdigest()
+        mac = day.mac.copy()
+        mac.update(f"{_ALGORITHM}\n{amz_date}{day.string_to_sign_scope}{digest}".encode())
+        return f"{self._origin}{path}?{query}{self._url_tail}{mac.hexdigest()}"
+
+    def _new_day(self, datestamp: str) -> _DayScope:
+        """Derive and cache the signing key and scope strings for a new UTC date."""
+        signing_key = derive_signing_key(self._secret_key, datestamp, self._region, _SERVICE)
+        credential = f"{self._credential_head}{datestamp}{self._credential_tail}"
+        day = _DayScope(
+            datestamp=datestamp,
+            mac=hmac.new(signing_key, digestmod=hashlib.sha256),
+            query_prefix=f"X-Amz-Algorithm={_ALGORITHM}&X-Amz-Credential={credential}&X-Amz-Date=",
+            string_to_sign_scope=f"\n{datestamp}/{self._region}/{_SERVICE}/aws4_request\n",
+        )
+        self._day = day
+        return day
+
+    def _bucket_path(self, bucket: str) -> str:
+        """Validate a bucket name and cache its path prefix, including the key's slash."""
+        if not _VALID_BUCKET.fullmatch(bucket):
+            raise ValueError(f"invalid bucket name: {bucket!r}")
+        if len(self._bucket_paths) >= _MAX_CACHED_BUCKETS:
+            self._bucket_paths.clear()
+        path = f"{self._base_path}{_quote_param(bucket)}/"
+        self._bucket_paths[bucket] = path
+        return path

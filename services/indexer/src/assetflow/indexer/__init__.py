@@ -1,0 +1,1 @@
+"""indexer: keeps the image index in MongoDB in step with object events."""

@@ -1,0 +1,24 @@
+"""Indexes the listing queries need, created idempotently at start-up."""
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+
+LISTING_INDEXES = [
+    IndexModel(
+        [("dataset_id", ASCENDING), ("deleted", ASCENDING), ("uploaded_at", DESCENDING),
+         ("_id", DESCENDING)],
+        name="listing",
+    ),
+    IndexModel(
+        [("dataset_id", ASCENDING), ("deleted", ASCENDING), ("folder", ASCENDING),
+         ("uploaded_at", DESCENDING), ("_id", DESCENDING)],
+        name="listing_by_folder",
+    ),
+]
+
+
+async def ensure_indexes(collection: AsyncCollection[dict[str, Any]]) -> list[str]:
+    """Create the listing indexes if missing; returns their names."""
+    return await collection.create_indexes(LISTING_INDEXES)

@@ -1,0 +1,14 @@
+"""indexer-specific metrics."""
+
+from prometheus_client import Counter, Histogram
+
+from assetflow.common.metrics import LATENCY_BUCKETS
+
+BULK_WRITE_SECONDS = Histogram(
+    "assetflow_indexer_bulk_write_seconds",
+    "Latency of one batch's bulk_write (including the sequencer read)",
+    buckets=LATENCY_BUCKETS,
+)
+STALE_EVENTS = Counter(
+    "assetflow_indexer_stale_events_total", "Events ignored because a newer one was indexed"
+)

@@ -1,0 +1,1 @@
+"""ingest: normalises raw MinIO bucket notifications into assetflow object events."""

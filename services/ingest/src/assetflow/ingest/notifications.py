@@ -1,0 +1,107 @@
+"""Translate one raw MinIO/S3 bucket notification into ObjectCreated / ObjectRemoved events."""
+
+import json
+from dataclasses import dataclass
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from assetflow.common.errors import InvalidEventError
+from assetflow.common.events import ObjectCreated, ObjectRemoved, event_time_utc
+from assetflow.common.layout import decode_event_key, parse_object_key
+from assetflow.common.sequencer import normalize_sequencer
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class _S3Object(_Lenient):
+    key: str = Field(min_length=1)
+    size: int | None = Field(default=None, ge=0)
+    etag: str | None = Field(default=None, alias="eTag")
+    content_type: str | None = Field(default=None, alias="contentType")
+    sequencer: str = Field(min_length=1)
+
+
+class _S3Bucket(_Lenient):
+    name: str = Field(min_length=1)
+
+
+class _S3Entity(_Lenient):
+    bucket: _S3Bucket
+    object: _S3Object
+
+
+class _Record(_Lenient):
+    event_name: str = Field(alias="eventName")
+    event_time: AwareDatetime = Field(alias="eventTime")
+    s3: _S3Entity
+
+
+class _Notification(_Lenient):
+    records: list[_Record] = Field(alias="Records", min_length=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A record that is valid but not ours to index, with why."""
+
+    reason: str
+    key: str
+
+
+Translated = ObjectCreated | ObjectRemoved | Skipped
+
+
+def translate(raw: bytes) -> list[Translated]:
+    """Translate one notification message; raises InvalidEventError if it can never be parsed."""
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidEventError(f"not JSON: {exc}") from None
+    try:
+        notification = _Notification.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidEventError(f"not an S3 notification: {_first_errors(exc)}") from None
+    return [_translate_record(record) for record in notification.records]
+
+
+def _translate_record(record: _Record) -> Translated:
+    obj = record.s3.object
+    try:
+        key = decode_event_key(obj.key)
+    except UnicodeDecodeError:
+        raise InvalidEventError(f"object key is not URL-encoded UTF-8: {obj.key!r}") from None
+    try:
+        sequencer = normalize_sequencer(obj.sequencer)
+    except ValueError as exc:
+        raise InvalidEventError(str(exc)) from None
+
+    location = parse_object_key(key)
+    if location is None:
+        return Skipped(reason="outside_layout", key=key)
+    common = {
+        "bucket": record.s3.bucket.name,
+        "key": key,
+        "dataset_id": location.dataset_id,
+        "path": location.path,
+        "event_time": event_time_utc(record.event_time),
+        "sequencer": sequencer,
+    }
+    if record.event_name.startswith("s3:ObjectCreated:"):
+        if obj.size is None or obj.etag is None:
+            raise InvalidEventError(f"{record.event_name} for {key!r} lacks size or eTag")
+        return ObjectCreated(
+            **common, size=obj.size, etag=obj.etag.strip('"'), content_type=obj.content_type or None
+        )
+    if record.event_name.startswith("s3:ObjectRemoved:"):
+        return ObjectRemoved(**common)
+    return Skipped(reason="unhandled_event_type", key=key)
+
+
+def _first_errors(exc: ValidationError, limit: int = 3) -> str:
+    parts = []
+    for error in exc.errors()[:limit]:
+        where = ".".join(str(p) for p in error["loc"]) or "<root>"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,57 @@
+"""The ingest step: raw notifications in, object events (or dead letters) out."""
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from assetflow.common import metrics, topics
+from assetflow.common.deadletter import SourceRecord, dead_letter_headers
+from assetflow.common.errors import InvalidEventError
+from assetflow.common.layout import message_key
+from assetflow.common.producer import Producer
+from assetflow.ingest.notifications import Skipped, translate
+
+SERVICE = "ingest"
+log = logging.getLogger(__name__)
+
+
+async def ingest_batch(records: Sequence[SourceRecord], producer: Producer) -> Counter[str]:
+    """Translate and publish a batch; returns once every output is durable in Kafka."""
+    outcomes: Counter[str] = Counter()
+    pending: list[asyncio.Future[Any]] = []
+    for record in records:
+        try:
+            results = translate(record.value)
+        except InvalidEventError as exc:
+            log.warning(
+                "dead-lettering message",
+                extra={"reason": exc.reason, "partition": record.partition, "offset": record.offset},
+            )
+            headers = dead_letter_headers(record, SERVICE, exc.reason)
+            pending.append(
+                await producer.send(topics.DLQ, record.value, key=record.key, headers=headers)
+            )
+            metrics.DEAD_LETTERED.labels(SERVICE).inc()
+            outcomes["dead_lettered"] += 1
+            continue
+        for result in results:
+            if isinstance(result, Skipped):
+                metrics.SKIPPED.labels(SERVICE, result.reason).inc()
+                outcomes[f"skipped_{result.reason}"] += 1
+                continue
+            headers = {"content-type": "application/json", "event-type": result.type}
+            pending.append(
+                await producer.send(
+                    topics.ASSET_OBJECTS,
+                    result.model_dump_json().encode(),
+                    key=message_key(result.bucket, result.key),
+                    headers=headers,
+                )
+            )
+            metrics.PRODUCED.labels(SERVICE, topics.ASSET_OBJECTS).inc()
+            outcomes[result.type] += 1
+    # Offsets are committed after this returns, so every output must be acknowledged first.
+    await asyncio.gather(*pending)
+    return outcomes

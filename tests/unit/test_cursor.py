@@ -1,0 +1,55 @@
+"""Cursor round trips and rejection of anything not issued for that listing."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from assetflow.api.cursor import CursorCodec, Position, listing_scope
+from assetflow.common.errors import InvalidCursorError
+
+CODEC = CursorCodec(b"secret")
+SCOPE = listing_scope("cats", None)
+POS = Position(datetime(2026, 11, 22, 1, 2, 3, 456000, tzinfo=UTC), "AbC-_123")
+
+
+def test_round_trip_keeps_millisecond_time_and_id() -> None:
+    assert CODEC.decode(CODEC.encode(POS, SCOPE), SCOPE) == POS
+
+
+def test_cursor_is_url_safe() -> None:
+    token = CODEC.encode(POS, SCOPE)
+    assert all(c.isalnum() or c in "-_." for c in token)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),
+        lambda t: ("x" if t[0] != "x" else "y") + t[1:],
+        lambda t: t.replace(".", ""),
+        lambda t: t.split(".")[0],
+        lambda t: "",
+        lambda t: "not-a-cursor",
+        lambda t: t + "=",
+    ],
+)
+def test_tampered_cursor_rejected(mutate) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidCursorError):
+        CODEC.decode(mutate(CODEC.encode(POS, SCOPE)), SCOPE)
+
+
+def test_cursor_bound_to_listing_and_secret() -> None:
+    token = CODEC.encode(POS, SCOPE)
+    with pytest.raises(InvalidCursorError):
+        CODEC.decode(token, listing_scope("dogs", None))
+    with pytest.raises(InvalidCursorError):
+        CODEC.decode(token, listing_scope("cats", "a/b"))
+    with pytest.raises(InvalidCursorError):
+        CursorCodec(b"other").decode(token, SCOPE)
+
+
+def test_forged_payload_with_valid_shape_rejected() -> None:
+    body, sig = CODEC.encode(POS, SCOPE).split(".")
+    forged = CursorCodec(b"attacker").encode(Position(POS.uploaded_at, "zzz"), SCOPE).split(".")[0]
+    with pytest.raises(InvalidCursorError):
+        CODEC.decode(f"{forged}.{sig}", SCOPE)
