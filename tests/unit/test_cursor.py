@@ -49,7 +49,7 @@ def test_cursor_bound_to_listing_and_secret() -> None:
 
 
 def test_forged_payload_with_valid_shape_rejected() -> None:
-    body, sig = CODEC.encode(POS, SCOPE).split(".")
+    _body, sig = CODEC.encode(POS, SCOPE).split(".")
     forged = CursorCodec(b"attacker").encode(Position(POS.uploaded_at, "zzz"), SCOPE).split(".")[0]
     with pytest.raises(InvalidCursorError):
         CODEC.decode(f"{forged}.{sig}", SCOPE)

@@ -29,7 +29,9 @@ class RecordingProducer:
 
 
 def record(offset: int, value: bytes) -> SourceRecord:
-    return SourceRecord(topic=topics.MINIO_EVENTS, partition=0, offset=offset, key=None, value=value)
+    return SourceRecord(
+        topic=topics.MINIO_EVENTS, partition=0, offset=offset, key=None, value=value
+    )
 
 
 @pytest.mark.asyncio
@@ -39,7 +41,9 @@ async def test_batch_routes_and_waits_for_acks() -> None:
         record(0, minio_message(minio_record("d/images/a b.jpg"))),
         record(1, b"garbage"),
         record(2, minio_message(minio_record("d/notes.txt"))),
-        record(3, minio_message(minio_record("d/images/a b.jpg", event_name="s3:ObjectRemoved:Delete"))),
+        record(
+            3, minio_message(minio_record("d/images/a b.jpg", event_name="s3:ObjectRemoved:Delete"))
+        ),
     ]
     task = asyncio.create_task(ingest_batch(batch, producer))
     await asyncio.sleep(0.01)
@@ -48,13 +52,17 @@ async def test_batch_routes_and_waits_for_acks() -> None:
         future.set_result(None)
     outcomes = await task
 
-    assert outcomes == {"ObjectCreated": 1, "ObjectRemoved": 1, "dead_lettered": 1,
-                        "skipped_outside_layout": 1}
+    assert outcomes == {
+        "ObjectCreated": 1,
+        "ObjectRemoved": 1,
+        "dead_lettered": 1,
+        "skipped_outside_layout": 1,
+    }
     assert [s[0] for s in producer.sent] == [topics.ASSET_OBJECTS, topics.DLQ, topics.ASSET_OBJECTS]
     created = decode_object_event(producer.sent[0][1])
     assert producer.sent[0][2] == b"datasets/d/images/a b.jpg" == producer.sent[2][2]
     assert created.key == "d/images/a b.jpg"
-    dlq_topic, dlq_value, _, dlq_headers = producer.sent[1]
+    _dlq_topic, dlq_value, _, dlq_headers = producer.sent[1]
     assert dlq_value == b"garbage"
     assert dlq_headers[topics.DLQ_REASON_HEADER].startswith("not JSON")
     assert dlq_headers[topics.DLQ_SOURCE_OFFSET_HEADER] == "1"

@@ -43,7 +43,10 @@ def test_parse_nested_key() -> None:
     loc = parse_object_key("cats/images/2024/june/a b.jpg")
     assert loc is not None
     assert (loc.dataset_id, loc.path, loc.folder, loc.file_name) == (
-        "cats", "2024/june/a b.jpg", "2024/june", "a b.jpg",
+        "cats",
+        "2024/june/a b.jpg",
+        "2024/june",
+        "a b.jpg",
     )
 
 
@@ -54,8 +57,16 @@ def test_parse_top_level_image_has_empty_folder() -> None:
 
 @pytest.mark.parametrize(
     "key",
-    ["cats", "cats/", "cats/x.png", "cats/labels/x.json", "cats/images/", "cats/images/dir/",
-     "/images/x.png", "cats/imagesx/y.png"],
+    [
+        "cats",
+        "cats/",
+        "cats/x.png",
+        "cats/labels/x.json",
+        "cats/images/",
+        "cats/images/dir/",
+        "/images/x.png",
+        "cats/imagesx/y.png",
+    ],
 )
 def test_keys_outside_layout_are_rejected(key: str) -> None:
     assert parse_object_key(key) is None

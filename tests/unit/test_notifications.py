@@ -15,7 +15,9 @@ T = datetime(2026, 11, 22, 3, 4, 5, 678901, tzinfo=UTC)
 
 def test_put_becomes_object_created_with_decoded_key() -> None:
     raw = minio_message(
-        minio_record("cats/images/2024/a b+c ü.jpg", size=42, etag="abc", sequencer="18", event_time=T)
+        minio_record(
+            "cats/images/2024/a b+c ü.jpg", size=42, etag="abc", sequencer="18", event_time=T
+        )
     )
     [event] = translate(raw)
     assert isinstance(event, ObjectCreated)
@@ -43,7 +45,8 @@ def test_multiple_records_keep_order() -> None:
         minio_record("d/images/1.jpg", sequencer="1"), minio_record("d/images/2.jpg", sequencer="2")
     )
     assert [e.key for e in translate(raw) if not isinstance(e, Skipped)] == [
-        "d/images/1.jpg", "d/images/2.jpg",
+        "d/images/1.jpg",
+        "d/images/2.jpg",
     ]
 
 

@@ -14,6 +14,7 @@ import botocore.auth
 import botocore.config
 import botocore.exceptions
 import pytest
+
 from assetflow.api import presign
 from assetflow.api.presign import Presigner, derive_signing_key
 

@@ -12,15 +12,25 @@ NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 def created(key: str, seq: str, size: int = 1) -> ObjectCreated:
     return ObjectCreated(
-        bucket="datasets", key=key, dataset_id=key.split("/")[0], path=key.split("/", 2)[2],
-        event_time=NOW, sequencer=normalize_sequencer(seq), size=size, etag=f"e{size}",
+        bucket="datasets",
+        key=key,
+        dataset_id=key.split("/")[0],
+        path=key.split("/", 2)[2],
+        event_time=NOW,
+        sequencer=normalize_sequencer(seq),
+        size=size,
+        etag=f"e{size}",
     )
 
 
 def removed(key: str, seq: str) -> ObjectRemoved:
     return ObjectRemoved(
-        bucket="datasets", key=key, dataset_id=key.split("/")[0], path=key.split("/", 2)[2],
-        event_time=NOW, sequencer=normalize_sequencer(seq),
+        bucket="datasets",
+        key=key,
+        dataset_id=key.split("/")[0],
+        path=key.split("/", 2)[2],
+        event_time=NOW,
+        sequencer=normalize_sequencer(seq),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from devstack import bootstrap, components, config, install, processes
+from devstack import bootstrap, components, install, processes
 from devstack.processes import Component
 
 app = typer.Typer(add_completion=False, help="Local Kafka + MinIO + FerretDB stack, no Docker.")
@@ -105,7 +105,9 @@ def run() -> None:
     """Start the stack and all services, follow their logs; Ctrl-C stops everything."""
     try:
         _up(services=True)
-        _say("running: API http://127.0.0.1:8000  MinIO console http://127.0.0.1:9001; Ctrl-C stops")
+        _say(
+            "running: API http://127.0.0.1:8000  MinIO console http://127.0.0.1:9001; Ctrl-C stops"
+        )
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         tail = subprocess.Popen(
             ["tail", "-n0", "-F", *(str(c.log_file) for c in components.SERVICES)]

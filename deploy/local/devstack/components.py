@@ -19,7 +19,7 @@ FERRETDB_DATA = config.DATA / "ferretdb"
 
 def http_ok(url: str) -> bool:
     """GET returns 2xx."""
-    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(url, timeout=2) as response:
         return 200 <= response.status < 300
 
 
@@ -61,10 +61,21 @@ def _kafka_prepare() -> None:
     if (KAFKA_DATA / "meta.properties").exists():
         return
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-    install._run([
-        "java", "-cp", f"{install.KAFKA_LIB}/*", "kafka.tools.StorageTool", "format",
-        "-t", cluster_id, "-c", str(KAFKA_CONFIG), "--standalone", "--ignore-formatted",
-    ])
+    install._run(
+        [
+            "java",
+            "-cp",
+            f"{install.KAFKA_LIB}/*",
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            cluster_id,
+            "-c",
+            str(KAFKA_CONFIG),
+            "--standalone",
+            "--ignore-formatted",
+        ]
+    )
 
 
 KAFKA = Component(
@@ -72,9 +83,16 @@ KAFKA = Component(
     port=config.KAFKA_PORT,
     prepare=_kafka_prepare,
     argv=lambda: [
-        "java", config.KAFKA_HEAP, "-Xms256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "java",
+        config.KAFKA_HEAP,
+        "-Xms256m",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
         f"-Dlog4j2.configurationFile={config.DEPLOY / 'kafka' / 'log4j2.properties'}",
-        "-cp", f"{install.KAFKA_LIB}/*", "kafka.Kafka", str(KAFKA_CONFIG),
+        "-cp",
+        f"{install.KAFKA_LIB}/*",
+        "kafka.Kafka",
+        str(KAFKA_CONFIG),
     ],
     healthy=kafka_healthy,
 )
@@ -84,9 +102,14 @@ MINIO = Component(
     port=config.MINIO_PORT,
     prepare=lambda: MINIO_QUEUE.mkdir(parents=True, exist_ok=True),
     argv=lambda: [
-        str(install.MINIO_BIN), "server", str(MINIO_DATA), "--quiet",
-        "--address", f"127.0.0.1:{config.MINIO_PORT}",
-        "--console-address", f"127.0.0.1:{config.MINIO_CONSOLE_PORT}",
+        str(install.MINIO_BIN),
+        "server",
+        str(MINIO_DATA),
+        "--quiet",
+        "--address",
+        f"127.0.0.1:{config.MINIO_PORT}",
+        "--console-address",
+        f"127.0.0.1:{config.MINIO_CONSOLE_PORT}",
     ],
     env=lambda: {
         "MINIO_ROOT_USER": config.S3_ACCESS_KEY,
@@ -106,8 +129,13 @@ FERRETDB = Component(
     name="ferretdb",
     port=config.MONGO_PORT,
     argv=lambda: [
-        str(install.FERRETDB_BIN), "-listen-addr", f"127.0.0.1:{config.MONGO_PORT}",
-        "-sqlite-dir", str(FERRETDB_DATA), "-log-level", "warn",
+        str(install.FERRETDB_BIN),
+        "-listen-addr",
+        f"127.0.0.1:{config.MONGO_PORT}",
+        "-sqlite-dir",
+        str(FERRETDB_DATA),
+        "-log-level",
+        "warn",
     ],
     healthy=mongo_healthy,
 )
@@ -120,9 +148,18 @@ def _service(name: str, module: str, port: int, probe: str) -> Component:
         name=name,
         port=port,
         argv=lambda: [
-            sys.executable, "-m", "uvicorn", "--factory", f"{module}:create_app",
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-            "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            f"{module}:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
         ],
         env=lambda: {"PYTHONUNBUFFERED": "1", **_log_env()},
         healthy=lambda: http_ok(f"http://127.0.0.1:{port}{probe}"),

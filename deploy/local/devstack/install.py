@@ -53,7 +53,9 @@ def _run(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = 
 def _require(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        raise SystemExit(f"[devstack] '{tool}' is required to build the local stack but not on PATH")
+        raise SystemExit(
+            f"[devstack] '{tool}' is required to build the local stack but not on PATH"
+        )
     return path
 
 
@@ -65,8 +67,18 @@ def install_kafka() -> bool:
         _say("installing Kafka jars from Maven Central (first time takes a minute)...")
         if KAFKA_LIB.exists():
             shutil.rmtree(KAFKA_LIB)
-        _run([_require("mvn"), "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
-              f"-DoutputDirectory={KAFKA_LIB}", "-DincludeScope=runtime"])
+        _run(
+            [
+                _require("mvn"),
+                "-B",
+                "-q",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={KAFKA_LIB}",
+                "-DincludeScope=runtime",
+            ]
+        )
 
     return _stamped("kafka", _fingerprint(pom), KAFKA_LIB, build)
 
@@ -86,8 +98,16 @@ def install_minio() -> bool:
         _say("building MinIO from source via the Go module proxy (first time: a few minutes)...")
         gobin = config.LOCAL / "gobin"
         env = _go_env() | {"GOBIN": str(gobin), "GOFLAGS": "-buildvcs=false"}
-        _run([_require("go"), "install", "-trimpath",
-              f"{config.MINIO_MODULE}@{config.MINIO_VERSION}"], cwd=config.LOCAL, env=env)
+        _run(
+            [
+                _require("go"),
+                "install",
+                "-trimpath",
+                f"{config.MINIO_MODULE}@{config.MINIO_VERSION}",
+            ],
+            cwd=config.LOCAL,
+            env=env,
+        )
         shutil.move(str(gobin / "minio"), MINIO_BIN)
 
     return _stamped("minio", config.MINIO_VERSION, MINIO_BIN, build)
@@ -99,8 +119,11 @@ def install_ferretdb() -> bool:
 
     def build() -> None:
         _say("building FerretDB from deploy/local/ferretdb (first time: a minute or two)...")
-        _run([_require("go"), "build", "-trimpath", "-o", str(FERRETDB_BIN), "."],
-             cwd=src, env=_go_env())
+        _run(
+            [_require("go"), "build", "-trimpath", "-o", str(FERRETDB_BIN), "."],
+            cwd=src,
+            env=_go_env(),
+        )
 
     fingerprint = _fingerprint(src / "go.mod", src / "go.sum", src / "main.go")
     return _stamped("ferretdb", fingerprint, FERRETDB_BIN, build)

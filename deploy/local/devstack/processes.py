@@ -1,5 +1,6 @@
 """Start, check and stop local processes with pid files; never touch what we did not start."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -113,10 +114,8 @@ def stop(component: Component, timeout: float = 20.0) -> str:
     if pid is None:
         component.pid_file.unlink(missing_ok=True)
         return "not running"
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and running_pid(component) is not None:
         if _is_zombie(pid):
@@ -124,10 +123,8 @@ def stop(component: Component, timeout: float = 20.0) -> str:
         time.sleep(0.2)
     else:
         if running_pid(component) is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     component.pid_file.unlink(missing_ok=True)
     return f"stopped (pid {pid})"
 

@@ -36,7 +36,7 @@ class Backoff:
 
     def delay(self) -> float:
         """Seconds to wait before the next attempt."""
-        return min(self.maximum, self.initial * 2 ** max(0, self.failures - 1))
+        return min(self.maximum, self.initial * 2.0 ** max(0, self.failures - 1))
 
     async def failed(self) -> None:
         """Record a failure and wait before the batch is redelivered."""

@@ -1,15 +1,15 @@
 """The assetflow exception tree; translate these only at the edges.
 
-    AssetflowError
-    ├── ConfigError                  settings that cannot work (refused at start-up)
-    ├── InvalidEventError            a message that can never be processed -> dead-letter
-    ├── NotFoundError                an entity that does not exist -> 404
-    ├── InvalidRequestError          bad client input -> 400
-    │   └── InvalidCursorError       a cursor that is malformed, tampered or for another listing
-    └── TransientError               worth retrying: the work may succeed later
-        ├── StorageUnavailableError  S3 / MinIO cannot be reached
-        ├── DatabaseUnavailableError MongoDB cannot be reached or refused the write
-        └── BrokerUnavailableError   Kafka cannot be reached
+AssetflowError
+├── ConfigError                  settings that cannot work (refused at start-up)
+├── InvalidEventError            a message that can never be processed -> dead-letter
+├── NotFoundError                an entity that does not exist -> 404
+├── InvalidRequestError          bad client input -> 400
+│   └── InvalidCursorError       a cursor that is malformed, tampered or for another listing
+└── TransientError               worth retrying: the work may succeed later
+    ├── StorageUnavailableError  S3 / MinIO cannot be reached
+    ├── DatabaseUnavailableError MongoDB cannot be reached or refused the write
+    └── BrokerUnavailableError   Kafka cannot be reached
 """
 
 

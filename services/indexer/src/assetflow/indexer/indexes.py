@@ -7,13 +7,22 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 LISTING_INDEXES = [
     IndexModel(
-        [("dataset_id", ASCENDING), ("deleted", ASCENDING), ("uploaded_at", DESCENDING),
-         ("_id", DESCENDING)],
+        [
+            ("dataset_id", ASCENDING),
+            ("deleted", ASCENDING),
+            ("uploaded_at", DESCENDING),
+            ("_id", DESCENDING),
+        ],
         name="listing",
     ),
     IndexModel(
-        [("dataset_id", ASCENDING), ("deleted", ASCENDING), ("folder", ASCENDING),
-         ("uploaded_at", DESCENDING), ("_id", DESCENDING)],
+        [
+            ("dataset_id", ASCENDING),
+            ("deleted", ASCENDING),
+            ("folder", ASCENDING),
+            ("uploaded_at", DESCENDING),
+            ("_id", DESCENDING),
+        ],
         name="listing_by_folder",
     ),
 ]

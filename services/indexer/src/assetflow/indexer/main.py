@@ -106,5 +106,3 @@ async def dead_letter(producer: BrokerProducer, record: SourceRecord, reason: st
     headers = dead_letter_headers(record, SERVICE, reason)
     await (await producer.send(topics.DLQ, record.value, key=record.key, headers=headers))
     metrics.DEAD_LETTERED.labels(SERVICE).inc()
-
-

@@ -60,7 +60,9 @@ def plan_writes(
             continue
         update = {"$set": document_fields(event, now)}
         if current is None:
-            ops.append(UpdateOne({"_id": doc_id, "sequencer": {"$exists": False}}, update, upsert=True))
+            ops.append(
+                UpdateOne({"_id": doc_id, "sequencer": {"$exists": False}}, update, upsert=True)
+            )
         else:
             ops.append(UpdateOne({"_id": doc_id, "sequencer": current}, update))
     return ops, stale

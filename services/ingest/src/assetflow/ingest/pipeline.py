@@ -27,7 +27,11 @@ async def ingest_batch(records: Sequence[SourceRecord], producer: Producer) -> C
         except InvalidEventError as exc:
             log.warning(
                 "dead-lettering message",
-                extra={"reason": exc.reason, "partition": record.partition, "offset": record.offset},
+                extra={
+                    "reason": exc.reason,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                },
             )
             headers = dead_letter_headers(record, SERVICE, exc.reason)
             pending.append(

@@ -1,0 +1,34 @@
+"""The whole pipeline (ingest, indexer, api) as real processes against the local stack."""
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.stack import ServiceProcess, s3_client
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[dict[str, ServiceProcess]]:
+    """Start ingest, indexer and api once for the session; stop them at the end."""
+    procs = {name: ServiceProcess(name) for name in ("indexer", "ingest", "api")}
+    try:
+        for proc in procs.values():
+            proc.start()
+        yield procs
+    finally:
+        for proc in procs.values():
+            proc.stop()
+
+
+@pytest.fixture(scope="session")
+def s3() -> Any:
+    """boto3 S3 client for MinIO."""
+    return s3_client()
+
+
+@pytest.fixture
+def dataset_id() -> str:
+    """A dataset no other test (or earlier run) uses."""
+    return f"e2e-{uuid.uuid4().hex[:10]}"

@@ -1,0 +1,114 @@
+"""apply_events against the real database: idempotent, order-safe, conflict-safe."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.collection import AsyncCollection
+
+from assetflow.common.events import ObjectCreated, ObjectRemoved
+from assetflow.common.sequencer import normalize_sequencer
+from assetflow.indexer.writes import apply_events
+
+Images = AsyncCollection[dict[str, Any]]
+T0 = datetime(2026, 11, 22, 1, 0, 0, 123000, tzinfo=UTC)
+
+
+def created(key: str, seq: int, size: int = 10) -> ObjectCreated:
+    return ObjectCreated(
+        bucket="datasets",
+        key=key,
+        dataset_id=key.split("/")[0],
+        path=key.split("/", 2)[2],
+        event_time=T0 + timedelta(seconds=seq),
+        sequencer=normalize_sequencer(f"{seq:X}"),
+        size=size,
+        etag=f"etag{size}",
+        content_type="image/png",
+    )
+
+
+def removed(key: str, seq: int) -> ObjectRemoved:
+    return ObjectRemoved(
+        bucket="datasets",
+        key=key,
+        dataset_id=key.split("/")[0],
+        path=key.split("/", 2)[2],
+        event_time=T0 + timedelta(seconds=seq),
+        sequencer=normalize_sequencer(f"{seq:X}"),
+    )
+
+
+async def live(images: Images) -> dict[str, dict[str, Any]]:
+    return {d["key"]: d async for d in images.find({"deleted": False})}
+
+
+@pytest.mark.asyncio
+async def test_batch_of_500_is_indexed_with_all_fields(images: Images) -> None:
+    events = [created(f"d/images/f{i % 3}/{i}.png", 100 + i, size=i) for i in range(500)]
+    result = await apply_events(images, events)
+    assert (result.written, result.stale) == (500, 0)
+    docs = await live(images)
+    assert len(docs) == 500
+    doc = docs["d/images/f1/7.png"]
+    assert (doc["folder"], doc["file_name"], doc["path"], doc["size"]) == (
+        "f1",
+        "7.png",
+        "f1/7.png",
+        7,
+    )
+    assert doc["uploaded_at"] == T0 + timedelta(seconds=107)
+    assert doc["_id"] == events[7].image_id
+
+
+@pytest.mark.asyncio
+async def test_replay_changes_nothing(images: Images) -> None:
+    events = [created(f"d/images/{i}.png", 5 + i) for i in range(20)]
+    await apply_events(images, events)
+    before = {d["_id"]: d async for d in images.find()}
+    again = await apply_events(images, events)
+    assert (again.written, again.stale) == (0, 20)
+    assert {d["_id"]: d async for d in images.find()} == before
+
+
+@pytest.mark.asyncio
+async def test_stale_remove_does_not_delete_newer_object(images: Images) -> None:
+    await apply_events(images, [created("d/images/a.png", 50)])
+    result = await apply_events(images, [removed("d/images/a.png", 49)])
+    assert result.stale == 1
+    assert "d/images/a.png" in await live(images)
+
+
+@pytest.mark.asyncio
+async def test_remove_then_late_create_replay_stays_removed(images: Images) -> None:
+    await apply_events(images, [created("d/images/a.png", 1), removed("d/images/a.png", 2)])
+    assert await live(images) == {}
+    await apply_events(images, [created("d/images/a.png", 1)])  # replayed, older
+    assert await live(images) == {}
+    tomb = await images.find_one({"key": "d/images/a.png"})
+    assert tomb is not None and tomb["deleted"] is True
+
+
+@pytest.mark.asyncio
+async def test_out_of_order_batches_converge_to_newest(images: Images) -> None:
+    key = "d/images/o.png"
+    await apply_events(images, [created(key, 30, size=3)])
+    await apply_events(images, [created(key, 10, size=1), created(key, 20, size=2)])
+    assert (await live(images))[key]["size"] == 3
+    await apply_events(images, [removed(key, 31), created(key, 40, size=4)])
+    assert (await live(images))[key]["size"] == 4
+
+
+@pytest.mark.asyncio
+async def test_concurrent_writer_loses_no_update(images: Images) -> None:
+    """A compare-and-set miss (someone wrote in between) is re-planned, not lost."""
+    key = "d/images/race.png"
+    await apply_events(images, [created(key, 1, size=1)])
+    # Simulate another consumer winning a race just before our write.
+    event = created(key, 3, size=3)
+    await images.update_one(
+        {"_id": event.image_id}, {"$set": {"sequencer": normalize_sequencer("2"), "size": 2}}
+    )
+    result = await apply_events(images, [event])
+    assert result.written == 1
+    assert (await live(images))[key]["size"] == 3

@@ -1,0 +1,193 @@
+"""Clients and service processes for tests that run against the real local stack."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+import httpx
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+LOGS = ROOT / ".local" / "logs"
+KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+S3_ENDPOINT = os.environ.get("S3_ENDPOINT_URL", "http://127.0.0.1:9000")
+S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY", "minioadmin")
+S3_SECRET_KEY = os.environ.get("S3_SECRET_KEY", "minioadmin")
+MONGO_URL = os.environ.get("MONGO_URL", "mongodb://127.0.0.1:27017")
+BUCKET = "datasets"
+
+# Test services get their own consumer groups, database and ports, so they never
+# compete with services a developer may be running from `make up`.
+TEST_DB = os.environ.get("TEST_MONGO_DB", "assetflow_test")
+TEST_GROUP_PREFIX = "assetflow-test"
+PORTS = {"api": 18000, "ingest": 18001, "indexer": 18002}
+
+T = TypeVar("T")
+
+
+def s3_client() -> Any:
+    """A boto3 S3 client for the local MinIO."""
+    return boto3.client(
+        "s3",
+        endpoint_url=S3_ENDPOINT,
+        aws_access_key_id=S3_ACCESS_KEY,
+        aws_secret_access_key=S3_SECRET_KEY,
+        region_name="us-east-1",
+        config=Config(
+            signature_version="s3v4", s3={"addressing_style": "path"}, max_pool_connections=32
+        ),
+    )
+
+
+def wait_for(
+    what: str, probe: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.2
+) -> T:
+    """Poll ``probe`` until it returns a truthy value; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
+
+
+def service_env() -> dict[str, str]:
+    """Environment of the test services."""
+    return os.environ | {
+        "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+        "KAFKA_GROUP_PREFIX": TEST_GROUP_PREFIX,
+        "MONGO_URL": MONGO_URL,
+        "MONGO_DB": TEST_DB,
+        "S3_ENDPOINT_URL": S3_ENDPOINT,
+        "S3_ACCESS_KEY": S3_ACCESS_KEY,
+        "S3_SECRET_KEY": S3_SECRET_KEY,
+        "LOG_FORMAT": "text",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+class ServiceProcess:
+    """One assetflow service run by uvicorn as a child process of the test session."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.port = PORTS[name]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:<port>"""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start and wait until it answers its health probe."""
+        LOGS.mkdir(parents=True, exist_ok=True)
+        log = (LOGS / f"test-{self.name}.log").open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                f"assetflow.{self.name}.main:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=service_env(),
+            cwd=ROOT,
+        )
+        probe = "/readyz" if self.name == "api" else "/healthz"
+
+        def healthy() -> bool:
+            assert self.proc is not None and self.proc.poll() is None, f"{self.name} exited"
+            try:
+                return httpx.get(self.base_url + probe, timeout=2).is_success
+            except httpx.HTTPError:
+                return False
+
+        wait_for(f"{self.name} to become healthy", healthy, timeout=60)
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Send a signal and reap the process."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM), SIGKILL if it hangs."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def metric(self, name: str) -> float:
+        """Sum of all samples of a Prometheus metric the service exposes."""
+        text = httpx.get(self.base_url + "/metrics", timeout=5).text
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name) and line[len(name)] in " {":
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+
+def produce(topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:
+    """Produce (key, value) messages to Kafka and wait for the acknowledgements."""
+    from aiokafka import AIOKafkaProducer
+
+    async def run() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+        await producer.start()
+        try:
+            for key, value in messages:
+                await producer.send_and_wait(topic, value, key=key)
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
+
+
+def consume_matching(topic: str, match: Callable[[Any], bool], timeout: float = 30.0) -> Any:
+    """Read ``topic`` from the beginning until a record matches; fail at the deadline."""
+    from aiokafka import AIOKafkaConsumer
+
+    async def run() -> Any:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=KAFKA,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+        )
+        await consumer.start()
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                batches = await consumer.getmany(timeout_ms=500)
+                for records in batches.values():
+                    for record in records:
+                        if match(record):
+                            return record
+            raise AssertionError(f"no matching record on {topic} within {timeout:.0f}s")
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(run())
