@@ -60,13 +60,13 @@ def wait_for(
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
 
 
-def service_env() -> dict[str, str]:
+def service_env(group_prefix: str = TEST_GROUP_PREFIX, db: str = TEST_DB) -> dict[str, str]:
     """Environment of the test services."""
     return os.environ | {
         "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
-        "KAFKA_GROUP_PREFIX": TEST_GROUP_PREFIX,
+        "KAFKA_GROUP_PREFIX": group_prefix,
         "MONGO_URL": MONGO_URL,
-        "MONGO_DB": TEST_DB,
+        "MONGO_DB": db,
         "S3_ENDPOINT_URL": S3_ENDPOINT,
         "S3_ACCESS_KEY": S3_ACCESS_KEY,
         "S3_SECRET_KEY": S3_SECRET_KEY,
@@ -78,9 +78,18 @@ def service_env() -> dict[str, str]:
 class ServiceProcess:
     """One assetflow service run by uvicorn as a child process of the test session."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        group_prefix: str = TEST_GROUP_PREFIX,
+        db: str = TEST_DB,
+        port_offset: int = 0,
+    ) -> None:
         self.name = name
-        self.port = PORTS[name]
+        self.port = PORTS[name] + port_offset
+        self.env = service_env(group_prefix, db)
+        self.log_name = f"{group_prefix}-{name}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -91,7 +100,7 @@ class ServiceProcess:
     def start(self) -> None:
         """Start and wait until it answers its health probe."""
         LOGS.mkdir(parents=True, exist_ok=True)
-        log = (LOGS / f"test-{self.name}.log").open("ab")
+        log = (LOGS / f"{self.log_name}.log").open("ab")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -109,7 +118,7 @@ class ServiceProcess:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=service_env(),
+            env=self.env,
             cwd=ROOT,
         )
         probe = "/readyz" if self.name == "api" else "/healthz"

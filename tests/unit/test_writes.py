@@ -40,29 +40,30 @@ def test_latest_per_object_keeps_highest_sequencer_regardless_of_arrival() -> No
     assert latest == {a1.image_id: a2, b.image_id: b}
 
 
-def test_new_object_is_upserted_only_if_absent() -> None:
+def test_new_object_is_inserted() -> None:
     event = created("d/images/a", "A")
-    ops, stale = plan_writes({event.image_id: event}, {}, NOW)
-    assert stale == []
-    [op] = ops
-    assert op._filter == {"_id": event.image_id, "sequencer": {"$exists": False}}
-    assert op._upsert is True
-    assert op._doc["$set"]["deleted"] is False and op._doc["$set"]["size"] == 1
+    plan = plan_writes({event.image_id: event}, {}, NOW)
+    assert plan.stale == [] and plan.updates == []
+    [op] = plan.inserts
+    assert op._doc["_id"] == event.image_id
+    assert op._doc["deleted"] is False and op._doc["size"] == 1
 
 
 def test_newer_event_is_compare_and_set_on_stored_sequencer() -> None:
     event = created("d/images/a", "B", size=9)
     stored = {event.image_id: normalize_sequencer("A")}
-    [op], stale = plan_writes({event.image_id: event}, stored, NOW)
+    plan = plan_writes({event.image_id: event}, stored, NOW)
+    [op] = plan.updates
     assert op._filter == {"_id": event.image_id, "sequencer": normalize_sequencer("A")}
-    assert not op._upsert and stale == []
+    assert not op._upsert and plan.stale == [] and plan.inserts == []
+    assert op._doc["$set"]["size"] == 9
 
 
 def test_replayed_and_stale_events_produce_no_write() -> None:
     replay, older = created("d/images/a", "B"), removed("d/images/b", "1")
     stored = {replay.image_id: normalize_sequencer("B"), older.image_id: normalize_sequencer("2")}
-    ops, stale = plan_writes({replay.image_id: replay, older.image_id: older}, stored, NOW)
-    assert ops == [] and sorted(stale) == sorted([replay.image_id, older.image_id])
+    plan = plan_writes({replay.image_id: replay, older.image_id: older}, stored, NOW)
+    assert len(plan) == 0 and sorted(plan.stale) == sorted([replay.image_id, older.image_id])
 
 
 def test_removal_is_a_tombstone_keeping_its_sequencer() -> None:

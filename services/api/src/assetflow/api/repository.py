@@ -1,5 +1,6 @@
 """Read-side queries on the image index."""
 
+import asyncio
 from typing import Any
 
 from pymongo import DESCENDING
@@ -41,15 +42,24 @@ async def list_images(
 
 async def get_image(images: Collection, image_id: str) -> dict[str, Any] | None:
     """One live image document by id."""
-    return await images.find_one({"_id": image_id, "deleted": False}, PROJECTION)
+    # Filter on _id alone (the one filter every backend serves from an index), then check.
+    doc = await images.find_one({"_id": image_id}, PROJECTION)
+    return doc if doc is not None and doc.get("deleted") is False else None
 
 
 async def dataset_stats(images: Collection, dataset_id: str) -> tuple[int, int]:
     """(image count, total bytes) over a dataset's live images."""
-    pipeline: list[dict[str, Any]] = [
-        {"$match": {"dataset_id": dataset_id, "deleted": False}},
-        {"$group": {"_id": None, "count": {"$sum": 1}, "bytes": {"$sum": "$size"}}},
-    ]
-    async for row in await images.aggregate(pipeline):
-        return int(row["count"]), int(row["bytes"])
-    return 0, 0
+    match = {"$match": {"dataset_id": dataset_id, "deleted": False}}
+
+    async def total(expression: Any) -> int:
+        pipeline: list[dict[str, Any]] = [
+            match,
+            {"$group": {"_id": None, "v": {"$sum": expression}}},
+        ]
+        async for row in await images.aggregate(pipeline):
+            return int(row["v"])
+        return 0
+
+    # One accumulator per $group: FerretDB 1.24 returns 0 for every accumulator after the first.
+    count, size = await asyncio.gather(total(1), total("$size"))
+    return count, size

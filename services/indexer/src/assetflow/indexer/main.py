@@ -9,11 +9,11 @@ from faststream import AckPolicy, ContextRepo
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
-from pymongo.asynchronous.collection import AsyncCollection
 
 from assetflow.common import metrics, topics
 from assetflow.common.clients import make_kafka_broker, make_mongo_client
 from assetflow.common.consuming import Backoff, raw_batch_decoder, source_records
+from assetflow.common.dbcompat import detect_profile
 from assetflow.common.deadletter import SourceRecord, dead_letter_headers
 from assetflow.common.events import ObjectCreated, ObjectRemoved, decode_object_event
 from assetflow.common.logs import configure_logging
@@ -35,7 +35,7 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
     broker = make_kafka_broker(settings.kafka, client_id=f"assetflow-{SERVICE}")
     producer = BrokerProducer(broker)
     backoff = Backoff()
-    state: dict[str, AsyncCollection[dict[str, Any]]] = {}
+    state: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(context: ContextRepo) -> AsyncIterator[None]:
@@ -43,6 +43,8 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
         collection = client[settings.mongo.db][COLLECTION]
         await ensure_indexes(collection)
         state["images"] = collection
+        state["profile"] = await detect_profile(client[settings.mongo.db])
+        log.info("database profile", extra={"profile": state["profile"].name})
         try:
             yield
         finally:
@@ -68,7 +70,7 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
             for record, reason in rejects:
                 await dead_letter(producer, record, reason)
             with BULK_WRITE_SECONDS.time():
-                result = await apply_events(state["images"], events)
+                result = await apply_events(state["images"], events, state["profile"])
         except Exception:
             log.exception("batch failed; it will be redelivered", extra={"size": len(records)})
             metrics.BATCH_RETRIES.labels(SERVICE).inc()

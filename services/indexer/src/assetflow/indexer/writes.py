@@ -1,15 +1,17 @@
-"""Idempotent, order-safe batch writes of object events with one unordered ``bulk_write``."""
+"""Idempotent, order-safe batch writes of object events with unordered bulk writes."""
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, PyMongoError
 
+from assetflow.common.dbcompat import MONGODB, DbProfile
 from assetflow.common.errors import DatabaseUnavailableError
 from assetflow.common.events import ObjectCreated, ObjectRemoved
 from assetflow.common.sequencer import is_newer
@@ -18,8 +20,10 @@ from assetflow.indexer.documents import document_fields
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
 MAX_ROUNDS = 5
+POINT_LOOKUP_CONCURRENCY = 32
 
 Event = ObjectCreated | ObjectRemoved
+Images = AsyncCollection[dict[str, Any]]
 
 
 @dataclass
@@ -33,6 +37,18 @@ class BatchResult:
     ids: set[str] = field(default_factory=set)
 
 
+@dataclass
+class WritePlan:
+    """Inserts for objects never seen, compare-and-set updates for known ones."""
+
+    inserts: list[InsertOne[dict[str, Any]]] = field(default_factory=list)
+    updates: list[UpdateOne] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.inserts) + len(self.updates)
+
+
 def latest_per_object(events: Iterable[Event]) -> dict[str, Event]:
     """Keep only the newest event (highest sequencer) of each object in a batch."""
     latest: dict[str, Event] = {}
@@ -43,41 +59,54 @@ def latest_per_object(events: Iterable[Event]) -> dict[str, Event]:
     return latest
 
 
-def plan_writes(
-    latest: dict[str, Event], stored: dict[str, str], now: datetime
-) -> tuple[list[UpdateOne], list[str]]:
-    """Conditional updates for events newer than what is stored; returns (ops, stale ids).
+def plan_writes(latest: dict[str, Event], stored: dict[str, str], now: datetime) -> WritePlan:
+    """Writes for events newer than what is stored.
 
-    Each op is a compare-and-set on the stored sequencer, so a concurrent writer (say,
-    two consumers during a rebalance) can only make an op miss, never overwrite newer data.
+    A known object gets a compare-and-set on its stored sequencer and an unknown one an
+    insert, so a concurrent writer (two consumers during a rebalance) can only make a
+    write miss (no match, or a duplicate key), never overwrite newer data.
     """
-    ops: list[UpdateOne] = []
-    stale: list[str] = []
+    plan = WritePlan()
     for doc_id, event in latest.items():
         current = stored.get(doc_id)
         if not is_newer(event.sequencer, current):
-            stale.append(doc_id)
+            plan.stale.append(doc_id)
             continue
-        update = {"$set": document_fields(event, now)}
+        fields = document_fields(event, now)
         if current is None:
-            ops.append(
-                UpdateOne({"_id": doc_id, "sequencer": {"$exists": False}}, update, upsert=True)
-            )
+            plan.inserts.append(InsertOne({"_id": doc_id, **_insert_defaults(event), **fields}))
         else:
-            ops.append(UpdateOne({"_id": doc_id, "sequencer": current}, update))
-    return ops, stale
+            plan.updates.append(UpdateOne({"_id": doc_id, "sequencer": current}, {"$set": fields}))
+    return plan
+
+
+def _insert_defaults(event: Event) -> dict[str, Any]:
+    # A tombstone for an object we never saw still needs the fields queries project.
+    if isinstance(event, ObjectRemoved):
+        return {"size": 0, "etag": "", "content_type": None, "uploaded_at": event.event_time}
+    return {}
 
 
 async def stored_sequencers(
-    collection: AsyncCollection[dict[str, Any]], ids: Sequence[str]
+    images: Images, ids: Sequence[str], profile: DbProfile = MONGODB
 ) -> dict[str, str]:
     """The sequencer each existing document holds."""
-    cursor = collection.find({"_id": {"$in": list(ids)}}, {"sequencer": 1})
-    return {doc["_id"]: doc["sequencer"] async for doc in cursor if "sequencer" in doc}
+    if not profile.point_lookups:
+        cursor = images.find({"_id": {"$in": list(ids)}}, {"sequencer": 1})
+        return {doc["_id"]: doc["sequencer"] async for doc in cursor if "sequencer" in doc}
+    # FerretDB only indexes an exact {_id: x} filter; many point reads beat one full scan.
+    gate = asyncio.Semaphore(POINT_LOOKUP_CONCURRENCY)
+
+    async def one(doc_id: str) -> dict[str, Any] | None:
+        async with gate:
+            return await images.find_one({"_id": doc_id}, {"sequencer": 1})
+
+    docs = await asyncio.gather(*(one(i) for i in ids))
+    return {d["_id"]: d["sequencer"] for d in docs if d is not None and "sequencer" in d}
 
 
 async def apply_events(
-    collection: AsyncCollection[dict[str, Any]], events: Sequence[Event]
+    images: Images, events: Sequence[Event], profile: DbProfile = MONGODB
 ) -> BatchResult:
     """Apply a batch so the index reflects the newest event of each object; safe to replay."""
     result = BatchResult()
@@ -90,33 +119,42 @@ async def apply_events(
                 raise DatabaseUnavailableError(
                     f"{len(pending)} writes still conflicting after {MAX_ROUNDS} rounds"
                 )
-            stored = await stored_sequencers(collection, list(pending))
-            ops, stale = plan_writes(pending, stored, datetime.now(UTC))
+            stored = await stored_sequencers(images, list(pending), profile)
+            plan = plan_writes(pending, stored, datetime.now(UTC))
             if result.rounds == 1:  # later rounds also see this batch's own writes as stale
-                result.stale = len(stale)
-            if not ops:
+                result.stale = len(plan.stale)
+            if not len(plan):
                 break
-            applied = await _bulk_write(collection, ops)
+            applied = await _insert(images, plan.inserts) + await _update(
+                images, plan.updates, profile
+            )
             result.written += applied
-            if applied == len(ops):
+            if applied == len(plan):
                 break
-            # Some compare-and-set ops missed: re-read and re-plan exactly those objects.
-            result.conflicts += len(ops) - applied
-            pending = {k: v for k, v in pending.items() if k not in stale}
+            # Some writes missed because another writer got there first: re-read, re-plan.
+            result.conflicts += len(plan) - applied
+            pending = {k: v for k, v in pending.items() if k not in plan.stale}
     except PyMongoError as exc:
-        raise DatabaseUnavailableError(f"bulk_write failed: {exc}") from exc
+        raise DatabaseUnavailableError(f"index write failed: {exc}") from exc
     return result
 
 
-async def _bulk_write(collection: AsyncCollection[dict[str, Any]], ops: list[UpdateOne]) -> int:
-    """Run one unordered bulk_write; returns how many ops took effect."""
+async def _insert(images: Images, ops: list[InsertOne[dict[str, Any]]]) -> int:
+    """Unordered inserts; a duplicate key means a concurrent insert won (re-planned)."""
+    if not ops:
+        return 0
     try:
-        outcome = await collection.bulk_write(ops, ordered=False)
+        return (await images.bulk_write(ops, ordered=False)).inserted_count
     except BulkWriteError as exc:
-        details = exc.details
-        other = [e for e in details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
-        if other or details.get("writeConcernErrors"):
+        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
             raise
-        # A duplicate key means another writer inserted first: those ops are re-planned.
-        return int(details.get("nMatched", 0)) + len(details.get("upserted", []))
-    return outcome.matched_count + outcome.upserted_count
+        return int(exc.details.get("nInserted", 0))
+
+
+async def _update(images: Images, ops: list[UpdateOne], profile: DbProfile) -> int:
+    """Compare-and-set updates in chunks the server handles; returns how many matched."""
+    matched = 0
+    for start in range(0, len(ops), profile.max_update_ops):
+        chunk = ops[start : start + profile.max_update_ops]
+        matched += (await images.bulk_write(chunk, ordered=False)).matched_count
+    return matched

@@ -1,0 +1,199 @@
+"""Ingest benchmarks against the real local stack (run via `make bench`).
+
+1. end-to-end: N objects PUT concurrently to MinIO -> time until all are listable via the API;
+2. pipeline-only: M synthetic MinIO-format events produced to minio.events -> time until
+   all are indexed in the database (ingest + indexer throughput, MinIO out of the loop).
+
+The services run as child processes with their own consumer groups and database
+(assetflow-bench), exactly as `make run` runs them.
+"""
+
+import argparse
+import asyncio
+import json
+import platform
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import MongoClient
+
+from assetflow.common import topics
+from tests.support.minio_events import minio_message, minio_record
+from tests.support.stack import (
+    BUCKET,
+    KAFKA,
+    MONGO_URL,
+    ServiceProcess,
+    s3_client,
+    wait_for,
+)
+
+GROUP_PREFIX = "assetflow-bench"
+DB = "assetflow_bench"
+
+
+async def _lag(groups: list[str]) -> int:
+    """Messages not yet committed by the bench consumer groups."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+    await admin.start()
+    await consumer.start()
+    try:
+        total = 0
+        for group, topic in zip(groups, [topics.MINIO_EVENTS, topics.ASSET_OBJECTS], strict=True):
+            parts = [TopicPartition(topic, p) for p in range(topics.PARTITIONS[topic])]
+            ends = await consumer.end_offsets(parts)
+            committed = await admin.list_consumer_group_offsets(group)
+            for tp in parts:
+                meta = committed.get(tp)
+                total += ends[tp] - (meta.offset if meta and meta.offset >= 0 else 0)
+        return total
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+def wait_idle() -> None:
+    """Wait until both consumer groups have caught up with everything already produced."""
+    groups = [f"{GROUP_PREFIX}.ingest", f"{GROUP_PREFIX}.indexer"]
+    wait_for(
+        "bench consumers to catch up",
+        lambda: asyncio.run(_lag(groups)) == 0 or None,
+        timeout=600,
+        interval=1.0,
+    )
+
+
+def bench_end_to_end(api: ServiceProcess, n: int, threads: int) -> dict[str, Any]:
+    """PUT n objects concurrently; time until the API lists all of them."""
+    s3 = s3_client()
+    dataset = f"bench-e2e-{uuid.uuid4().hex[:8]}"
+    body = b"\xff\xd8" + b"x" * 2048
+    keys = [f"{dataset}/images/f{i % 20}/img {i:05d}.jpg" for i in range(n)]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(
+            pool.map(
+                lambda k: s3.put_object(Bucket=BUCKET, Key=k, Body=body, ContentType="image/jpeg"),
+                keys,
+            )
+        )
+    put_done = time.perf_counter() - start
+    stats_url = f"{api.base_url}/v1/datasets/{dataset}/stats"
+    wait_for(
+        f"{n} objects listable",
+        lambda: httpx.get(stats_url).json()["image_count"] == n or None,
+        timeout=600,
+        interval=0.05,
+    )
+    total = time.perf_counter() - start
+    return {
+        "objects": n,
+        "put_threads": threads,
+        "put_seconds": round(put_done, 2),
+        "until_listable_seconds": round(total, 2),
+        "objects_per_s": round(n / total, 1),
+    }
+
+
+async def _produce(messages: list[tuple[bytes, bytes]]) -> float:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=KAFKA, acks="all", linger_ms=5, max_batch_size=256 * 1024
+    )
+    await producer.start()
+    try:
+        start = time.perf_counter()
+        futures = [
+            await producer.send(topics.MINIO_EVENTS, value, key=key) for key, value in messages
+        ]
+        await asyncio.gather(*futures)
+        return time.perf_counter() - start
+    finally:
+        await producer.stop()
+
+
+def bench_pipeline(m: int) -> dict[str, Any]:
+    """Produce m synthetic MinIO notifications; time until all are indexed."""
+    dataset = f"bench-pipe-{uuid.uuid4().hex[:8]}"
+    messages = []
+    for i in range(m):
+        key = f"{dataset}/images/f{i % 50}/img {i:06d}.jpg"
+        messages.append((f"{BUCKET}/{key}".encode(), minio_message(minio_record(key, size=i))))
+    client: MongoClient[dict[str, Any]] = MongoClient(MONGO_URL)
+    images = client[DB]["images"]
+    start = time.perf_counter()
+    produce_seconds = asyncio.run(_produce(messages))
+    wait_for(
+        f"{m} events indexed",
+        lambda: images.count_documents({"dataset_id": dataset, "deleted": False}) == m or None,
+        timeout=900,
+        interval=0.1,
+    )
+    total = time.perf_counter() - start
+    client.close()
+    return {
+        "events": m,
+        "produce_seconds": round(produce_seconds, 2),
+        "until_indexed_seconds": round(total, 2),
+        "events_per_s": round(m / total, 1),
+    }
+
+
+def main() -> None:
+    """Run both ingest benchmarks and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--events", type=int, default=20_000)
+    args = parser.parse_args()
+
+    procs = {
+        name: ServiceProcess(name, group_prefix=GROUP_PREFIX, db=DB, port_offset=100)
+        for name in ("indexer", "ingest", "api")
+    }
+    try:
+        for proc in procs.values():
+            proc.start()
+        wait_idle()
+        e2e = bench_end_to_end(procs["api"], args.objects, args.threads)
+        print(
+            f"end-to-end: {e2e['objects']} PUTs -> all listable in "
+            f"{e2e['until_listable_seconds']} s = {e2e['objects_per_s']} objects/s "
+            f"(PUT phase {e2e['put_seconds']} s)"
+        )
+        wait_idle()
+        pipe = bench_pipeline(args.events)
+        print(
+            f"pipeline:   {pipe['events']} events -> all indexed in "
+            f"{pipe['until_indexed_seconds']} s = {pipe['events_per_s']} events/s "
+            f"(produce phase {pipe['produce_seconds']} s)"
+        )
+    finally:
+        for proc in procs.values():
+            proc.stop()
+    print(
+        json.dumps(
+            {
+                "bench": "ingest",
+                "machine": platform.machine(),
+                "cpus": __import__("os").cpu_count(),
+                "end_to_end": e2e,
+                "pipeline": pipe,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

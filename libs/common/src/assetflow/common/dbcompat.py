@@ -1,0 +1,37 @@
+"""What the connected MongoDB-compatible server can do well; FerretDB needs gentler access.
+
+FerretDB 1.24 with SQLite (our embedded default) answers correctly but, measured here
+(deploy/local/ferretdb/NOTES.md): pushes down only filters that are exactly ``{_id: x}``
+(``$in`` is a full scan: ~790 ms at 20k docs vs 0.6 ms per point lookup), deadlocks on an
+``update`` command with >= 100 matching ops, and returns malformed replies for failed
+update batches. Real MongoDB has none of these limits.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+
+@dataclass(frozen=True, slots=True)
+class DbProfile:
+    """How to shape reads and writes for the connected server."""
+
+    name: str
+    max_update_ops: int
+    point_lookups: bool
+
+    @property
+    def is_ferretdb(self) -> bool:
+        """True for FerretDB."""
+        return self.name == "ferretdb"
+
+
+MONGODB = DbProfile(name="mongodb", max_update_ops=1000, point_lookups=False)
+FERRETDB = DbProfile(name="ferretdb", max_update_ops=50, point_lookups=True)
+
+
+async def detect_profile(db: AsyncDatabase[dict[str, Any]]) -> DbProfile:
+    """FerretDB identifies itself in ``buildInfo``; everything else is treated as MongoDB."""
+    info = await db.command("buildInfo")
+    return FERRETDB if "ferretdb" in info else MONGODB
