@@ -121,6 +121,7 @@ class ServiceProcess:
             env=self.env,
             cwd=ROOT,
         )
+        log.close()  # the child holds its own descriptor
         probe = "/readyz" if self.name == "api" else "/healthz"
 
         def healthy() -> bool:

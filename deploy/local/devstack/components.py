@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import logging
 import os
 import sys
 import urllib.request
@@ -26,6 +27,9 @@ def http_ok(url: str) -> bool:
 def kafka_healthy() -> bool:
     """The broker answers a metadata request."""
     from aiokafka.admin import AIOKafkaAdminClient
+
+    # Refused connections are expected while the broker starts; the poll loop reports failure.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
     async def probe() -> bool:
         admin = AIOKafkaAdminClient(

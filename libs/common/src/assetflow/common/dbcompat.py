@@ -34,4 +34,4 @@ FERRETDB = DbProfile(name="ferretdb", max_update_ops=50, point_lookups=True)
 async def detect_profile(db: AsyncDatabase[dict[str, Any]]) -> DbProfile:
     """FerretDB identifies itself in ``buildInfo``; everything else is treated as MongoDB."""
     info = await db.command("buildInfo")
-    return FERRETDB if "ferretdb" in info else MONGODB
+    return FERRETDB if any(key.startswith("ferretdb") for key in info) else MONGODB

@@ -30,4 +30,6 @@ LISTING_INDEXES = [
 
 async def ensure_indexes(collection: AsyncCollection[dict[str, Any]]) -> list[str]:
     """Create the listing indexes if missing; returns their names."""
-    return await collection.create_indexes(LISTING_INDEXES)
+    # One per command: FerretDB 1.24 panics on a multi-index createIndexes whose
+    # indexes all exist already (measured); one at a time is idempotent everywhere.
+    return [name for model in LISTING_INDEXES for name in await collection.create_indexes([model])]
