@@ -1,10 +1,12 @@
 """Create topics, buckets and the bucket notification once the stack is up (idempotent)."""
 
 import asyncio
+import os
 
 from devstack import config
 
-# Imported lazily by callers so `devstack install` works before the venv has everything.
+KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{config.KAFKA_PORT}")
+S3_ENDPOINT = os.environ.get("S3_ENDPOINT_URL", f"http://127.0.0.1:{config.MINIO_PORT}")
 
 
 def create_topics() -> list[str]:
@@ -14,7 +16,7 @@ def create_topics() -> list[str]:
     from assetflow.common.topics import PARTITIONS
 
     async def run() -> list[str]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=f"127.0.0.1:{config.KAFKA_PORT}")
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
         await admin.start()
         try:
             existing = set(await admin.list_topics())
@@ -37,7 +39,7 @@ def configure_buckets() -> None:
 
     s3 = boto3.client(
         "s3",
-        endpoint_url=f"http://127.0.0.1:{config.MINIO_PORT}",
+        endpoint_url=S3_ENDPOINT,
         aws_access_key_id=config.S3_ACCESS_KEY,
         aws_secret_access_key=config.S3_SECRET_KEY,
         region_name="us-east-1",

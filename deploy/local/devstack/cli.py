@@ -57,6 +57,14 @@ def up(services: ServicesOpt = False) -> None:
     _up(services)
 
 
+@app.command("bootstrap")
+def bootstrap_cmd() -> None:
+    """Create topics, buckets and the bucket notification (env KAFKA_BOOTSTRAP_SERVERS, S3_*)."""
+    created = bootstrap.create_topics()
+    bootstrap.configure_buckets()
+    _say(f"topics created: {', '.join(created) or 'none (all existed)'}; buckets configured")
+
+
 @app.command()
 def down() -> None:
     """Stop exactly the processes that `up` started."""
