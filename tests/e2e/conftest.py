@@ -5,13 +5,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pymongo import MongoClient
 
-from tests.support.stack import ServiceProcess, s3_client
+from tests.support.stack import MONGO_URL, TEST_DB, ServiceProcess, s3_client
 
 
 @pytest.fixture(scope="session")
 def services() -> Iterator[dict[str, ServiceProcess]]:
     """Start ingest, indexer and api once for the session; stop them at the end."""
+    # A fresh database per session keeps FerretDB's full-scan queries fast across local reruns.
+    with MongoClient(MONGO_URL) as client:
+        client.drop_database(TEST_DB)
     procs = {name: ServiceProcess(name) for name in ("indexer", "ingest", "api")}
     try:
         for proc in procs.values():

@@ -112,3 +112,34 @@ async def test_concurrent_writer_loses_no_update(images: Images) -> None:
     result = await apply_events(images, [event])
     assert result.written == 1
     assert (await live(images))[key]["size"] == 3
+
+
+@pytest.mark.asyncio
+async def test_mixed_batch_of_new_and_known_objects(images: Images) -> None:
+    """New objects are inserted; known ones are only replaced by a newer event."""
+    await apply_events(
+        images,
+        [
+            created("d/images/k1.png", 10, 1),
+            created("d/images/k2.png", 10, 1),
+            created("d/images/k3.png", 10, 1),
+        ],
+    )
+    batch = [
+        created("d/images/n1.png", 5, 5),
+        created("d/images/k1.png", 11, 2),  # newer: applied
+        created("d/images/n2.png", 5, 5),
+        created("d/images/k2.png", 9, 3),  # older: ignored
+        removed("d/images/k3.png", 12),  # newer removal: applied
+        created("d/images/n3.png", 5, 5),
+    ]
+    result = await apply_events(images, batch)
+    assert (result.written, result.stale) == (5, 1)
+    sizes = {key: doc["size"] for key, doc in (await live(images)).items()}
+    assert sizes == {
+        "d/images/n1.png": 5,
+        "d/images/n2.png": 5,
+        "d/images/n3.png": 5,
+        "d/images/k1.png": 2,
+        "d/images/k2.png": 1,
+    }

@@ -1,10 +1,9 @@
 """What the connected MongoDB-compatible server can do well; FerretDB needs gentler access.
 
 FerretDB 1.24 with SQLite (our embedded default) answers correctly but, measured here
-(deploy/local/ferretdb/NOTES.md): pushes down only filters that are exactly ``{_id: x}``
-(``$in`` is a full scan: ~790 ms at 20k docs vs 0.6 ms per point lookup), deadlocks on an
-``update`` command with >= 100 matching ops, and returns malformed replies for failed
-update batches. Real MongoDB has none of these limits.
+(deploy/local/ferretdb/NOTES.md): serves no query from an index (a miss on ``{_id: x}``
+scans the whole collection), deadlocks on an ``update`` command with >= 100 matching ops,
+and returns malformed replies for failed update batches. Real MongoDB has none of these.
 """
 
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ class DbProfile:
 
     name: str
     max_update_ops: int
-    point_lookups: bool
 
     @property
     def is_ferretdb(self) -> bool:
@@ -27,8 +25,8 @@ class DbProfile:
         return self.name == "ferretdb"
 
 
-MONGODB = DbProfile(name="mongodb", max_update_ops=1000, point_lookups=False)
-FERRETDB = DbProfile(name="ferretdb", max_update_ops=50, point_lookups=True)
+MONGODB = DbProfile(name="mongodb", max_update_ops=1000)
+FERRETDB = DbProfile(name="ferretdb", max_update_ops=50)
 
 
 async def detect_profile(db: AsyncDatabase[dict[str, Any]]) -> DbProfile:

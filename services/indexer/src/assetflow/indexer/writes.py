@@ -1,6 +1,5 @@
 """Idempotent, order-safe batch writes of object events with unordered bulk writes."""
 
-import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from assetflow.indexer.documents import document_fields
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
 MAX_ROUNDS = 5
-POINT_LOOKUP_CONCURRENCY = 32
 
 Event = ObjectCreated | ObjectRemoved
 Images = AsyncCollection[dict[str, Any]]
@@ -87,40 +85,38 @@ def _insert_defaults(event: Event) -> dict[str, Any]:
     return {}
 
 
-async def stored_sequencers(
-    images: Images, ids: Sequence[str], profile: DbProfile = MONGODB
-) -> dict[str, str]:
-    """The sequencer each existing document holds."""
-    if not profile.point_lookups:
-        cursor = images.find({"_id": {"$in": list(ids)}}, {"sequencer": 1})
-        return {doc["_id"]: doc["sequencer"] async for doc in cursor if "sequencer" in doc}
-    # FerretDB only indexes an exact {_id: x} filter; many point reads beat one full scan.
-    gate = asyncio.Semaphore(POINT_LOOKUP_CONCURRENCY)
-
-    async def one(doc_id: str) -> dict[str, Any] | None:
-        async with gate:
-            return await images.find_one({"_id": doc_id}, {"sequencer": 1})
-
-    docs = await asyncio.gather(*(one(i) for i in ids))
-    return {d["_id"]: d["sequencer"] for d in docs if d is not None and "sequencer" in d}
+async def stored_sequencers(images: Images, ids: Sequence[str]) -> dict[str, str]:
+    """The sequencer each existing document holds (one ``$in`` read)."""
+    cursor = images.find({"_id": {"$in": list(ids)}}, {"sequencer": 1})
+    return {doc["_id"]: doc["sequencer"] async for doc in cursor if "sequencer" in doc}
 
 
 async def apply_events(
     images: Images, events: Sequence[Event], profile: DbProfile = MONGODB
 ) -> BatchResult:
-    """Apply a batch so the index reflects the newest event of each object; safe to replay."""
+    """Apply a batch so the index reflects the newest event of each object; safe to replay.
+
+    Most events are about objects the index has never seen, so the first round inserts
+    blindly: nothing stored means any event is the newest. Only objects whose insert hits a
+    duplicate key are read and compare-and-set. (FerretDB 1.24 + SQLite serves no read
+    from an index, so a read per batch costs a full scan; an insert does not.)
+    """
     result = BatchResult()
     pending = latest_per_object(events)
     result.ids = set(pending)
+    now = datetime.now(UTC)
     try:
+        inserted, existing = await _insert_new(images, pending, now)
+        result.written += inserted
+        pending = {k: v for k, v in pending.items() if k in existing}
         while pending:
             result.rounds += 1
             if result.rounds > MAX_ROUNDS:
                 raise DatabaseUnavailableError(
                     f"{len(pending)} writes still conflicting after {MAX_ROUNDS} rounds"
                 )
-            stored = await stored_sequencers(images, list(pending), profile)
-            plan = plan_writes(pending, stored, datetime.now(UTC))
+            stored = await stored_sequencers(images, list(pending))
+            plan = plan_writes(pending, stored, now)
             if result.rounds == 1:  # later rounds also see this batch's own writes as stale
                 result.stale = len(plan.stale)
             if not len(plan):
@@ -137,6 +133,24 @@ async def apply_events(
     except PyMongoError as exc:
         raise DatabaseUnavailableError(f"index write failed: {exc}") from exc
     return result
+
+
+async def _insert_new(
+    images: Images, latest: dict[str, Event], now: datetime
+) -> tuple[int, set[str]]:
+    """Insert every object as new; returns (inserted, ids that already existed)."""
+    plan = plan_writes(latest, {}, now)
+    if not plan.inserts:
+        return 0, set()
+    ids = list(latest)
+    try:
+        outcome = await images.bulk_write(plan.inserts, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        return int(exc.details.get("nInserted", 0)), {ids[e["index"]] for e in errors}
+    return outcome.inserted_count, set()
 
 
 async def _insert(images: Images, ops: list[InsertOne[dict[str, Any]]]) -> int:
