@@ -12,7 +12,7 @@ RUN := $(UV) run --frozen
 DEVSTACK := $(RUN) python -m devstack
 PYTEST := $(RUN) pytest
 
-.PHONY: help bootstrap install up down status logs run test unit integration e2e lint fmt bench clean
+.PHONY: help bootstrap install up down status logs run test packages unit integration e2e lint fmt bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,8 +42,17 @@ logs: bootstrap  ## follow all logs
 run: bootstrap  ## install, start stack + services in the foreground; Ctrl-C stops all
 	@$(DEVSTACK) run
 
-test: bootstrap  ## install what is missing, start the stack if needed, run all tiers, stop what was started
+test: bootstrap packages  ## install what is missing, start the stack if needed, run all tiers, stop what was started
 	@deploy/local/with-stack $(PYTEST) tests/unit tests/integration tests/e2e
+
+SERVICES := api ingest indexer
+packages: $(UV)  ## each service alone (uv sync --locked --package): a missing dependency fails here
+	@for svc in $(SERVICES); do \
+	  UV_PROJECT_ENVIRONMENT=$(CURDIR)/.local/venvs/$$svc $(UV) sync --locked --no-dev --quiet \
+	    --package assetflow-$$svc && \
+	  .local/venvs/$$svc/bin/python -c "import assetflow.$$svc.main" || \
+	  { echo "[make] service $$svc does not import with only its own dependencies"; exit 1; }; \
+	done; echo "[make] each service imports with only its declared dependencies"
 
 unit: bootstrap  ## unit tests only (no I/O)
 	@$(PYTEST) tests/unit

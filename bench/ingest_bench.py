@@ -75,12 +75,23 @@ def wait_idle() -> None:
     )
 
 
-def bench_end_to_end(api: ServiceProcess, n: int, threads: int) -> dict[str, Any]:
+APPLIED = "assetflow_indexer_events_applied_total"
+
+
+def wait_applied(indexer: ServiceProcess, target: float, what: str) -> None:
+    """Poll the indexer's counter (not the database, whose full scans would slow it down)."""
+    wait_for(what, lambda: indexer.metric(APPLIED) >= target or None, timeout=900, interval=0.05)
+
+
+def bench_end_to_end(
+    api: ServiceProcess, indexer: ServiceProcess, n: int, threads: int
+) -> dict[str, Any]:
     """PUT n objects concurrently; time until the API lists all of them."""
     s3 = s3_client()
     dataset = f"bench-e2e-{uuid.uuid4().hex[:8]}"
     body = b"\xff\xd8" + b"x" * 2048
     keys = [f"{dataset}/images/f{i % 20}/img {i:05d}.jpg" for i in range(n)]
+    baseline = indexer.metric(APPLIED)
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(
@@ -90,14 +101,10 @@ def bench_end_to_end(api: ServiceProcess, n: int, threads: int) -> dict[str, Any
             )
         )
     put_done = time.perf_counter() - start
-    stats_url = f"{api.base_url}/v1/datasets/{dataset}/stats"
-    wait_for(
-        f"{n} objects listable",
-        lambda: httpx.get(stats_url).json()["image_count"] == n or None,
-        timeout=600,
-        interval=0.05,
-    )
+    wait_applied(indexer, baseline + n, f"{n} uploads indexed")
     total = time.perf_counter() - start
+    stats = httpx.get(f"{api.base_url}/v1/datasets/{dataset}/stats", timeout=60).json()
+    assert stats["image_count"] == n, f"indexer counted {n} but the API lists {stats}"
     return {
         "objects": n,
         "put_threads": threads,
@@ -123,7 +130,7 @@ async def _produce(messages: list[tuple[bytes, bytes]]) -> float:
         await producer.stop()
 
 
-def bench_pipeline(m: int) -> dict[str, Any]:
+def bench_pipeline(indexer: ServiceProcess, m: int) -> dict[str, Any]:
     """Produce m synthetic MinIO notifications; time until all are indexed."""
     dataset = f"bench-pipe-{uuid.uuid4().hex[:8]}"
     messages = []
@@ -166,14 +173,14 @@ def main() -> None:
         for proc in procs.values():
             proc.start()
         wait_idle()
-        e2e = bench_end_to_end(procs["api"], args.objects, args.threads)
+        e2e = bench_end_to_end(procs["api"], procs["indexer"], args.objects, args.threads)
         print(
             f"end-to-end: {e2e['objects']} PUTs -> all listable in "
             f"{e2e['until_listable_seconds']} s = {e2e['objects_per_s']} objects/s "
             f"(PUT phase {e2e['put_seconds']} s)"
         )
         wait_idle()
-        pipe = bench_pipeline(args.events)
+        pipe = bench_pipeline(procs["indexer"], args.events)
         print(
             f"pipeline:   {pipe['events']} events -> all indexed in "
             f"{pipe['until_indexed_seconds']} s = {pipe['events_per_s']} events/s "

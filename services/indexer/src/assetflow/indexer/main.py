@@ -20,7 +20,7 @@ from assetflow.common.logs import configure_logging
 from assetflow.common.producer import BrokerProducer
 from assetflow.indexer.documents import COLLECTION
 from assetflow.indexer.indexes import ensure_indexes
-from assetflow.indexer.observability import BULK_WRITE_SECONDS, STALE_EVENTS
+from assetflow.indexer.observability import BULK_WRITE_SECONDS, EVENTS_APPLIED, STALE_EVENTS
 from assetflow.indexer.settings import IndexerSettings
 from assetflow.indexer.writes import apply_events
 
@@ -78,6 +78,7 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
             raise
         backoff.succeeded()
         STALE_EVENTS.inc(result.stale)
+        EVENTS_APPLIED.inc(len(events))
 
     return AsgiFastStream(
         broker,

@@ -12,3 +12,7 @@ BULK_WRITE_SECONDS = Histogram(
 STALE_EVENTS = Counter(
     "assetflow_indexer_stale_events_total", "Events ignored because a newer one was indexed"
 )
+EVENTS_APPLIED = Counter(
+    "assetflow_indexer_events_applied_total",
+    "Object events whose batch was durably applied (written or found stale)",
+)
