@@ -116,7 +116,9 @@ def run() -> None:
         _say(
             "running: API http://127.0.0.1:8000  MinIO console http://127.0.0.1:9001; Ctrl-C stops"
         )
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        # Explicit: a shell starting us in the background may have left SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         tail = subprocess.Popen(
             ["tail", "-n0", "-F", *(str(c.log_file) for c in components.SERVICES)]
         )
@@ -129,6 +131,10 @@ def run() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        # Ctrl-C reaches make, uv and us at once (and uv forwards it again): shut down
+        # without letting a second signal cut the shutdown short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if "tail" in locals():
             tail.terminate()
         down()
