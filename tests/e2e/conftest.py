@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
-from tests.support.stack import MONGO_URL, TEST_DB, ServiceProcess, s3_client
+from tests.support.stack import (
+    MONGO_URL,
+    TEST_DB,
+    TEST_GROUP_PREFIX,
+    ServiceProcess,
+    s3_client,
+    skip_history,
+)
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +23,7 @@ def services() -> Iterator[dict[str, ServiceProcess]]:
     # A fresh database per session keeps FerretDB's full-scan queries fast across local reruns.
     with MongoClient(MONGO_URL) as client:
         client.drop_database(TEST_DB)
+    skip_history(TEST_GROUP_PREFIX)
     procs = {name: ServiceProcess(name) for name in ("indexer", "ingest", "api")}
     try:
         for proc in procs.values():

@@ -1,42 +1,16 @@
 """apply_events against the real database: idempotent, order-safe, conflict-safe."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from pymongo.asynchronous.collection import AsyncCollection
 
-from assetflow.common.events import ObjectCreated, ObjectRemoved
 from assetflow.common.sequencer import normalize_sequencer
 from assetflow.indexer.writes import apply_events
+from tests.support.events import T0, created, removed
 
 Images = AsyncCollection[dict[str, Any]]
-T0 = datetime(2026, 11, 22, 1, 0, 0, 123000, tzinfo=UTC)
-
-
-def created(key: str, seq: int, size: int = 10) -> ObjectCreated:
-    return ObjectCreated(
-        bucket="datasets",
-        key=key,
-        dataset_id=key.split("/")[0],
-        path=key.split("/", 2)[2],
-        event_time=T0 + timedelta(seconds=seq),
-        sequencer=normalize_sequencer(f"{seq:X}"),
-        size=size,
-        etag=f"etag{size}",
-        content_type="image/png",
-    )
-
-
-def removed(key: str, seq: int) -> ObjectRemoved:
-    return ObjectRemoved(
-        bucket="datasets",
-        key=key,
-        dataset_id=key.split("/")[0],
-        path=key.split("/", 2)[2],
-        event_time=T0 + timedelta(seconds=seq),
-        sequencer=normalize_sequencer(f"{seq:X}"),
-    )
 
 
 async def live(images: Images) -> dict[str, dict[str, Any]]:

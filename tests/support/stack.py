@@ -201,3 +201,32 @@ def consume_matching(topic: str, match: Callable[[Any], bool], timeout: float = 
             await consumer.stop()
 
     return asyncio.run(run())
+
+
+def skip_history(group_prefix: str) -> None:
+    """Commit the end of each topic for the ingest and indexer groups of ``group_prefix``.
+
+    Tests and benchmarks start from an empty database; replaying everything earlier runs
+    (and benchmarks) left in Kafka would only make them wait.
+    """
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from assetflow.common import topics
+
+    async def run() -> None:
+        for service, topic in (("ingest", topics.MINIO_EVENTS), ("indexer", topics.ASSET_OBJECTS)):
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=KAFKA,
+                group_id=f"{group_prefix}.{service}",
+                enable_auto_commit=False,
+            )
+            await consumer.start()
+            try:
+                parts = [TopicPartition(topic, p) for p in range(topics.PARTITIONS[topic])]
+                consumer.assign(parts)
+                await consumer.seek_to_end(*parts)
+                await consumer.commit({tp: await consumer.position(tp) for tp in parts})
+            finally:
+                await consumer.stop()
+
+    asyncio.run(run())

@@ -2,46 +2,22 @@
 
 from datetime import UTC, datetime
 
-from assetflow.common.events import ObjectCreated, ObjectRemoved
 from assetflow.common.sequencer import normalize_sequencer
 from assetflow.indexer.documents import document_fields
 from assetflow.indexer.writes import latest_per_object, plan_writes
+from tests.support.events import created, removed
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
-def created(key: str, seq: str, size: int = 1) -> ObjectCreated:
-    return ObjectCreated(
-        bucket="datasets",
-        key=key,
-        dataset_id=key.split("/")[0],
-        path=key.split("/", 2)[2],
-        event_time=NOW,
-        sequencer=normalize_sequencer(seq),
-        size=size,
-        etag=f"e{size}",
-    )
-
-
-def removed(key: str, seq: str) -> ObjectRemoved:
-    return ObjectRemoved(
-        bucket="datasets",
-        key=key,
-        dataset_id=key.split("/")[0],
-        path=key.split("/", 2)[2],
-        event_time=NOW,
-        sequencer=normalize_sequencer(seq),
-    )
-
-
 def test_latest_per_object_keeps_highest_sequencer_regardless_of_arrival() -> None:
-    a1, a2, b = created("d/images/a", "1"), removed("d/images/a", "2"), created("d/images/b", "5")
+    a1, a2, b = created("d/images/a", 1), removed("d/images/a", 2), created("d/images/b", 5)
     latest = latest_per_object([a2, b, a1])
     assert latest == {a1.image_id: a2, b.image_id: b}
 
 
 def test_new_object_is_inserted() -> None:
-    event = created("d/images/a", "A")
+    event = created("d/images/a", 10, size=1)
     plan = plan_writes({event.image_id: event}, {}, NOW)
     assert plan.stale == [] and plan.updates == []
     [op] = plan.inserts
@@ -50,7 +26,7 @@ def test_new_object_is_inserted() -> None:
 
 
 def test_newer_event_is_compare_and_set_on_stored_sequencer() -> None:
-    event = created("d/images/a", "B", size=9)
+    event = created("d/images/a", 11, size=9)
     stored = {event.image_id: normalize_sequencer("A")}
     plan = plan_writes({event.image_id: event}, stored, NOW)
     [op] = plan.updates
@@ -60,14 +36,14 @@ def test_newer_event_is_compare_and_set_on_stored_sequencer() -> None:
 
 
 def test_replayed_and_stale_events_produce_no_write() -> None:
-    replay, older = created("d/images/a", "B"), removed("d/images/b", "1")
+    replay, older = created("d/images/a", 11), removed("d/images/b", 1)
     stored = {replay.image_id: normalize_sequencer("B"), older.image_id: normalize_sequencer("2")}
     plan = plan_writes({replay.image_id: replay, older.image_id: older}, stored, NOW)
     assert len(plan) == 0 and sorted(plan.stale) == sorted([replay.image_id, older.image_id])
 
 
 def test_removal_is_a_tombstone_keeping_its_sequencer() -> None:
-    fields = document_fields(removed("d/images/x/y.png", "7"), NOW)
+    fields = document_fields(removed("d/images/x/y.png", 7), NOW)
     assert fields["deleted"] is True and fields["sequencer"] == normalize_sequencer("7")
     assert (fields["folder"], fields["file_name"]) == ("x", "y.png")
     assert "size" not in fields  # a tombstone keeps the last known size/etag untouched

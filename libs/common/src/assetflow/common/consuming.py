@@ -1,12 +1,29 @@
-"""Helpers every batch consumer shares: raw bodies, source records, retry back-off."""
+"""Batch consumers: at-least-once subscription, raw bodies, retry back-off, metrics."""
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from faststream.kafka.message import KafkaMessage
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
+from pydantic import BaseModel, Field
 
+from assetflow.common import metrics
 from assetflow.common.deadletter import SourceRecord
+
+log = logging.getLogger(__name__)
+
+BatchWork = Callable[[list[SourceRecord]], Awaitable[None]]
+
+
+class ConsumerOptions(BaseModel):
+    """Batch sizing of a consuming service (env ``<SERVICE>_*``)."""
+
+    batch_max_records: int = Field(default=500, ge=1, le=10_000)
+    batch_timeout_ms: int = Field(default=100, ge=1)
 
 
 async def raw_batch_decoder(msg: StreamMessage[Any]) -> Any:
@@ -46,3 +63,43 @@ class Backoff:
     def succeeded(self) -> None:
         """Reset after a success."""
         self.failures = 0
+
+
+def subscribe_batches(
+    broker: KafkaBroker,
+    *,
+    service: str,
+    topic: str,
+    group_id: str,
+    options: ConsumerOptions,
+    work: BatchWork,
+) -> None:
+    """Run ``work`` on each batch; offsets are committed only after it returns.
+
+    FastStream's Kafka default commits before the handler runs (ACK_FIRST); NACK_ON_ERROR
+    commits after success and rewinds the batch on an exception, so nothing is lost.
+    """
+    backoff = Backoff()
+
+    @broker.subscriber(
+        topic,
+        group_id=group_id,
+        batch=True,
+        max_records=options.batch_max_records,
+        batch_timeout_ms=options.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_batch_decoder,
+    )
+    async def on_batch(bodies: list[bytes], msg: KafkaMessage) -> None:
+        records = source_records(msg)
+        metrics.CONSUMED.labels(service, topic).inc(len(records))
+        metrics.BATCH_SIZE.labels(service).observe(len(records))
+        try:
+            await work(records)
+        except Exception:
+            log.exception("batch failed; it will be redelivered", extra={"size": len(records)})
+            metrics.BATCH_RETRIES.labels(service).inc()
+            await backoff.failed()
+            raise
+        backoff.succeeded()

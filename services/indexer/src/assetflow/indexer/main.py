@@ -5,14 +5,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from faststream import AckPolicy, ContextRepo
+from faststream import ContextRepo
 from faststream.asgi import AsgiFastStream, make_ping_asgi
-from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from assetflow.common import metrics, topics
 from assetflow.common.clients import make_kafka_broker, make_mongo_client
-from assetflow.common.consuming import Backoff, raw_batch_decoder, source_records
+from assetflow.common.consuming import subscribe_batches
 from assetflow.common.dbcompat import detect_profile
 from assetflow.common.deadletter import SourceRecord, dead_letter_headers
 from assetflow.common.events import ObjectCreated, ObjectRemoved, decode_object_event
@@ -34,7 +33,6 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
     configure_logging(SERVICE, settings.log.level, settings.log.format)
     broker = make_kafka_broker(settings.kafka, client_id=f"assetflow-{SERVICE}")
     producer = BrokerProducer(broker)
-    backoff = Backoff()
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -50,36 +48,23 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
         finally:
             await client.close()
 
-    @broker.subscriber(
-        topics.ASSET_OBJECTS,
-        group_id=settings.kafka.group_id(SERVICE),
-        batch=True,
-        max_records=settings.indexer.batch_max_records,
-        batch_timeout_ms=settings.indexer.batch_timeout_ms,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=raw_batch_decoder,
-    )
-    async def on_object_events(bodies: list[bytes], msg: KafkaMessage) -> None:
-        """Index a batch; offsets are committed only after the bulk write succeeded."""
-        records = source_records(msg)
-        metrics.CONSUMED.labels(SERVICE, topics.ASSET_OBJECTS).inc(len(records))
-        metrics.BATCH_SIZE.labels(SERVICE).observe(len(records))
+    async def index(records: list[SourceRecord]) -> None:
         events, rejects = parse_events(records)
-        try:
-            for record, reason in rejects:
-                await dead_letter(producer, record, reason)
-            with BULK_WRITE_SECONDS.time():
-                result = await apply_events(state["images"], events, state["profile"])
-        except Exception:
-            log.exception("batch failed; it will be redelivered", extra={"size": len(records)})
-            metrics.BATCH_RETRIES.labels(SERVICE).inc()
-            await backoff.failed()
-            raise
-        backoff.succeeded()
+        for record, reason in rejects:
+            await dead_letter(producer, record, reason)
+        with BULK_WRITE_SECONDS.time():
+            result = await apply_events(state["images"], events, state["profile"])
         STALE_EVENTS.inc(result.stale)
         EVENTS_APPLIED.inc(len(events))
 
+    subscribe_batches(
+        broker,
+        service=SERVICE,
+        topic=topics.ASSET_OBJECTS,
+        group_id=settings.kafka.group_id(SERVICE),
+        options=settings.indexer,
+        work=index,
+    )
     return AsgiFastStream(
         broker,
         lifespan=lifespan,

@@ -1,17 +1,9 @@
 """indexer settings: shared sections plus batch sizing (env ``INDEXER_*``)."""
 
-from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assetflow.common.consuming import ConsumerOptions
 from assetflow.common.settings import KafkaSettings, MongoSettings, ObservabilitySettings
-
-
-class IndexerOptions(BaseModel):
-    """Batch sizing of the consumer."""
-
-    batch_max_records: int = Field(default=500, ge=1, le=10_000)
-    batch_timeout_ms: int = Field(default=100, ge=1)
-    port: int = 8002
 
 
 class IndexerSettings(BaseSettings):
@@ -23,4 +15,4 @@ class IndexerSettings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     mongo: MongoSettings = MongoSettings()
     log: ObservabilitySettings = ObservabilitySettings()
-    indexer: IndexerOptions = IndexerOptions()
+    indexer: ConsumerOptions = ConsumerOptions()
