@@ -88,6 +88,7 @@ def _go_env() -> dict[str, str]:
     env.setdefault("CGO_ENABLED", "0")
     # Never let Go fetch a toolchain: only the module proxy is reachable.
     env.setdefault("GOTOOLCHAIN", "local")
+    env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -buildvcs=false").strip()
     return env
 
 
@@ -97,7 +98,7 @@ def install_minio() -> bool:
     def build() -> None:
         _say("building MinIO from source via the Go module proxy (first time: a few minutes)...")
         gobin = config.LOCAL / "gobin"
-        env = _go_env() | {"GOBIN": str(gobin), "GOFLAGS": "-buildvcs=false"}
+        env = _go_env() | {"GOBIN": str(gobin)}
         _run(
             [
                 _require("go"),

@@ -34,7 +34,10 @@ async def raw_batch_decoder(msg: StreamMessage[Any]) -> Any:
 def source_records(msg: KafkaMessage) -> list[SourceRecord]:
     """The consumed records of a batch message, in partition order."""
     raw = msg.raw_message
-    records = raw if isinstance(raw, tuple) else (raw,)
+    records: list[Any] = []
+    # aiokafka batches are a tuple of records; FastStream's test broker nests a list in it.
+    for item in raw if isinstance(raw, tuple) else (raw,):
+        records.extend(item if isinstance(item, list) else [item])
     return [
         SourceRecord(
             topic=r.topic, partition=r.partition, offset=r.offset, key=r.key, value=r.value or b""
