@@ -1,5 +1,6 @@
 """Client factories; called from each service's composition root, never at import time."""
 
+import logging
 from typing import Any
 
 import aioboto3
@@ -47,6 +48,9 @@ def make_kafka_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
     return KafkaBroker(
         settings.bootstrap_servers,
         client_id=client_id,
+        # Our structured root handler, and per-message "Received/Processed" only at DEBUG.
+        logger=logging.getLogger("faststream.broker"),
+        log_level=logging.DEBUG,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,

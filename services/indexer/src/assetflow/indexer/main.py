@@ -67,6 +67,7 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
     )
     return AsgiFastStream(
         broker,
+        logger=logging.getLogger(f"assetflow.{SERVICE}"),
         lifespan=lifespan,
         asgi_routes=[
             ("/metrics", metrics.metrics_asgi_app()),  # type: ignore[list-item]

@@ -1,5 +1,7 @@
 """Composition root of ingest: broker, subscriber, HTTP probes."""
 
+import logging
+
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 
 from assetflow.common import metrics, topics
@@ -32,6 +34,7 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
     )
     return AsgiFastStream(
         broker,
+        logger=logging.getLogger(f"assetflow.{SERVICE}"),
         asgi_routes=[
             ("/metrics", metrics.metrics_asgi_app()),  # type: ignore[list-item]
             ("/healthz", make_ping_asgi(broker, timeout=5.0)),
