@@ -26,7 +26,7 @@ def minio_record(
     }
     if event_name.startswith("s3:ObjectCreated:"):
         obj |= {
-            "size": size,
+            **({"size": size} if size else {}),  # MinIO omits a zero size (omitempty)
             "eTag": etag,
             "contentType": content_type,
             "userMetadata": {"content-type": content_type},

@@ -83,8 +83,15 @@ def test_bad_sequencer_is_invalid() -> None:
         translate(minio_message(minio_record("d/images/a.jpg", sequencer="zz")))
 
 
-def test_created_without_size_is_invalid() -> None:
+def test_empty_object_without_size_is_created_with_size_zero() -> None:
+    record = minio_record("d/images/empty.jpg")
+    del record["s3"]["object"]["size"]  # MinIO omits a zero size (Go omitempty)
+    [event] = translate(minio_message(record))
+    assert isinstance(event, ObjectCreated) and event.size == 0
+
+
+def test_created_without_etag_is_invalid() -> None:
     record = minio_record("d/images/a.jpg")
-    del record["s3"]["object"]["size"]
-    with pytest.raises(InvalidEventError, match="lacks size"):
+    del record["s3"]["object"]["eTag"]
+    with pytest.raises(InvalidEventError, match="lacks an eTag"):
         translate(minio_message(record))

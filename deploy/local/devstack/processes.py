@@ -36,6 +36,9 @@ class Component:
         return config.LOGS / f"{self.name}.log"
 
 
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     """Whether something accepts TCP connections on the port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -73,16 +76,17 @@ def start(component: Component) -> str:
         )
     config.ensure_dirs()
     component.prepare()
-    log = component.log_file.open("ab")
-    proc = subprocess.Popen(
-        component.argv(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=os.environ | component.env(),
-        cwd=config.ROOT,
-        start_new_session=True,
-    )
+    with component.log_file.open("ab") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen(
+            component.argv(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=os.environ | component.env(),
+            cwd=config.ROOT,
+            start_new_session=True,
+        )
+    _STARTED.append(proc)  # it outlives this call by design; keep Popen from warning about it
     component.pid_file.write_text(f"{proc.pid} {_start_time(proc.pid)}\n")
     return f"started (pid {proc.pid})"
 

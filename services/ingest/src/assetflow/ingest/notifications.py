@@ -89,10 +89,14 @@ def _translate_record(record: _Record) -> Translated:
         "sequencer": sequencer,
     }
     if record.event_name.startswith("s3:ObjectCreated:"):
-        if obj.size is None or obj.etag is None:
-            raise InvalidEventError(f"{record.event_name} for {key!r} lacks size or eTag")
+        if obj.etag is None:
+            raise InvalidEventError(f"{record.event_name} for {key!r} lacks an eTag")
+        # MinIO serialises size with omitempty: an empty object's record has no size at all.
         return ObjectCreated(
-            **common, size=obj.size, etag=obj.etag.strip('"'), content_type=obj.content_type or None
+            **common,
+            size=obj.size or 0,
+            etag=obj.etag.strip('"'),
+            content_type=obj.content_type or None,
         )
     if record.event_name.startswith("s3:ObjectRemoved:"):
         return ObjectRemoved(**common)
