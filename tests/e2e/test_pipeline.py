@@ -11,7 +11,14 @@ import httpx
 
 from assetflow.common import topics
 from tests.support.minio_events import minio_message, minio_record
-from tests.support.stack import BUCKET, ServiceProcess, consume_matching, produce, wait_for
+from tests.support.stack import (
+    BUCKET,
+    ServiceProcess,
+    consume_matching,
+    produce,
+    put_object,
+    wait_for,
+)
 
 NAMES = [
     "plain.jpg",
@@ -38,14 +45,7 @@ def object_keys(dataset_id: str, n: int) -> dict[str, bytes]:
 def put_all(s3: Any, objects: dict[str, bytes]) -> None:
     """Upload concurrently, like a real batch upload."""
     with ThreadPoolExecutor(max_workers=16) as pool:
-        list(
-            pool.map(
-                lambda kv: s3.put_object(
-                    Bucket=BUCKET, Key=kv[0], Body=kv[1], ContentType="image/jpeg"
-                ),
-                objects.items(),
-            )
-        )
+        list(pool.map(lambda kv: put_object(s3, kv[0], kv[1]), objects.items()))
 
 
 def stats(api: ServiceProcess, dataset_id: str) -> dict[str, Any]:

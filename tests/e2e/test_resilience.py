@@ -23,8 +23,10 @@ def test_database_outage_is_retried_without_loss(
     try:
         objects = {f"{dataset_id}/images/during-db-outage/{i}.jpg": b"x" * i for i in range(40)}
         put_all(s3, objects)
-        wait_for("the indexer to notice the outage and back off",
-                 lambda: indexer.metric("assetflow_batch_retries_total") > retries_before)
+        wait_for(
+            "the indexer to notice the outage and back off",
+            lambda: indexer.metric("assetflow_batch_retries_total") > retries_before,
+        )
         assert indexer.proc is not None and indexer.proc.poll() is None, "indexer crashed"
     finally:
         restart(components.FERRETDB)

@@ -230,3 +230,20 @@ def skip_history(group_prefix: str) -> None:
                 await consumer.stop()
 
     asyncio.run(run())
+
+
+def put_object(s3: Any, key: str, body: bytes, content_type: str = "image/jpeg") -> None:
+    """PUT an object into the datasets bucket.
+
+    An empty body goes through a presigned PUT with httpx: with boto3 1.40 against this
+    MinIO, the response to an empty PUT leaves the pooled connection in a state where the
+    next request on it stalls for 30 s (urllib3 logs MissingHeaderBodySeparatorDefect).
+    """
+    if body:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body, ContentType=content_type)
+        return
+    url = s3.generate_presigned_url(
+        "put_object", Params={"Bucket": BUCKET, "Key": key, "ContentType": content_type}
+    )
+    response = httpx.put(url, content=b"", headers={"Content-Type": content_type}, timeout=10)
+    response.raise_for_status()
