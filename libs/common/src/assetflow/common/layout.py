@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 IMAGES_SEGMENT = "images"
+IMAGES_COLLECTION = "images"
+"""The MongoDB collection the indexer writes and the API reads."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,10 @@ from assetflow.api.cursor import CursorCodec
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.presign import Presigner
 from assetflow.api.problems import install_problem_handlers
-from assetflow.api.repository import IMAGES
 from assetflow.api.routes import health, images
 from assetflow.api.settings import ApiSettings
 from assetflow.common.clients import make_mongo_client, make_s3_session, s3_client_kwargs
+from assetflow.common.layout import IMAGES_COLLECTION
 from assetflow.common.logs import configure_logging
 
 
@@ -39,7 +39,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             yield {
                 "settings": settings,
                 "mongo": mongo,
-                "images": mongo[settings.mongo.db][IMAGES],
+                "images": mongo[settings.mongo.db][IMAGES_COLLECTION],
                 "s3": s3,
                 "presigner": presigner,
                 "cursors": CursorCodec(settings.api.cursor_secret.get_secret_value().encode()),

@@ -9,7 +9,6 @@ from pymongo.asynchronous.collection import AsyncCollection
 from assetflow.api.cursor import Position
 
 Collection = AsyncCollection[dict[str, Any]]
-IMAGES = "images"
 LISTING_SORT = [("uploaded_at", DESCENDING), ("_id", DESCENDING)]
 PROJECTION = {"sequencer": 0, "indexed_at": 0, "deleted_at": 0}
 

@@ -6,8 +6,6 @@ from typing import Any
 from assetflow.common.events import ObjectCreated, ObjectRemoved
 from assetflow.common.layout import parse_object_key
 
-COLLECTION = "images"
-
 
 def document_fields(event: ObjectCreated | ObjectRemoved, now: datetime) -> dict[str, Any]:
     """Fields to ``$set`` for an event; a removal leaves a tombstone so replays stay stale."""

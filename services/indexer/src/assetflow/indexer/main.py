@@ -15,9 +15,9 @@ from assetflow.common.consuming import subscribe_batches
 from assetflow.common.dbcompat import detect_profile
 from assetflow.common.deadletter import SourceRecord, dead_letter_headers
 from assetflow.common.events import ObjectCreated, ObjectRemoved, decode_object_event
+from assetflow.common.layout import IMAGES_COLLECTION
 from assetflow.common.logs import configure_logging
 from assetflow.common.producer import BrokerProducer
-from assetflow.indexer.documents import COLLECTION
 from assetflow.indexer.indexes import ensure_indexes
 from assetflow.indexer.observability import BULK_WRITE_SECONDS, EVENTS_APPLIED, STALE_EVENTS
 from assetflow.indexer.settings import IndexerSettings
@@ -38,7 +38,7 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
     @asynccontextmanager
     async def lifespan(context: ContextRepo) -> AsyncIterator[None]:
         client = make_mongo_client(settings.mongo)
-        collection = client[settings.mongo.db][COLLECTION]
+        collection = client[settings.mongo.db][IMAGES_COLLECTION]
         await ensure_indexes(collection)
         state["images"] = collection
         state["profile"] = await detect_profile(client[settings.mongo.db])
