@@ -34,6 +34,7 @@ from tests.support.stack import (
     MONGO_URL,
     ServiceProcess,
     s3_client,
+    skip_history,
     wait_for,
 )
 
@@ -165,6 +166,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     args = parser.parse_args()
 
+    with MongoClient(MONGO_URL) as client:  # every run starts from an empty index
+        client.drop_database(DB)
+    skip_history(GROUP_PREFIX)
     procs = {
         name: ServiceProcess(name, group_prefix=GROUP_PREFIX, db=DB, port_offset=100)
         for name in ("indexer", "ingest", "api")
