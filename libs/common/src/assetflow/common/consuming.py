@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream import AckPolicy
+from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
@@ -106,3 +107,16 @@ def subscribe_batches(
             await backoff.failed()
             raise
         backoff.succeeded()
+
+
+def consumer_app(broker: KafkaBroker, service: str, lifespan: Any = None) -> AsgiFastStream:
+    """The ASGI app of a consuming service: its broker plus ``/metrics`` and ``/healthz``."""
+    return AsgiFastStream(
+        broker,
+        logger=logging.getLogger(f"assetflow.{service}"),
+        lifespan=lifespan,
+        asgi_routes=[
+            ("/metrics", metrics.metrics_asgi_app()),  # type: ignore[list-item]
+            ("/healthz", make_ping_asgi(broker, timeout=5.0)),
+        ],
+    )

@@ -19,11 +19,6 @@ class DbProfile:
     name: str
     max_update_ops: int
 
-    @property
-    def is_ferretdb(self) -> bool:
-        """True for FerretDB."""
-        return self.name == "ferretdb"
-
 
 MONGODB = DbProfile(name="mongodb", max_update_ops=1000)
 FERRETDB = DbProfile(name="ferretdb", max_update_ops=50)

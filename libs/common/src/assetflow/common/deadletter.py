@@ -1,8 +1,11 @@
 """Dead-lettering: the original bytes go to ``assets.dlq`` with the reason in headers."""
 
+import asyncio
 from dataclasses import dataclass
+from typing import Any
 
-from assetflow.common import topics
+from assetflow.common import metrics, topics
+from assetflow.common.producer import Producer
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +28,13 @@ def dead_letter_headers(source: SourceRecord, service: str, reason: str) -> dict
         topics.DLQ_SOURCE_PARTITION_HEADER: str(source.partition),
         topics.DLQ_SOURCE_OFFSET_HEADER: str(source.offset),
     }
+
+
+async def send_dead_letter(
+    producer: Producer, record: SourceRecord, service: str, reason: str
+) -> "asyncio.Future[Any]":
+    """Queue the original message on the dead-letter topic; await the result for durability."""
+    headers = dead_letter_headers(record, service, reason)
+    future = await producer.send(topics.DLQ, record.value, key=record.key, headers=headers)
+    metrics.DEAD_LETTERED.labels(service).inc()
+    return future

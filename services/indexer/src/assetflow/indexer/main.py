@@ -6,14 +6,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from faststream import ContextRepo
-from faststream.asgi import AsgiFastStream, make_ping_asgi
+from faststream.asgi import AsgiFastStream
 from pydantic import ValidationError
 
-from assetflow.common import metrics, topics
+from assetflow.common import topics
 from assetflow.common.clients import make_kafka_broker, make_mongo_client
-from assetflow.common.consuming import subscribe_batches
+from assetflow.common.consuming import consumer_app, subscribe_batches
 from assetflow.common.dbcompat import detect_profile
-from assetflow.common.deadletter import SourceRecord, dead_letter_headers
+from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.events import ObjectCreated, ObjectRemoved, decode_object_event
 from assetflow.common.layout import IMAGES_COLLECTION
 from assetflow.common.logs import configure_logging
@@ -51,7 +51,7 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
     async def index(records: list[SourceRecord]) -> None:
         events, rejects = parse_events(records)
         for record, reason in rejects:
-            await dead_letter(producer, record, reason)
+            await (await send_dead_letter(producer, record, SERVICE, reason))
         with BULK_WRITE_SECONDS.time():
             result = await apply_events(state["images"], events, state["profile"])
         STALE_EVENTS.inc(result.stale)
@@ -65,15 +65,7 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
         options=settings.indexer,
         work=index,
     )
-    return AsgiFastStream(
-        broker,
-        logger=logging.getLogger(f"assetflow.{SERVICE}"),
-        lifespan=lifespan,
-        asgi_routes=[
-            ("/metrics", metrics.metrics_asgi_app()),  # type: ignore[list-item]
-            ("/healthz", make_ping_asgi(broker, timeout=5.0)),
-        ],
-    )
+    return consumer_app(broker, SERVICE, lifespan)
 
 
 def parse_events(
@@ -88,10 +80,3 @@ def parse_events(
         except ValidationError as exc:
             rejects.append((record, f"invalid object event: {exc.errors()[0]['msg']}"))
     return events, rejects
-
-
-async def dead_letter(producer: BrokerProducer, record: SourceRecord, reason: str) -> None:
-    """Send one message to the dead-letter topic and wait until Kafka has it."""
-    headers = dead_letter_headers(record, SERVICE, reason)
-    await (await producer.send(topics.DLQ, record.value, key=record.key, headers=headers))
-    metrics.DEAD_LETTERED.labels(SERVICE).inc()

@@ -1,6 +1,5 @@
 """Idempotent, order-safe batch writes of object events with unordered bulk writes."""
 
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +15,6 @@ from assetflow.common.events import ObjectCreated, ObjectRemoved
 from assetflow.common.sequencer import is_newer
 from assetflow.indexer.documents import document_fields
 
-log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
 MAX_ROUNDS = 5
 
@@ -31,8 +29,6 @@ class BatchResult:
     written: int = 0
     stale: int = 0
     rounds: int = 0
-    conflicts: int = 0
-    ids: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -103,7 +99,6 @@ async def apply_events(
     """
     result = BatchResult()
     pending = latest_per_object(events)
-    result.ids = set(pending)
     now = datetime.now(UTC)
     try:
         inserted, existing = await _insert_new(images, pending, now)
@@ -128,7 +123,6 @@ async def apply_events(
             if applied == len(plan):
                 break
             # Some writes missed because another writer got there first: re-read, re-plan.
-            result.conflicts += len(plan) - applied
             pending = {k: v for k, v in pending.items() if k not in plan.stale}
     except PyMongoError as exc:
         raise DatabaseUnavailableError(f"index write failed: {exc}") from exc

@@ -1,12 +1,10 @@
 """Composition root of ingest: broker, subscriber, HTTP probes."""
 
-import logging
+from faststream.asgi import AsgiFastStream
 
-from faststream.asgi import AsgiFastStream, make_ping_asgi
-
-from assetflow.common import metrics, topics
+from assetflow.common import topics
 from assetflow.common.clients import make_kafka_broker
-from assetflow.common.consuming import subscribe_batches
+from assetflow.common.consuming import consumer_app, subscribe_batches
 from assetflow.common.deadletter import SourceRecord
 from assetflow.common.logs import configure_logging
 from assetflow.common.producer import BrokerProducer
@@ -32,11 +30,4 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
         options=settings.ingest,
         work=normalise,
     )
-    return AsgiFastStream(
-        broker,
-        logger=logging.getLogger(f"assetflow.{SERVICE}"),
-        asgi_routes=[
-            ("/metrics", metrics.metrics_asgi_app()),  # type: ignore[list-item]
-            ("/healthz", make_ping_asgi(broker, timeout=5.0)),
-        ],
-    )
+    return consumer_app(broker, SERVICE)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assetflow.common import metrics, topics
-from assetflow.common.deadletter import SourceRecord, dead_letter_headers
+from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.errors import InvalidEventError
 from assetflow.common.layout import message_key
 from assetflow.common.producer import Producer
@@ -33,11 +33,7 @@ async def ingest_batch(records: Sequence[SourceRecord], producer: Producer) -> C
                     "offset": record.offset,
                 },
             )
-            headers = dead_letter_headers(record, SERVICE, exc.reason)
-            pending.append(
-                await producer.send(topics.DLQ, record.value, key=record.key, headers=headers)
-            )
-            metrics.DEAD_LETTERED.labels(SERVICE).inc()
+            pending.append(await send_dead_letter(producer, record, SERVICE, exc.reason))
             outcomes["dead_lettered"] += 1
             continue
         for result in results:
