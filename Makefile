@@ -45,7 +45,7 @@ run: bootstrap  ## install, start stack + services in the foreground; Ctrl-C sto
 test: bootstrap packages  ## install what is missing, start the stack if needed, run all tiers, stop what was started
 	@deploy/local/with-stack $(PYTEST) tests/unit tests/integration tests/e2e
 
-SERVICES := api ingest indexer
+SERVICES := api ingest indexer thumbnailer
 packages: $(UV)  ## each service alone (uv sync --locked --package): a missing dependency fails here
 	@for svc in $(SERVICES); do \
 	  UV_PROJECT_ENVIRONMENT=$(CURDIR)/.local/venvs/$$svc $(UV) sync --locked --no-dev --quiet \
@@ -66,7 +66,7 @@ e2e: bootstrap  ## end-to-end tests against the local stack
 lint: bootstrap  ## ruff + mypy
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy libs/common/src services/api/src services/ingest/src services/indexer/src
+	@$(RUN) mypy libs/common/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src
 
 fmt: bootstrap  ## format with ruff
 	@$(RUN) ruff format . && $(RUN) ruff check --fix .

@@ -1,4 +1,4 @@
-"""The whole pipeline (ingest, indexer, api) as real processes against the local stack."""
+"""The whole pipeline (ingest, indexer, thumbnailer, api) as real processes on the local stack."""
 
 import uuid
 from collections.abc import Iterator
@@ -19,12 +19,12 @@ from tests.support.stack import (
 
 @pytest.fixture(scope="session")
 def services() -> Iterator[dict[str, ServiceProcess]]:
-    """Start ingest, indexer and api once for the session; stop them at the end."""
+    """Start every service once for the session; stop them at the end."""
     # A fresh database per session keeps FerretDB's full-scan queries fast across local reruns.
     with MongoClient(MONGO_URL) as client:
         client.drop_database(TEST_DB)
     skip_history(TEST_GROUP_PREFIX)
-    procs = {name: ServiceProcess(name) for name in ("indexer", "ingest", "api")}
+    procs = {name: ServiceProcess(name) for name in ("indexer", "ingest", "thumbnailer", "api")}
     try:
         for proc in procs.values():
             proc.start()

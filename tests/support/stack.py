@@ -27,7 +27,7 @@ BUCKET = "datasets"
 # compete with services a developer may be running from `make up`.
 TEST_DB = os.environ.get("TEST_MONGO_DB", "assetflow_test")
 TEST_GROUP_PREFIX = "assetflow-test"
-PORTS = {"api": 18000, "ingest": 18001, "indexer": 18002}
+PORTS = {"api": 18000, "ingest": 18001, "indexer": 18002, "thumbnailer": 18003}
 
 T = TypeVar("T")
 
@@ -204,7 +204,7 @@ def consume_matching(topic: str, match: Callable[[Any], bool], timeout: float = 
 
 
 def skip_history(group_prefix: str) -> None:
-    """Commit the end of each topic for the ingest and indexer groups of ``group_prefix``.
+    """Commit the end of each topic for the consumer groups of ``group_prefix``.
 
     Tests and benchmarks start from an empty database; replaying everything earlier runs
     (and benchmarks) left in Kafka would only make them wait.
@@ -214,7 +214,11 @@ def skip_history(group_prefix: str) -> None:
     from assetflow.common import topics
 
     async def run() -> None:
-        for service, topic in (("ingest", topics.MINIO_EVENTS), ("indexer", topics.ASSET_OBJECTS)):
+        for service, topic in (
+            ("ingest", topics.MINIO_EVENTS),
+            ("indexer", topics.ASSET_OBJECTS),
+            ("thumbnailer", topics.ASSET_OBJECTS),
+        ):
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=KAFKA,
                 group_id=f"{group_prefix}.{service}",

@@ -2,9 +2,10 @@
 
 from datetime import UTC, datetime
 
+from assetflow.common.events import latest_per_object
 from assetflow.common.sequencer import normalize_sequencer
 from assetflow.indexer.documents import document_fields
-from assetflow.indexer.writes import latest_per_object, plan_writes
+from assetflow.indexer.writes import plan_writes
 from tests.support.events import created, removed
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)

@@ -50,7 +50,7 @@ def configure_buckets() -> None:
         if bucket not in existing:
             s3.create_bucket(Bucket=bucket)
     s3.put_bucket_notification_configuration(
-        Bucket="datasets",
+        Bucket=config.NOTIFYING_BUCKET,
         NotificationConfiguration={
             "QueueConfigurations": [
                 {

@@ -177,7 +177,10 @@ def _log_env() -> dict[str, str]:
 
 INGEST = _service("ingest", "assetflow.ingest.main", config.INGEST_PORT, "/healthz")
 INDEXER = _service("indexer", "assetflow.indexer.main", config.INDEXER_PORT, "/healthz")
+THUMBNAILER = _service(
+    "thumbnailer", "assetflow.thumbnailer.main", config.THUMBNAILER_PORT, "/healthz"
+)
 API = _service("api", "assetflow.api.main", config.API_PORT, "/readyz")
 
-SERVICES = (INDEXER, INGEST, API)
+SERVICES = (INDEXER, INGEST, THUMBNAILER, API)
 ALL = INFRA + SERVICES

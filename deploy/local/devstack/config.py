@@ -24,11 +24,14 @@ MONGO_PORT = 27017
 API_PORT = 8000
 INGEST_PORT = 8001
 INDEXER_PORT = 8002
+THUMBNAILER_PORT = 8003
 
 KAFKA_HEAP = os.environ.get("DEVSTACK_KAFKA_HEAP", "-Xmx768m")
 S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY", "minioadmin")
 S3_SECRET_KEY = os.environ.get("S3_SECRET_KEY", "minioadmin")
-BUCKETS = ("datasets",)
+NOTIFYING_BUCKET = "datasets"
+"""The bucket whose object events feed the pipeline."""
+BUCKETS = (NOTIFYING_BUCKET, "thumbnails")
 NOTIFY_ARN = "arn:minio:sqs::PRIMARY:kafka"
 
 

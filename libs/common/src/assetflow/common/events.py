@@ -1,11 +1,22 @@
-"""Versioned domain events on ``assets.objects``; names are past tense because they are facts."""
+"""Versioned domain events on ``assets.objects``; names are past tense because they are facts.
 
+Thumbnail results share the topic and the message key of the object they are about, so in
+each partition a result always comes after the ``ObjectCreated`` it answers: the indexer can
+apply both in offset order without reading across topics.
+"""
+
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from assetflow.common.layout import image_id
+from assetflow.common.sequencer import is_newer
+
+ImageStatus = Literal["pending", "ready", "rejected", "failed"]
+"""Thumbnailing state of an image: pending until the thumbnailer reports on its version."""
+IMAGE_STATUSES: tuple[ImageStatus, ...] = ("pending", "ready", "rejected", "failed")
 
 
 class _Event(BaseModel):
@@ -44,9 +55,101 @@ ObjectEvent = Annotated[ObjectCreated | ObjectRemoved, Field(discriminator="type
 OBJECT_EVENT_ADAPTER: TypeAdapter[ObjectCreated | ObjectRemoved] = TypeAdapter(ObjectEvent)
 
 
+_E = TypeVar("_E", ObjectCreated, ObjectRemoved, ObjectCreated | ObjectRemoved)
+
+
+def latest_per_object(events: Iterable[_E]) -> dict[str, _E]:
+    """Keep only the newest event (highest sequencer) of each object, keyed by image id."""
+    latest: dict[str, _E] = {}
+    for event in events:
+        current = latest.get(event.image_id)
+        if current is None or is_newer(event.sequencer, current.sequencer):
+            latest[event.image_id] = event
+    return latest
+
+
 def decode_object_event(raw: bytes | str) -> ObjectCreated | ObjectRemoved:
-    """Parse one ``assets.objects`` message body (raises pydantic.ValidationError)."""
+    """Parse one storage event body (raises pydantic.ValidationError)."""
     return OBJECT_EVENT_ADAPTER.validate_json(raw)
+
+
+class Rendition(BaseModel):
+    """One derived image written to the thumbnails bucket."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    size: int = Field(ge=0, description="bytes")
+    content_type: str
+
+
+class ExifSummary(BaseModel):
+    """The EXIF fields the listing shows; each is None when the file does not carry it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    captured_at: str | None = Field(
+        default=None, description="DateTimeOriginal as ISO 8601, with its offset when recorded"
+    )
+    make: str | None = None
+    model: str | None = None
+    orientation: int | None = Field(default=None, ge=1, le=8)
+
+
+class _ThumbnailResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = 1
+    image_id: str
+    bucket: str
+    key: str
+    dataset_id: str
+    etag: str = Field(description="etag of the version that was processed; guards the update")
+    sequencer: str = Field(description="sequencer of the ObjectCreated that was processed")
+    processed_at: AwareDatetime
+
+
+class ThumbnailsCreated(_ThumbnailResult):
+    """Thumbnail, preview, dimensions, placeholder and EXIF were made for one object version."""
+
+    type: Literal["ThumbnailsCreated"] = "ThumbnailsCreated"
+    thumbnails_bucket: str
+    source_format: str = Field(description="libvips loader family, e.g. 'jpeg', 'png'")
+    width: int = Field(ge=1, description="as displayed, after EXIF orientation")
+    height: int = Field(ge=1, description="as displayed, after EXIF orientation")
+    thumbhash: str = Field(description="base64 ThumbHash placeholder")
+    thumb: Rendition
+    preview: Rendition
+    exif: ExifSummary = ExifSummary()
+
+
+class ThumbnailsFailed(_ThumbnailResult):
+    """No thumbnails can be made for one object version, and why."""
+
+    type: Literal["ThumbnailsFailed"] = "ThumbnailsFailed"
+    status: Literal["rejected", "failed"] = Field(
+        description="rejected: not an acceptable image; failed: it could not be processed"
+    )
+    reason: str
+
+
+ThumbnailResult = ThumbnailsCreated | ThumbnailsFailed
+AssetEvent = Annotated[
+    ObjectCreated | ObjectRemoved | ThumbnailsCreated | ThumbnailsFailed,
+    Field(discriminator="type"),
+]
+ASSET_EVENT_ADAPTER: TypeAdapter[
+    ObjectCreated | ObjectRemoved | ThumbnailsCreated | ThumbnailsFailed
+] = TypeAdapter(AssetEvent)
+
+
+def decode_asset_event(
+    raw: bytes | str,
+) -> ObjectCreated | ObjectRemoved | ThumbnailsCreated | ThumbnailsFailed:
+    """Parse any ``assets.objects`` message body (raises pydantic.ValidationError)."""
+    return ASSET_EVENT_ADAPTER.validate_json(raw)
 
 
 def event_time_utc(value: datetime) -> datetime:

@@ -5,6 +5,9 @@ from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
 
+from assetflow.common import metrics, topics
+from assetflow.common.layout import message_key
+
 
 class Producer(Protocol):
     """Sends one message and returns a future that resolves once Kafka has it durably."""
@@ -33,3 +36,30 @@ class BrokerProducer:
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         done.set_result(result)
         return done
+
+
+class _AssetEvent(Protocol):
+    @property
+    def bucket(self) -> str: ...
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    def model_dump_json(self) -> str: ...
+
+
+async def send_asset_event(
+    producer: Producer, service: str, event: _AssetEvent
+) -> "asyncio.Future[Any]":
+    """Queue an event on ``assets.objects`` under its object's key (so per-object order holds)."""
+    future = await producer.send(
+        topics.ASSET_OBJECTS,
+        event.model_dump_json().encode(),
+        key=message_key(event.bucket, event.key),
+        headers={"content-type": "application/json", "event-type": event.type},
+    )
+    metrics.PRODUCED.labels(service, topics.ASSET_OBJECTS).inc()
+    return future

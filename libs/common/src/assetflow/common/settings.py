@@ -31,6 +31,7 @@ class S3Settings(BaseModel):
     secret_key: SecretStr = SecretStr("minioadmin")
     region: str = "us-east-1"
     bucket: str = "datasets"
+    thumbnails_bucket: str = "thumbnails"
 
 
 class MongoSettings(BaseModel):

@@ -6,7 +6,7 @@ MINIO_EVENTS: Final = "minio.events"
 """Raw bucket notifications exactly as MinIO publishes them."""
 
 ASSET_OBJECTS: Final = "assets.objects"
-"""Our versioned ObjectCreated / ObjectRemoved events, keyed by ``bucket/key``."""
+"""Our versioned object events and thumbnail results, all keyed by ``bucket/key``."""
 
 DLQ: Final = "assets.dlq"
 """Messages no consumer can process, with the reason in headers."""

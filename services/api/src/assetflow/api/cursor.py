@@ -60,6 +60,6 @@ class CursorCodec:
         return Position(_EPOCH + timedelta(milliseconds=millis), doc_id)
 
 
-def listing_scope(dataset_id: str, folder: str | None) -> str:
+def listing_scope(dataset_id: str, folder: str | None, status: str | None = None) -> str:
     """Name of a listing, so a cursor cannot be replayed against another one."""
-    return json.dumps(["images", dataset_id, folder])
+    return json.dumps(["images", dataset_id, folder, status])

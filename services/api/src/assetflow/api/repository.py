@@ -10,14 +10,18 @@ from assetflow.api.cursor import Position
 
 Collection = AsyncCollection[dict[str, Any]]
 LISTING_SORT = [("uploaded_at", DESCENDING), ("_id", DESCENDING)]
-PROJECTION = {"sequencer": 0, "indexed_at": 0, "deleted_at": 0}
+PROJECTION = {"sequencer": 0, "indexed_at": 0, "deleted_at": 0, "thumbnailed_at": 0}
 
 
-def listing_filter(dataset_id: str, folder: str | None, after: Position | None) -> dict[str, Any]:
-    """Filter for one page: live images of a dataset (or folder) strictly after ``after``."""
+def listing_filter(
+    dataset_id: str, folder: str | None, after: Position | None, status: str | None = None
+) -> dict[str, Any]:
+    """Filter for one page: live images of a dataset (folder, status) strictly after ``after``."""
     query: dict[str, Any] = {"dataset_id": dataset_id, "deleted": False}
     if folder is not None:
         query["folder"] = folder
+    if status is not None:
+        query["status"] = status
     if after is not None:
         query["$or"] = [
             {"uploaded_at": {"$lt": after.uploaded_at}},
@@ -27,11 +31,16 @@ def listing_filter(dataset_id: str, folder: str | None, after: Position | None) 
 
 
 async def list_images(
-    images: Collection, dataset_id: str, folder: str | None, after: Position | None, limit: int
+    images: Collection,
+    dataset_id: str,
+    folder: str | None,
+    after: Position | None,
+    limit: int,
+    status: str | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """Up to ``limit`` documents, newest first, and whether more follow."""
     cursor = (
-        images.find(listing_filter(dataset_id, folder, after), PROJECTION)
+        images.find(listing_filter(dataset_id, folder, after, status), PROJECTION)
         .sort(LISTING_SORT)
         .limit(limit + 1)
     )

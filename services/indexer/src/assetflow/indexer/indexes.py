@@ -25,6 +25,16 @@ LISTING_INDEXES = [
         ],
         name="listing_by_folder",
     ),
+    IndexModel(
+        [
+            ("dataset_id", ASCENDING),
+            ("deleted", ASCENDING),
+            ("status", ASCENDING),
+            ("uploaded_at", DESCENDING),
+            ("_id", DESCENDING),
+        ],
+        name="listing_by_status",
+    ),
 ]
 
 

@@ -14,14 +14,25 @@ from assetflow.common.clients import make_kafka_broker, make_mongo_client
 from assetflow.common.consuming import consumer_app, subscribe_batches
 from assetflow.common.dbcompat import detect_profile
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
-from assetflow.common.events import ObjectCreated, ObjectRemoved, decode_object_event
+from assetflow.common.events import (
+    ObjectCreated,
+    ObjectRemoved,
+    ThumbnailsCreated,
+    ThumbnailsFailed,
+    decode_asset_event,
+)
 from assetflow.common.layout import IMAGES_COLLECTION
 from assetflow.common.logs import configure_logging
 from assetflow.common.producer import BrokerProducer
 from assetflow.indexer.indexes import ensure_indexes
-from assetflow.indexer.observability import BULK_WRITE_SECONDS, EVENTS_APPLIED, STALE_EVENTS
+from assetflow.indexer.observability import (
+    BULK_WRITE_SECONDS,
+    EVENTS_APPLIED,
+    RESULTS_APPLIED,
+    STALE_EVENTS,
+)
 from assetflow.indexer.settings import IndexerSettings
-from assetflow.indexer.writes import apply_events
+from assetflow.indexer.writes import apply_events, apply_results
 
 SERVICE = "indexer"
 log = logging.getLogger(__name__)
@@ -49,13 +60,17 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
             await client.close()
 
     async def index(records: list[SourceRecord]) -> None:
-        events, rejects = parse_events(records)
+        events, results, rejects = parse_events(records)
         for record, reason in rejects:
             await (await send_dead_letter(producer, record, SERVICE, reason))
         with BULK_WRITE_SECONDS.time():
-            result = await apply_events(state["images"], events, state["profile"])
-        STALE_EVENTS.inc(result.stale)
+            # Object events first: a result in this batch may answer a create in it.
+            outcome = await apply_events(state["images"], events, state["profile"])
+            applied, ignored = await apply_results(state["images"], results, state["profile"])
+        STALE_EVENTS.inc(outcome.stale)
         EVENTS_APPLIED.inc(len(events))
+        RESULTS_APPLIED.labels("applied").inc(applied)
+        RESULTS_APPLIED.labels("ignored").inc(ignored)
 
     subscribe_batches(
         broker,
@@ -70,13 +85,23 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
 
 def parse_events(
     records: list[SourceRecord],
-) -> tuple[list[ObjectCreated | ObjectRemoved], list[tuple[SourceRecord, str]]]:
-    """Split a batch into valid events and (record, reason) rejects."""
+) -> tuple[
+    list[ObjectCreated | ObjectRemoved],
+    list[ThumbnailsCreated | ThumbnailsFailed],
+    list[tuple[SourceRecord, str]],
+]:
+    """Split a batch into object events, thumbnail results and (record, reason) rejects."""
     events: list[ObjectCreated | ObjectRemoved] = []
+    results: list[ThumbnailsCreated | ThumbnailsFailed] = []
     rejects: list[tuple[SourceRecord, str]] = []
     for record in records:
         try:
-            events.append(decode_object_event(record.value))
+            event = decode_asset_event(record.value)
         except ValidationError as exc:
-            rejects.append((record, f"invalid object event: {exc.errors()[0]['msg']}"))
-    return events, rejects
+            rejects.append((record, f"invalid asset event: {exc.errors()[0]['msg']}"))
+            continue
+        if isinstance(event, ThumbnailsCreated | ThumbnailsFailed):
+            results.append(event)
+        else:
+            events.append(event)
+    return events, results, rejects

@@ -16,3 +16,8 @@ EVENTS_APPLIED = Counter(
     "assetflow_indexer_events_applied_total",
     "Object events whose batch was durably applied (written or found stale)",
 )
+RESULTS_APPLIED = Counter(
+    "assetflow_indexer_thumbnail_results_total",
+    "Thumbnail results applied, or ignored because the object changed or was deleted",
+    ["outcome"],
+)

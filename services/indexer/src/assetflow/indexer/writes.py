@@ -1,6 +1,6 @@
 """Idempotent, order-safe batch writes of object events with unordered bulk writes."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -11,14 +11,21 @@ from pymongo.errors import BulkWriteError, PyMongoError
 
 from assetflow.common.dbcompat import MONGODB, DbProfile
 from assetflow.common.errors import DatabaseUnavailableError
-from assetflow.common.events import ObjectCreated, ObjectRemoved
+from assetflow.common.events import (
+    ObjectCreated,
+    ObjectRemoved,
+    ThumbnailsCreated,
+    ThumbnailsFailed,
+    latest_per_object,
+)
 from assetflow.common.sequencer import is_newer
-from assetflow.indexer.documents import document_fields
+from assetflow.indexer.documents import document_fields, thumbnail_fields
 
 DUPLICATE_KEY = 11000
 MAX_ROUNDS = 5
 
 Event = ObjectCreated | ObjectRemoved
+Result = ThumbnailsCreated | ThumbnailsFailed
 Images = AsyncCollection[dict[str, Any]]
 
 
@@ -41,16 +48,6 @@ class WritePlan:
 
     def __len__(self) -> int:
         return len(self.inserts) + len(self.updates)
-
-
-def latest_per_object(events: Iterable[Event]) -> dict[str, Event]:
-    """Keep only the newest event (highest sequencer) of each object in a batch."""
-    latest: dict[str, Event] = {}
-    for event in events:
-        current = latest.get(event.image_id)
-        if current is None or is_newer(event.sequencer, current.sequencer):
-            latest[event.image_id] = event
-    return latest
 
 
 def plan_writes(latest: dict[str, Event], stored: dict[str, str], now: datetime) -> WritePlan:
@@ -166,3 +163,31 @@ async def _update(images: Images, ops: list[UpdateOne], profile: DbProfile) -> i
         chunk = ops[start : start + profile.max_update_ops]
         matched += (await images.bulk_write(chunk, ordered=False)).matched_count
     return matched
+
+
+def plan_results(results: Sequence[Result], now: datetime) -> list[UpdateOne]:
+    """One update per object, guarded by etag so a result for an older version misses.
+
+    Only the last result of each object in the batch counts (offset order: the thumbnailer
+    answers an object's versions in order); the guard also skips deleted documents.
+    """
+    last: dict[str, Result] = {result.image_id: result for result in results}
+    return [
+        UpdateOne(
+            {"_id": doc_id, "etag": result.etag, "deleted": False},
+            {"$set": thumbnail_fields(result, now)},
+        )
+        for doc_id, result in last.items()
+    ]
+
+
+async def apply_results(
+    images: Images, results: Sequence[Result], profile: DbProfile = MONGODB
+) -> tuple[int, int]:
+    """Apply thumbnail results; returns (applied, ignored because the version changed)."""
+    ops = plan_results(results, datetime.now(UTC))
+    try:
+        matched = await _update(images, ops, profile)
+    except PyMongoError as exc:
+        raise DatabaseUnavailableError(f"thumbnail result write failed: {exc}") from exc
+    return matched, len(ops) - matched

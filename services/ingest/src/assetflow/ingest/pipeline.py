@@ -6,11 +6,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from assetflow.common import metrics, topics
+from assetflow.common import metrics
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.errors import InvalidEventError
-from assetflow.common.layout import message_key
-from assetflow.common.producer import Producer
+from assetflow.common.producer import Producer, send_asset_event
 from assetflow.ingest.notifications import Skipped, translate
 
 SERVICE = "ingest"
@@ -41,16 +40,7 @@ async def ingest_batch(records: Sequence[SourceRecord], producer: Producer) -> C
                 metrics.SKIPPED.labels(SERVICE, result.reason).inc()
                 outcomes[f"skipped_{result.reason}"] += 1
                 continue
-            headers = {"content-type": "application/json", "event-type": result.type}
-            pending.append(
-                await producer.send(
-                    topics.ASSET_OBJECTS,
-                    result.model_dump_json().encode(),
-                    key=message_key(result.bucket, result.key),
-                    headers=headers,
-                )
-            )
-            metrics.PRODUCED.labels(SERVICE, topics.ASSET_OBJECTS).inc()
+            pending.append(await send_asset_event(producer, SERVICE, result))
             outcomes[result.type] += 1
     # Offsets are committed after this returns, so every output must be acknowledged first.
     await asyncio.gather(*pending)

@@ -1,0 +1,1 @@
+"""Thumbnailer: thumbnails, previews, dimensions, EXIF and thumbhash for uploaded images."""

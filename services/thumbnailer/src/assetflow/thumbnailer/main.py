@@ -1,0 +1,83 @@
+"""Composition root of the thumbnailer: broker, S3 client, decode threads, subscriber."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from faststream import ContextRepo
+from faststream.asgi import AsgiFastStream
+
+from assetflow.common import topics
+from assetflow.common.clients import make_kafka_broker, make_s3_session, s3_client_kwargs
+from assetflow.common.consuming import consumer_app, subscribe_batches
+from assetflow.common.deadletter import SourceRecord
+from assetflow.common.logs import configure_logging
+from assetflow.common.producer import BrokerProducer
+from assetflow.thumbnailer.processing import SERVICE, Thumbnailer, thumbnail_batch
+from assetflow.thumbnailer.rendering import configure_libvips
+from assetflow.thumbnailer.settings import ThumbnailerSettings
+from assetflow.thumbnailer.storage import spool_directory
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: ThumbnailerSettings | None = None) -> AsgiFastStream:
+    """Build the thumbnailer application; nothing connects until it starts."""
+    settings = settings or ThumbnailerSettings()
+    configure_logging(SERVICE, settings.log.level, settings.log.format)
+    options = settings.thumbnailer
+    broker = make_kafka_broker(settings.kafka, client_id=f"assetflow-{SERVICE}")
+    producer = BrokerProducer(broker)
+    holder: dict[str, Thumbnailer] = {}
+
+    @asynccontextmanager
+    async def lifespan(context: ContextRepo) -> AsyncIterator[None]:
+        configure_libvips(options.vips_threads)
+        async with AsyncExitStack() as stack:
+            s3 = await stack.enter_async_context(
+                make_session_client(settings)  # one pooled client for every request
+            )
+            pool = stack.enter_context(
+                ThreadPoolExecutor(options.workers, thread_name_prefix="render")
+            )
+            spool_dir = stack.enter_context(spool_directory(options.spool_dir))
+            holder["ctx"] = Thumbnailer(
+                s3=s3,
+                producer=producer,
+                pool=pool,
+                options=options,
+                thumbnails_bucket=settings.s3.thumbnails_bucket,
+                spool_dir=spool_dir,
+                in_flight=asyncio.Semaphore(options.max_in_flight),
+            )
+            log.info(
+                "thumbnailer ready",
+                extra={"workers": options.workers, "in_flight": options.max_in_flight},
+            )
+            yield
+
+    async def thumbnail(records: list[SourceRecord]) -> None:
+        await thumbnail_batch(records, holder["ctx"])
+
+    subscribe_batches(
+        broker,
+        service=SERVICE,
+        topic=topics.ASSET_OBJECTS,
+        group_id=settings.kafka.group_id(SERVICE),
+        options=options,
+        work=thumbnail,
+    )
+    return consumer_app(broker, SERVICE, lifespan)
+
+
+def make_session_client(settings: ThumbnailerSettings):  # type: ignore[no-untyped-def]
+    """An aioboto3 S3 client whose connection pool covers every image in flight."""
+    from botocore.config import Config
+
+    kwargs = s3_client_kwargs(settings.s3)
+    kwargs["config"] = kwargs["config"].merge(
+        Config(max_pool_connections=max(10, 3 * settings.thumbnailer.max_in_flight))
+    )
+    return make_s3_session().client("s3", **kwargs)

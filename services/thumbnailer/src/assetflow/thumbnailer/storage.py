@@ -1,0 +1,138 @@
+"""Reading originals from and writing renditions to object storage."""
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientError as HttpClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from assetflow.common.errors import StorageUnavailableError
+from assetflow.thumbnailer.rendering import Encoded, Source
+
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+READ_CHUNK = 1 << 20
+_GONE = {"NoSuchKey", "PreconditionFailed", "404", "412"}
+# Errors of the connection rather than of the request: worth retrying.
+_NETWORK_ERRORS = (BotoCoreError, HttpClientError, asyncio.TimeoutError, OSError)
+
+
+class VersionGoneError(Exception):
+    """The object version an event names was deleted or overwritten since."""
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """An original's bytes in memory, or the path of its spooled copy, and its size."""
+
+    source: Source
+    size: int
+
+
+def rendition_prefix(dataset_id: str, image_id: str) -> str:
+    """Folder holding every rendition of one object, for all of its versions."""
+    return f"{dataset_id}/{image_id}/"
+
+
+def rendition_key(dataset_id: str, image_id: str, etag: str, name: str) -> str:
+    """Content-addressed key: a new version (etag) never overwrites an old URL's bytes."""
+    return f"{rendition_prefix(dataset_id, image_id)}{etag}/{name}"
+
+
+@contextmanager
+def spool_directory(root: str | None) -> Iterator[Path]:
+    """A private directory for spooled originals, removed with whatever is left in it."""
+    with tempfile.TemporaryDirectory(prefix="assetflow-thumbnailer-", dir=root) as path:
+        yield Path(path)
+
+
+async def fetch_original(
+    s3: Any, bucket: str, key: str, etag: str, *, spool_dir: Path, spool_bytes: int
+) -> Original:
+    """Download exactly the version with ``etag``; large files go to a temp file.
+
+    Raises VersionGoneError when that version no longer exists, StorageUnavailableError
+    when storage cannot serve it now. The caller deletes a spooled file (``discard``).
+    """
+    try:
+        response = await s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)
+        size = int(response.get("ContentLength") or 0)
+        body = response["Body"]
+        async with body:  # releases the connection (its __aenter__ yields the raw response)
+            if size <= spool_bytes:
+                return Original(await body.read(), size)
+            return Original(await _spool(body, spool_dir), size)
+    except ClientError as exc:
+        if _error_code(exc) in _GONE:
+            raise VersionGoneError(f"{bucket}/{key} etag {etag}") from exc
+        raise StorageUnavailableError(f"reading {bucket}/{key}: {exc}") from exc
+    except _NETWORK_ERRORS as exc:
+        raise StorageUnavailableError(f"reading {bucket}/{key}: {exc!r}") from exc
+
+
+async def _spool(body: Any, spool_dir: Path) -> Path:
+    fd, name = tempfile.mkstemp(dir=spool_dir, suffix=".original")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            while chunk := await body.read(READ_CHUNK):
+                await asyncio.to_thread(file.write, chunk)
+    except BaseException:
+        await asyncio.to_thread(path.unlink, True)
+        raise
+    return path
+
+
+def discard(original: Original) -> None:
+    """Delete a spooled copy; in-memory originals need nothing."""
+    if isinstance(original.source, Path):
+        original.source.unlink(missing_ok=True)
+
+
+async def put_rendition(s3: Any, bucket: str, key: str, rendition: Encoded) -> None:
+    """Write one rendition with immutable caching (its key changes with the content)."""
+    try:
+        await s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=rendition.data,
+            ContentType=rendition.content_type,
+            CacheControl=CACHE_CONTROL,
+        )
+    except (ClientError, *_NETWORK_ERRORS) as exc:
+        raise StorageUnavailableError(f"writing {bucket}/{key}: {exc!r}") from exc
+
+
+async def delete_renditions(s3: Any, bucket: str, prefix: str, keep: str | None = None) -> int:
+    """Delete every key under ``prefix`` except those under ``keep``; returns how many."""
+    try:
+        doomed: list[str] = []
+        paginator = s3.get_paginator("list_objects_v2")
+        async for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            doomed.extend(
+                item["Key"]
+                for item in page.get("Contents", [])
+                if keep is None or not item["Key"].startswith(keep)
+            )
+        for start in range(0, len(doomed), 1000):  # DeleteObjects takes up to 1000 keys
+            chunk = doomed[start : start + 1000]
+            response = await s3.delete_objects(
+                Bucket=bucket,
+                Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True},
+            )
+            if errors := response.get("Errors"):
+                raise StorageUnavailableError(f"deleting {bucket}/{prefix}: {errors[0]}")
+    except (ClientError, *_NETWORK_ERRORS) as exc:
+        raise StorageUnavailableError(f"deleting {bucket}/{prefix}: {exc!r}") from exc
+    return len(doomed)
+
+
+def _error_code(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return str(error.get("Code") or status)
