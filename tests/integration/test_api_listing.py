@@ -17,7 +17,8 @@ from assetflow.common.events import ObjectCreated, ObjectRemoved
 from assetflow.common.sequencer import normalize_sequencer
 from assetflow.common.settings import MongoSettings
 from assetflow.indexer.indexes import ensure_indexes
-from assetflow.indexer.writes import apply_events
+from assetflow.indexer.writes import apply_events, apply_results
+from tests.support.events import thumbnails_created, thumbnails_failed
 from tests.support.stack import MONGO_URL
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -55,6 +56,15 @@ def seeded() -> Iterator[tuple[TestClient, list[ObjectCreated | ObjectRemoved]]]
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL, tz_aware=True)
         await ensure_indexes(client[db]["images"])
         await apply_events(client[db]["images"], events)
+        by_key = {e.key: e for e in events if isinstance(e, ObjectCreated)}
+        await apply_results(
+            client[db]["images"],
+            [
+                thumbnails_created(by_key["ds/images/sub/3.jpg"], 4000, 3000),
+                thumbnails_failed(by_key["ds/images/sub/5.jpg"], "rejected", "not an image"),
+                thumbnails_failed(by_key["ds/images/sub/7.jpg"], "failed", "cannot decode"),
+            ],
+        )
         await client.close()
 
     async def drop() -> None:
@@ -155,3 +165,47 @@ def test_readyz_reports_dependencies(seeded: Any) -> None:
     client, _ = seeded
     body = client.get("/readyz").json()
     assert body == {"status": "ready", "checks": {"mongo": "ok", "s3": "ok"}}
+
+
+def test_thumbnail_fields_and_status_filter(seeded: Any) -> None:
+    client, _ = seeded
+    [ready] = client.get("/v1/datasets/ds/images", params={"status": "ready"}).json()["items"]
+    assert ready["key"] == "ds/images/sub/3.jpg"
+    assert (ready["status"], ready["status_reason"], ready["width"], ready["height"]) == (
+        "ready",
+        None,
+        4000,
+        3000,
+    )
+    assert (ready["camera"], ready["captured_at"]) == ("Canon EOS R5", "2024-05-01T12:30:45")
+    assert ready["thumbhash"] == "1QcSHQRnh493V4dIh4eXh1h4kJUI"
+    thumb, preview = urlsplit(ready["thumb_url"]), urlsplit(ready["preview_url"])
+    assert thumb.path == f"/thumbnails/ds/{ready['id']}/e4/thumb.webp"
+    assert preview.path == f"/thumbnails/ds/{ready['id']}/e4/preview.jpg"
+    assert parse_qs(thumb.query)["X-Amz-Expires"] == ["3600"]
+
+    [rejected] = client.get("/v1/datasets/ds/images", params={"status": "rejected"}).json()["items"]
+    assert (rejected["key"], rejected["status_reason"]) == ("ds/images/sub/5.jpg", "not an image")
+    assert rejected["thumb_url"] is None and rejected["width"] is None
+    [failed] = client.get("/v1/datasets/ds/images", params={"status": "failed"}).json()["items"]
+    assert (failed["key"], failed["status_reason"]) == ("ds/images/sub/7.jpg", "cannot decode")
+
+    pending = [
+        i for p in pages(client, "/v1/datasets/ds/images", status="pending", limit=7) for i in p
+    ]
+    assert len(pending) == 41
+    assert {i["status"] for i in pending} == {"pending"}
+    assert all(i["thumb_url"] is None and i["preview_url"] is None for i in pending)
+
+
+def test_status_filter_is_validated_and_scopes_cursors(seeded: Any) -> None:
+    client, _ = seeded
+    bad = client.get("/v1/datasets/ds/images", params={"status": "done"})
+    assert bad.status_code in (400, 422)
+    assert bad.headers["content-type"] == "application/problem+json"
+    assert "status" in bad.json()["detail"]
+    cursor = client.get("/v1/datasets/ds/images", params={"status": "pending", "limit": 2}).json()[
+        "next_cursor"
+    ]
+    other = client.get("/v1/datasets/ds/images", params={"cursor": cursor, "limit": 2})
+    assert other.status_code == 400

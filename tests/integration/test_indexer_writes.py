@@ -7,8 +7,8 @@ import pytest
 from pymongo.asynchronous.collection import AsyncCollection
 
 from assetflow.common.sequencer import normalize_sequencer
-from assetflow.indexer.writes import apply_events
-from tests.support.events import T0, created, removed
+from assetflow.indexer.writes import apply_events, apply_results
+from tests.support.events import T0, created, removed, thumbnails_created, thumbnails_failed
 
 Images = AsyncCollection[dict[str, Any]]
 
@@ -117,3 +117,81 @@ async def test_mixed_batch_of_new_and_known_objects(images: Images) -> None:
         "d/images/k1.png": 2,
         "d/images/k2.png": 1,
     }
+
+
+async def doc_of(images: Images, key: str) -> dict[str, Any]:
+    doc = await images.find_one({"key": key})
+    assert doc is not None
+    return doc
+
+
+@pytest.mark.asyncio
+async def test_new_image_is_pending_until_its_result_makes_it_ready(images: Images) -> None:
+    event = created("d/images/a.jpg", 1)
+    await apply_events(images, [event])
+    assert (await doc_of(images, event.key))["status"] == "pending"
+
+    applied = await apply_results(images, [thumbnails_created(event, 400, 300)])
+
+    assert applied == (1, 0)
+    doc = await doc_of(images, event.key)
+    assert (doc["status"], doc["status_reason"], doc["width"], doc["height"]) == (
+        "ready",
+        None,
+        400,
+        300,
+    )
+    assert doc["renditions"]["bucket"] == "thumbnails"
+    assert doc["renditions"]["thumb"]["key"].endswith(f"/{event.etag}/thumb.webp")
+    assert doc["exif"]["model"] == "Canon EOS R5"
+    assert doc["thumbhash"]
+
+
+@pytest.mark.asyncio
+async def test_result_for_an_older_version_is_ignored(images: Images) -> None:
+    first = created("d/images/a.jpg", 1, size=10)
+    second = created("d/images/a.jpg", 2, size=20)  # overwritten: another etag
+    await apply_events(images, [first])
+    await apply_results(images, [thumbnails_created(first)])
+    await apply_events(images, [second])
+    assert (await doc_of(images, first.key))["status"] == "pending"  # a new version starts over
+
+    applied = await apply_results(images, [thumbnails_created(first, 1, 1)])
+
+    assert applied == (0, 1)
+    doc = await doc_of(images, first.key)
+    assert (doc["status"], doc["width"], doc["renditions"]) == ("pending", None, None)
+    await apply_results(images, [thumbnails_created(second, 50, 60)])
+    assert (await doc_of(images, first.key))["width"] == 50
+
+
+@pytest.mark.asyncio
+async def test_result_for_a_deleted_image_is_ignored(images: Images) -> None:
+    event = created("d/images/a.jpg", 1)
+    await apply_events(images, [event, removed(event.key, 2)])
+    assert await apply_results(images, [thumbnails_created(event)]) == (0, 1)
+    assert (await doc_of(images, event.key))["deleted"] is True
+
+
+@pytest.mark.asyncio
+async def test_failed_and_rejected_results_keep_their_reason_and_replay_is_idempotent(
+    images: Images,
+) -> None:
+    bad, text = created("d/images/bad.jpg", 1, size=1), created("d/images/t.jpg", 2, size=2)
+    await apply_events(images, [bad, text])
+    results = [
+        thumbnails_failed(bad, "failed", "cannot decode the jpeg image: premature end"),
+        thumbnails_failed(text, "rejected", "not an image: it looks like text"),
+    ]
+    await apply_results(images, results)
+    await apply_results(images, results)  # redelivered batch
+    docs = {d["key"]: d async for d in images.find()}
+    assert (docs[bad.key]["status"], docs[bad.key]["status_reason"]) == (
+        "failed",
+        "cannot decode the jpeg image: premature end",
+    )
+    assert (docs[text.key]["status"], docs[text.key]["status_reason"]) == (
+        "rejected",
+        "not an image: it looks like text",
+    )
+    assert docs[text.key]["renditions"] is None

@@ -5,6 +5,7 @@ import pytest
 from assetflow.api.settings import ApiSettings
 from assetflow.common.errors import ConfigError
 from assetflow.indexer.settings import IndexerSettings
+from assetflow.thumbnailer.settings import ThumbnailerSettings
 
 
 def test_env_overrides_nested_sections(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,3 +26,19 @@ def test_production_refuses_dev_secrets(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("S3_SECRET_KEY", "a-real-secret")
     monkeypatch.setenv("API_CURSOR_SECRET", "another-real-secret")
     assert ApiSettings().api.cursor_secret.get_secret_value() == "another-real-secret"
+
+
+def test_thumbnailer_options_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THUMBNAILER_WORKERS", "3")
+    monkeypatch.setenv("THUMBNAILER_MAX_PIXELS", "50000000")
+    monkeypatch.setenv("S3_THUMBNAILS_BUCKET", "thumbs")
+    settings = ThumbnailerSettings()
+    assert settings.thumbnailer.workers == 3
+    assert settings.thumbnailer.max_in_flight == 6  # defaults to two per decode thread
+    assert settings.thumbnailer.render_options().max_pixels == 50_000_000
+    assert settings.s3.thumbnails_bucket == "thumbs"
+    monkeypatch.setenv("THUMBNAILER_IN_FLIGHT", "2")
+    assert ThumbnailerSettings().thumbnailer.max_in_flight == 2
+    monkeypatch.setenv("ENV", "production")
+    with pytest.raises(ConfigError, match="S3_SECRET_KEY"):
+        ThumbnailerSettings()

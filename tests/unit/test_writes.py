@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 from assetflow.common.events import latest_per_object
 from assetflow.common.sequencer import normalize_sequencer
 from assetflow.indexer.documents import document_fields
-from assetflow.indexer.writes import plan_writes
-from tests.support.events import created, removed
+from assetflow.indexer.writes import plan_results, plan_writes
+from tests.support.events import created, removed, thumbnails_created, thumbnails_failed
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -48,3 +48,26 @@ def test_removal_is_a_tombstone_keeping_its_sequencer() -> None:
     assert fields["deleted"] is True and fields["sequencer"] == normalize_sequencer("7")
     assert (fields["folder"], fields["file_name"]) == ("x", "y.png")
     assert "size" not in fields  # a tombstone keeps the last known size/etag untouched
+
+
+def test_results_are_guarded_by_etag_and_the_last_one_per_object_wins() -> None:
+    first = created("d/images/a.png", 1, size=1)
+    other = created("d/images/b.png", 2, size=2)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    ops = plan_results(
+        [thumbnails_failed(first), thumbnails_created(other), thumbnails_created(first, 9, 8)],
+        now,
+    )
+    assert [op._filter for op in ops] == [
+        {"_id": first.image_id, "etag": "e1", "deleted": False},
+        {"_id": other.image_id, "etag": "e2", "deleted": False},
+    ]
+    fields = ops[0]._doc["$set"]
+    assert (fields["status"], fields["width"], fields["height"]) == ("ready", 9, 8)
+    assert fields["thumbnailed_at"] == now
+
+
+def test_a_new_version_starts_over_as_pending() -> None:
+    fields = document_fields(created("d/images/a.png", 3), datetime(2026, 1, 1, tzinfo=UTC))
+    assert fields["status"] == "pending"
+    assert fields["renditions"] is None and fields["width"] is None

@@ -1,12 +1,18 @@
 """thumbnailer settings: shared sections plus rendering and concurrency (env ``THUMBNAILER_*``)."""
 
 import os
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assetflow.common.consuming import ConsumerOptions
-from assetflow.common.settings import KafkaSettings, ObservabilitySettings, S3Settings
+from assetflow.common.settings import (
+    KafkaSettings,
+    ObservabilitySettings,
+    S3Settings,
+    refuse_dev_secrets,
+)
 from assetflow.thumbnailer.rendering import RenderOptions
 
 
@@ -63,3 +69,8 @@ class ThumbnailerSettings(BaseSettings):
     s3: S3Settings = S3Settings()
     log: ObservabilitySettings = ObservabilitySettings()
     thumbnailer: ThumbnailerOptions = ThumbnailerOptions()
+
+    @model_validator(mode="after")
+    def _no_dev_secrets_in_production(self) -> Self:
+        refuse_dev_secrets(self.env, {"S3_SECRET_KEY": self.s3.secret_key.get_secret_value()})
+        return self

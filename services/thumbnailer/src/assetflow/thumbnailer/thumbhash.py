@@ -3,7 +3,7 @@
 import base64
 import math
 import struct
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -140,7 +140,7 @@ def _v8_cos(x: float) -> float:
     return _kernel_sin(y0, y1)
 
 
-@lru_cache(maxsize=None)  # one entry per side length, so at most MAX_SIDE of them
+@cache  # one entry per side length, so at most MAX_SIDE of them
 def _cos_table(size: int) -> _F64:
     # Row c holds cos(PI / size * c * (i + 0.5)), evaluated left to right as JS does; the
     # luminance DCT never goes past frequency 6.
@@ -176,27 +176,93 @@ def _js_round_array(x: _F64) -> _I64:
     return (floor + (x - floor >= 0.5)).astype(np.int64)
 
 
-def _sequential_sum(terms: _F64) -> _F64:
-    # JS adds one term at a time.  numpy reduces a C-contiguous (n, K>=2) array over axis 0
-    # row by row (pairwise summation is only used along the contiguous axis), which is the
-    # same order for every column.
-    return np.add.reduce(terms, axis=0)
+def _tie_distance(x: _F64) -> _F64:
+    # How far each value is from a point where Math.round changes its answer.
+    return np.abs(x - np.floor(x) - 0.5)
 
 
-def _encode_channel(
-    channel: _F64, width: int, height: int, nx: int, ny: int
-) -> tuple[float, _F64, float]:
-    fx, fy = _basis(width, height, nx, ny)
+# Terms per block of the exact DCT: a few hundred KiB, so the block stays in L2 cache.
+_EXACT_BLOCK_TERMS = 32_768
+
+
+def _exact_dct(channel: _F64, fx: _F64, fy: _F64) -> _F64:
+    # The reference sums every term into one accumulator per coefficient, y-major, so that is
+    # what happens here: blocks of rows laid out (pixel, coefficient), with the running sums
+    # as the block's first row.  numpy reduces a C-contiguous (m, K>=2) array over axis 0 row
+    # by row (pairwise summation only runs along the contiguous axis), which is exactly the
+    # reference's order for every column at once.
+    height, width = channel.shape
     k = fx.shape[1]
-    terms = channel[:, :, None] * fx[None, :, :]  # channel[x + y * w] * fx[x] ...
-    terms *= fy[:, None, :]  # ... * fy, in that order
-    coefficients = _sequential_sum(terms.reshape(width * height, k))
-    coefficients /= width * height
+    rows = max(1, _EXACT_BLOCK_TERMS // (width * k))
+    block = np.empty((rows * width + 1, k))
+    sums = np.zeros(k)
+    for y0 in range(0, height, rows):
+        y1 = min(height, y0 + rows)
+        part = block[: (y1 - y0) * width + 1]
+        part[0] = sums
+        terms = part[1:].reshape(y1 - y0, width, k)
+        np.multiply(channel[y0:y1, :, None], fx, out=terms)  # channel[x + y * w] * fx[x] ...
+        terms *= fy[y0:y1, None, :]  # ... * fy, in that order
+        sums = np.add.reduce(part, axis=0)
+    coefficients: _F64 = sums / (width * height)
+    return coefficients
+
+
+def _quantize(
+    coefficients: _F64, dc_offset: float, dc_factor: float, scale_factor: float
+) -> tuple[float, float, _F64]:
+    # The reference's arithmetic from DCT output to the values it passes to Math.round.
     ac = coefficients[1:]
     scale = float(np.abs(ac).max())
     if scale:
         ac = 0.5 + 0.5 / scale * ac
-    return float(coefficients[0]), ac, scale
+    return dc_offset + dc_factor * float(coefficients[0]), scale_factor * scale, 15 * ac
+
+
+def _fast_result_is_certain(
+    coefficients: _F64, error: float, dc_offset: float, dc_factor: float, scale_factor: float
+) -> bool:
+    # Would every Math.round give the same integer if each coefficient moved by up to error?
+    dc, scale, nibbles = _quantize(coefficients, dc_offset, dc_factor, scale_factor)
+    if not error:
+        return True  # an all-zero channel: every summation order gives exact zeros
+    ac = np.abs(coefficients[1:])
+    low_scale = float(ac.max()) - error
+    if low_scale <= 0:
+        return False  # the reference might see scale 0 or amplify pure rounding noise
+    # Slack for re-evaluating the few float operations of _quantize at a nearby point.
+    slack = 1e-12
+    nibble_error = 7.5 * error * (1 / low_scale + (ac + error) / low_scale**2) + slack
+    headers_ok = _tie_distance(np.array([dc, scale])) > np.array(
+        [dc_factor * error + slack, scale_factor * error + slack]
+    )
+    return bool(headers_ok.all() and (_tie_distance(nibbles) > nibble_error).all())
+
+
+def _encode_channel(
+    channel: _F64,
+    nx: int,
+    ny: int,
+    dc_offset: float,
+    dc_factor: float,
+    scale_factor: float,
+) -> tuple[int, int, _I64]:
+    height, width = channel.shape
+    n = width * height
+    fx, fy = _basis(width, height, nx, ny)
+    # Fast path: separable DCT through BLAS, summed in a different order from the reference.
+    coefficients = ((channel @ fx) * fy).sum(axis=0) / n
+    # Any summation order of these n * |cos| <= 1 weighted terms is within
+    # (n + w + h + 3) * 2**-53 * mean|channel| of the exact sum, plus an ulp for the division;
+    # twice that covers both our order and the reference's.
+    mean_abs = float(np.abs(channel).sum()) / n
+    error = (n + width + height + 8) * 2.0**-52 * (mean_abs + float(np.abs(coefficients).max()))
+    if not _fast_result_is_certain(coefficients, error, dc_offset, dc_factor, scale_factor):
+        # Some rounding sits within the error bound (symmetric or flat images do this by
+        # construction), so only the reference's exact summation order can decide it.
+        coefficients = _exact_dct(channel, fx, fy)
+    dc, scale, nibbles = _quantize(coefficients, dc_offset, dc_factor, scale_factor)
+    return _js_round(dc), _js_round(scale), _js_round_array(nibbles)
 
 
 def rgba_to_thumbhash(width: int, height: int, rgba: bytes) -> bytes:
@@ -214,7 +280,8 @@ def rgba_to_thumbhash(width: int, height: int, rgba: bytes) -> bytes:
     weighted = np.empty((n, 4))
     np.multiply((alpha / 255)[:, None], px[:, :3], out=weighted[:, :3])
     weighted[:, 3] = alpha
-    avg_r, avg_g, avg_b, avg_a = (float(v) for v in _sequential_sum(weighted))
+    # Row-by-row reduction over axis 0 adds in pixel order, like the reference's loop.
+    avg_r, avg_g, avg_b, avg_a = (float(v) for v in np.add.reduce(weighted, axis=0))
     if avg_a:
         avg_r /= avg_a
         avg_g /= avg_a
@@ -235,33 +302,22 @@ def rgba_to_thumbhash(width: int, height: int, rgba: bytes) -> bytes:
     yellow_blue = ((r + g) / 2 - b).reshape(shape)
     red_green = (r - g).reshape(shape)
 
-    l_dc, l_ac, l_scale = _encode_channel(lum, width, height, max(3, lx), max(3, ly))
-    p_dc, p_ac, p_scale = _encode_channel(yellow_blue, width, height, 3, 3)
-    q_dc, q_ac, q_scale = _encode_channel(red_green, width, height, 3, 3)
+    l_dc, l_scale, l_ac = _encode_channel(lum, max(3, lx), max(3, ly), 0, 63, 31)
+    p_dc, p_scale, p_ac = _encode_channel(yellow_blue, 3, 3, 31.5, 31.5, 63)
+    q_dc, q_scale, q_ac = _encode_channel(red_green, 3, 3, 31.5, 31.5, 63)
     acs = [l_ac, p_ac, q_ac]
 
     is_landscape = width > height
-    header24 = (
-        _js_round(63 * l_dc)
-        | (_js_round(31.5 + 31.5 * p_dc) << 6)
-        | (_js_round(31.5 + 31.5 * q_dc) << 12)
-        | (_js_round(31 * l_scale) << 18)
-        | (has_alpha << 23)
-    )
-    header16 = (
-        (ly if is_landscape else lx)
-        | (_js_round(63 * p_scale) << 3)
-        | (_js_round(63 * q_scale) << 9)
-        | (is_landscape << 15)
-    )
+    header24 = l_dc | (p_dc << 6) | (q_dc << 12) | (l_scale << 18) | (has_alpha << 23)
+    header16 = (ly if is_landscape else lx) | (p_scale << 3) | (q_scale << 9) | (is_landscape << 15)
     header = [header24, header24 >> 8, header24 >> 16, header16, header16 >> 8]
     if has_alpha:
-        a_dc, a_ac, a_scale = _encode_channel(alpha.reshape(shape), width, height, 5, 5)
-        header.append(_js_round(15 * a_dc) | (_js_round(15 * a_scale) << 4))
+        a_dc, a_scale, a_ac = _encode_channel(alpha.reshape(shape), 5, 5, 0, 15, 15)
+        header.append(a_dc | (a_scale << 4))
         acs.append(a_ac)
 
     # Two 4-bit AC factors per byte, low nibble first.
-    nibbles = _js_round_array(15 * np.concatenate(acs))
+    nibbles = np.concatenate(acs)
     if nibbles.size % 2:
         nibbles = np.append(nibbles, 0)
     packed = nibbles[0::2] | (nibbles[1::2] << 4)
