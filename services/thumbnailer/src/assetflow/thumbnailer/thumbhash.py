@@ -4,6 +4,7 @@ import base64
 import math
 import struct
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -13,11 +14,12 @@ MAX_SIDE = 100
 _F64 = npt.NDArray[np.float64]
 _I64 = npt.NDArray[np.int64]
 
-# The reference hashes are the spec, and their low bits are decided by float64 rounding noise:
-# a DCT term that is zero in exact arithmetic (every symmetric image has some) lands on 7.5
-# after scaling and JS rounds it by the sign of the noise; a flat image's luminance AC terms
-# are nothing but noise, amplified by 1/scale.  So this port repeats the reference's exact
-# sequence of float64 operations rather than computing the same maths more cleverly.
+# The reference hashes are the spec, and some of their bits are decided by float64 rounding
+# noise: a DCT term that is zero in exact arithmetic (symmetric images have many) lands on 7.5
+# after scaling and Math.round picks 7 or 8 by the sign of the noise, and a flat image's AC
+# terms are nothing but noise amplified by 1/scale.  Every value that reaches Math.round
+# therefore has to be computed with the reference's own float64 operations, in its order, or
+# be provably far enough from a rounding tie that the order cannot matter.
 
 
 def _high_word(x: float) -> int:
@@ -151,7 +153,7 @@ def _cos_table(size: int) -> _F64:
     return table
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)  # cheap to rebuild from the cached cos tables
 def _basis(width: int, height: int, nx: int, ny: int) -> tuple[_F64, _F64]:
     # Coefficients in the reference's emission order (rows of cy, then cx within the
     # triangle cx * ny < nx * (ny - cy)); the DC term comes first.
@@ -162,6 +164,16 @@ def _basis(width: int, height: int, nx: int, ny: int) -> tuple[_F64, _F64]:
     fx.flags.writeable = False
     fy.flags.writeable = False
     return fx, fy
+
+
+class _Channel(NamedTuple):
+    values: _F64  # (height, width)
+    nx: int
+    ny: int
+    # What the header does with the DC and the AC scale before Math.round.
+    dc_offset: float
+    dc_factor: float
+    scale_factor: float
 
 
 def _js_round(x: float) -> int:
@@ -181,88 +193,96 @@ def _tie_distance(x: _F64) -> _F64:
     return np.abs(x - np.floor(x) - 0.5)
 
 
-# Terms per block of the exact DCT: a few hundred KiB, so the block stays in L2 cache.
-_EXACT_BLOCK_TERMS = 32_768
-
-
-def _exact_dct(channel: _F64, fx: _F64, fy: _F64) -> _F64:
-    # The reference sums every term into one accumulator per coefficient, y-major, so that is
-    # what happens here: blocks of rows laid out (pixel, coefficient), with the running sums
-    # as the block's first row.  numpy reduces a C-contiguous (m, K>=2) array over axis 0 row
-    # by row (pairwise summation only runs along the contiguous axis), which is exactly the
-    # reference's order for every column at once.
-    height, width = channel.shape
-    k = fx.shape[1]
-    rows = max(1, _EXACT_BLOCK_TERMS // (width * k))
-    block = np.empty((rows * width + 1, k))
-    sums = np.zeros(k)
-    for y0 in range(0, height, rows):
-        y1 = min(height, y0 + rows)
-        part = block[: (y1 - y0) * width + 1]
-        part[0] = sums
-        terms = part[1:].reshape(y1 - y0, width, k)
-        np.multiply(channel[y0:y1, :, None], fx, out=terms)  # channel[x + y * w] * fx[x] ...
-        terms *= fy[y0:y1, None, :]  # ... * fy, in that order
-        sums = np.add.reduce(part, axis=0)
-    coefficients: _F64 = sums / (width * height)
-    return coefficients
-
-
-def _quantize(
-    coefficients: _F64, dc_offset: float, dc_factor: float, scale_factor: float
-) -> tuple[float, float, _F64]:
-    # The reference's arithmetic from DCT output to the values it passes to Math.round.
+def _pre_round(coefficients: _F64, channel: _Channel) -> tuple[float, float, _F64]:
+    # The reference's arithmetic between the DCT and Math.round: DC, scale and AC factors.
     ac = coefficients[1:]
     scale = float(np.abs(ac).max())
     if scale:
         ac = 0.5 + 0.5 / scale * ac
-    return dc_offset + dc_factor * float(coefficients[0]), scale_factor * scale, 15 * ac
+    dc = channel.dc_offset + channel.dc_factor * float(coefficients[0])
+    return dc, channel.scale_factor * scale, 15 * ac
 
 
-def _fast_result_is_certain(
-    coefficients: _F64, error: float, dc_offset: float, dc_factor: float, scale_factor: float
-) -> bool:
-    # Would every Math.round give the same integer if each coefficient moved by up to error?
-    dc, scale, nibbles = _quantize(coefficients, dc_offset, dc_factor, scale_factor)
+def _fast_dct(channel: _Channel) -> _F64 | None:
+    # Separable DCT through BLAS: sums in another order than the reference, so it is only
+    # returned when no rounding could tell the difference.
+    values = channel.values
+    height, width = values.shape
+    n = width * height
+    fx, fy = _basis(width, height, channel.nx, channel.ny)
+    coefficients: _F64 = ((values @ fx) * fy).sum(axis=0) / n
+    # Any summation order of n terms, each |channel| * |cos| * |cos| <= |channel|, is within
+    # (n + 1) * 2**-53 * sum|channel| of the exact sum, and this one within
+    # (width + height + 2) * 2**-53 * sum|channel|; an ulp each for the division.  Doubling
+    # (2**-52) leaves room for the first-order approximation and the estimated sum|channel|.
+    max_abs = float(np.abs(coefficients).max())
+    error = (n + width + height + 8) * 2.0**-52 * (float(np.abs(values).sum()) / n + max_abs)
     if not error:
-        return True  # an all-zero channel: every summation order gives exact zeros
+        return coefficients  # an all-zero channel sums to exact zeros in any order
     ac = np.abs(coefficients[1:])
     low_scale = float(ac.max()) - error
     if low_scale <= 0:
-        return False  # the reference might see scale 0 or amplify pure rounding noise
-    # Slack for re-evaluating the few float operations of _quantize at a nearby point.
+        return None  # the reference might see scale 0, or amplify pure rounding noise
+    dc, scale, factors = _pre_round(coefficients, channel)
+    # 1e-12 more for evaluating _pre_round's few operations at a nearby point.
     slack = 1e-12
-    nibble_error = 7.5 * error * (1 / low_scale + (ac + error) / low_scale**2) + slack
-    headers_ok = _tie_distance(np.array([dc, scale])) > np.array(
-        [dc_factor * error + slack, scale_factor * error + slack]
+    dc_ok = _tie_distance(np.array([dc, scale])) > np.array(
+        [channel.dc_factor * error + slack, channel.scale_factor * error + slack]
     )
-    return bool(headers_ok.all() and (_tie_distance(nibbles) > nibble_error).all())
+    # 15 * (0.5 + 0.5 * ac / scale) moves by at most 7.5 * (d_ac / scale + ac * d_scale / scale**2).
+    factor_error = 7.5 * error * (1 / low_scale + (ac + error) / low_scale**2) + slack
+    if dc_ok.all() and (_tie_distance(factors) > factor_error).all():
+        return coefficients
+    return None
 
 
-def _encode_channel(
-    channel: _F64,
-    nx: int,
-    ny: int,
-    dc_offset: float,
-    dc_factor: float,
-    scale_factor: float,
-) -> tuple[int, int, _I64]:
-    height, width = channel.shape
-    n = width * height
-    fx, fy = _basis(width, height, nx, ny)
-    # Fast path: separable DCT through BLAS, summed in a different order from the reference.
-    coefficients = ((channel @ fx) * fy).sum(axis=0) / n
-    # Any summation order of these n * |cos| <= 1 weighted terms is within
-    # (n + w + h + 3) * 2**-53 * mean|channel| of the exact sum, plus an ulp for the division;
-    # twice that covers both our order and the reference's.
-    mean_abs = float(np.abs(channel).sum()) / n
-    error = (n + width + height + 8) * 2.0**-52 * (mean_abs + float(np.abs(coefficients).max()))
-    if not _fast_result_is_certain(coefficients, error, dc_offset, dc_factor, scale_factor):
-        # Some rounding sits within the error bound (symmetric or flat images do this by
-        # construction), so only the reference's exact summation order can decide it.
-        coefficients = _exact_dct(channel, fx, fy)
-    dc, scale, nibbles = _quantize(coefficients, dc_offset, dc_factor, scale_factor)
-    return _js_round(dc), _js_round(scale), _js_round_array(nibbles)
+# Terms per block of the exact DCT: a few hundred KiB, so each block stays in L2 cache.
+_EXACT_BLOCK_TERMS = 32_768
+
+
+def _exact_dcts(channels: list[_Channel]) -> list[_F64]:
+    # The reference adds every term to one accumulator per coefficient, y-major, x-minor.
+    # Here all coefficients of all channels are columns of one (pixel, coefficient) block per
+    # few rows: numpy reduces a C-contiguous (m, K >= 2) array over axis 0 row by row
+    # (pairwise summation only runs along the contiguous axis), which is the reference's
+    # order for every column at once.  Each channel has at least 6 coefficients.
+    height, width = channels[0].values.shape
+    bases = [_basis(width, height, c.nx, c.ny) for c in channels]
+    counts = [fx.shape[1] for fx, _ in bases]
+    fx = np.hstack([basis[0] for basis in bases])  # (width, K)
+    fy = np.hstack([basis[1] for basis in bases])  # (height, K)
+    k = fx.shape[1]
+    values = np.stack([c.values.reshape(-1) for c in channels], axis=1)  # (pixel, channel)
+    rows = max(1, _EXACT_BLOCK_TERMS // (width * k))
+    sums = np.zeros(k)
+    for y0 in range(0, height, rows):
+        y1 = min(height, y0 + rows)
+        terms = np.repeat(values[y0 * width : y1 * width], counts, axis=1)
+        grid = terms.reshape(y1 - y0, width, k)
+        np.multiply(grid, fx, out=grid)  # channel[x + y * w] * fx[x] ...
+        np.multiply(grid, fy[y0:y1, None, :], out=grid)  # ... * fy, in that order
+        terms[0] += sums  # carry the running sums into this block's first addition
+        sums = np.add.reduce(terms, axis=0)
+    coefficients: _F64 = sums / (width * height)
+    return np.split(coefficients, np.cumsum(counts)[:-1])
+
+
+def _encode(channels: list[_Channel]) -> list[tuple[int, int, _I64]]:
+    # Rounded (DC, scale, AC factors) per channel, exactly as the reference would round them.
+    found = [_fast_dct(channel) for channel in channels]
+    redo = [
+        channel
+        for channel, coefficients in zip(channels, found, strict=True)
+        if coefficients is None
+    ]
+    exact = iter(_exact_dcts(redo) if redo else [])
+    encoded = []
+    for channel, coefficients in zip(channels, found, strict=True):
+        dc, scale, factors = _pre_round(
+            next(exact) if coefficients is None else coefficients, channel
+        )
+        encoded.append((_js_round(dc), _js_round(scale), _js_round_array(factors)))
+    return encoded
 
 
 def rgba_to_thumbhash(width: int, height: int, rgba: bytes) -> bytes:
@@ -273,56 +293,54 @@ def rgba_to_thumbhash(width: int, height: int, rgba: bytes) -> bytes:
     if pixels.size != width * height * 4:
         raise ValueError(f"expected {width * height * 4} RGBA bytes, got {pixels.size}")
     n = width * height
-    px = pixels.reshape(n, 4).astype(np.float64)
-
-    # Average colour, weighting each pixel by its alpha: avg += alpha / 255 * channel.
-    alpha = px[:, 3] / 255
-    weighted = np.empty((n, 4))
-    np.multiply((alpha / 255)[:, None], px[:, :3], out=weighted[:, :3])
-    weighted[:, 3] = alpha
-    # Row-by-row reduction over axis 0 adds in pixel order, like the reference's loop.
-    avg_r, avg_g, avg_b, avg_a = (float(v) for v in np.add.reduce(weighted, axis=0))
-    if avg_a:
-        avg_r /= avg_a
-        avg_g /= avg_a
-        avg_b /= avg_a
+    planes = pixels.reshape(n, 4).T.astype(np.float64, order="C")  # (RGBA, pixel)
+    alpha = planes[3] / 255
+    weighted = alpha / 255 * planes[:3]  # the reference's alpha / 255 * rgba[j]
+    if bool((planes[3] == 255).all()):
+        # Opaque: the average colour only ever gets multiplied by 1 - alpha == 0, and n ones
+        # add up to exactly n in any order, so the sequential averaging can be skipped.
+        avg_a = float(n)
+        rgb = weighted
+    else:
+        # The reference averages with a running sum; accumulate is that running sum.
+        sums = np.add.accumulate(np.vstack([weighted, alpha]), axis=1)[:, -1]
+        avg_a = float(sums[3])
+        avg = sums[:3] / avg_a if avg_a else sums[:3]
+        # Composite over the average colour: avg * (1 - alpha) + alpha / 255 * rgba[j].
+        rgb = avg[:, None] * (1 - alpha) + weighted
 
     has_alpha = avg_a < n
     l_limit = 5 if has_alpha else 7  # fewer luminance bits when alpha needs room
     lx = max(1, _js_round(l_limit * width / max(width, height)))
     ly = max(1, _js_round(l_limit * height / max(width, height)))
 
-    # Composite over the average colour, then convert to luminance and two chroma axes.
-    inv_alpha = 1 - alpha
-    r = avg_r * inv_alpha + weighted[:, 0]
-    g = avg_g * inv_alpha + weighted[:, 1]
-    b = avg_b * inv_alpha + weighted[:, 2]
+    r, g, b = rgb
     shape = (height, width)
-    lum = ((r + g + b) / 3).reshape(shape)
-    yellow_blue = ((r + g) / 2 - b).reshape(shape)
-    red_green = (r - g).reshape(shape)
-
-    l_dc, l_scale, l_ac = _encode_channel(lum, max(3, lx), max(3, ly), 0, 63, 31)
-    p_dc, p_scale, p_ac = _encode_channel(yellow_blue, 3, 3, 31.5, 31.5, 63)
-    q_dc, q_scale, q_ac = _encode_channel(red_green, 3, 3, 31.5, 31.5, 63)
-    acs = [l_ac, p_ac, q_ac]
+    channels = [
+        _Channel(((r + g + b) / 3).reshape(shape), max(3, lx), max(3, ly), 0, 63, 31),
+        _Channel(((r + g) / 2 - b).reshape(shape), 3, 3, 31.5, 31.5, 63),  # yellow - blue
+        _Channel((r - g).reshape(shape), 3, 3, 31.5, 31.5, 63),  # red - green
+    ]
+    if has_alpha:
+        channels.append(_Channel(alpha.reshape(shape), 5, 5, 0, 15, 15))
+    encoded = _encode(channels)
+    (l_dc, l_scale, _), (p_dc, p_scale, _), (q_dc, q_scale, _) = encoded[:3]
 
     is_landscape = width > height
     header24 = l_dc | (p_dc << 6) | (q_dc << 12) | (l_scale << 18) | (has_alpha << 23)
     header16 = (ly if is_landscape else lx) | (p_scale << 3) | (q_scale << 9) | (is_landscape << 15)
     header = [header24, header24 >> 8, header24 >> 16, header16, header16 >> 8]
     if has_alpha:
-        a_dc, a_scale, a_ac = _encode_channel(alpha.reshape(shape), 5, 5, 0, 15, 15)
+        a_dc, a_scale, _ = encoded[3]
         header.append(a_dc | (a_scale << 4))
-        acs.append(a_ac)
 
     # Two 4-bit AC factors per byte, low nibble first.
-    nibbles = np.concatenate(acs)
+    nibbles = np.concatenate([factors for _, _, factors in encoded])
     if nibbles.size % 2:
         nibbles = np.append(nibbles, 0)
-    packed = nibbles[0::2] | (nibbles[1::2] << 4)
+    packed: _I64 = nibbles[0::2] | (nibbles[1::2] << 4)
     # Uint8Array keeps the low 8 bits of every entry.
-    return bytes(v & 0xFF for v in header) + (packed & 0xFF).astype(np.uint8).tobytes()
+    return bytes(v & 0xFF for v in header) + bytes((packed & 0xFF).astype(np.uint8))
 
 
 def thumbhash_base64(width: int, height: int, rgba: bytes) -> str:
