@@ -104,6 +104,7 @@ def test_png_with_alpha_keeps_transparency_in_the_thumb_and_flattens_the_preview
     [
         (lambda: images.webp(320, 240), "webp"),
         (lambda: images.tiff(320, 240), "tiff"),
+        (lambda: images.avif(320, 240), "avif"),
         (lambda: images.png(320, 240, sixteen_bit=True), "png"),
         (lambda: images.grey_jpeg(320, 240), "jpeg"),
     ],
