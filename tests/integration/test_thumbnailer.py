@@ -5,7 +5,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +17,15 @@ from assetflow.common.clients import make_s3_session, s3_client_kwargs
 from assetflow.common.deadletter import SourceRecord
 from assetflow.common.events import (
     ObjectCreated,
-    ObjectRemoved,
     ThumbnailsCreated,
     ThumbnailsFailed,
     decode_asset_event,
 )
-from assetflow.common.sequencer import normalize_sequencer
 from assetflow.common.settings import S3Settings
 from assetflow.thumbnailer.processing import Thumbnailer, thumbnail_batch
 from assetflow.thumbnailer.settings import ThumbnailerOptions
 from tests.support import images
+from tests.support.events import created, removed
 from tests.support.stack import S3_ACCESS_KEY, S3_ENDPOINT, S3_SECRET_KEY, s3_client
 
 BUCKET = "datasets"
@@ -93,30 +91,9 @@ async def make_ctx(tmp_path: Path) -> AsyncIterator[Any]:
 
 
 def upload(sync_s3: Any, key: str, body: bytes, seq: int) -> ObjectCreated:
-    """PUT an object and build the event ingest would emit for it."""
+    """PUT an object and build the event ingest would emit for it (with its real etag)."""
     etag = sync_s3.put_object(Bucket=BUCKET, Key=key, Body=body)["ETag"].strip('"')
-    return ObjectCreated(
-        bucket=BUCKET,
-        key=key,
-        dataset_id=key.split("/")[0],
-        path=key.split("/", 2)[2],
-        event_time=datetime.now(UTC),
-        sequencer=normalize_sequencer(f"{seq:X}"),
-        size=len(body),
-        etag=etag,
-        content_type="image/jpeg",
-    )
-
-
-def removal(key: str, seq: int) -> ObjectRemoved:
-    return ObjectRemoved(
-        bucket=BUCKET,
-        key=key,
-        dataset_id=key.split("/")[0],
-        path=key.split("/", 2)[2],
-        event_time=datetime.now(UTC),
-        sequencer=normalize_sequencer(f"{seq:X}"),
-    )
+    return created(key, seq, size=len(body)).model_copy(update={"etag": etag})
 
 
 def records(*events: Any) -> list[SourceRecord]:
@@ -182,7 +159,7 @@ async def test_overwrite_replaces_renditions_and_delete_removes_them(
     assert (old.width, new.width) == (400, 300)
     assert thumbnail_keys(sync_s3, f"{dataset}/") == [new.preview.key, new.thumb.key]
 
-    await thumbnail_batch(records(removal(key, 3)), ctx)
+    await thumbnail_batch(records(removed(key, 3)), ctx)
     assert thumbnail_keys(sync_s3, f"{dataset}/") == []
     assert len(producer.results()) == 2  # a removal publishes nothing: the indexer has it
 
@@ -236,17 +213,7 @@ async def test_unreachable_storage_is_retried_then_dead_lettered_and_marked_fail
     make_ctx: Any, dataset: str
 ) -> None:
     ctx, producer = await make_ctx("http://127.0.0.1:9", attempts=3)  # nothing listens there
-    event = ObjectCreated(
-        bucket=BUCKET,
-        key=f"{dataset}/images/x.jpg",
-        dataset_id=dataset,
-        path="x.jpg",
-        event_time=datetime.now(UTC),
-        sequencer=normalize_sequencer("1"),
-        size=10,
-        etag="abc",
-    )
-    batch = records(event)
+    batch = records(created(f"{dataset}/images/x.jpg", 1))
 
     outcomes = await thumbnail_batch(batch, ctx)
 

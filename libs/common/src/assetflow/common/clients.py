@@ -26,8 +26,11 @@ def make_s3_session() -> aioboto3.Session:
     return aioboto3.Session()
 
 
-def s3_client_kwargs(settings: S3Settings) -> dict[str, Any]:
-    """Arguments for ``session.client('s3', **kwargs)`` against the configured endpoint."""
+def s3_client_kwargs(settings: S3Settings, max_pool_connections: int = 10) -> dict[str, Any]:
+    """Arguments for ``session.client('s3', **kwargs)`` against the configured endpoint.
+
+    ``max_pool_connections`` should cover the requests a service keeps in flight at once.
+    """
     from botocore.config import Config
 
     return {
@@ -39,6 +42,7 @@ def s3_client_kwargs(settings: S3Settings) -> dict[str, Any]:
             signature_version="s3v4",
             s3={"addressing_style": "path"},
             retries={"max_attempts": 3, "mode": "standard"},
+            max_pool_connections=max_pool_connections,
         ),
     }
 

@@ -7,20 +7,13 @@ from typing import Any
 
 from faststream import ContextRepo
 from faststream.asgi import AsgiFastStream
-from pydantic import ValidationError
 
 from assetflow.common import topics
 from assetflow.common.clients import make_kafka_broker, make_mongo_client
 from assetflow.common.consuming import consumer_app, subscribe_batches
 from assetflow.common.dbcompat import detect_profile
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
-from assetflow.common.events import (
-    ObjectCreated,
-    ObjectRemoved,
-    ThumbnailsCreated,
-    ThumbnailsFailed,
-    decode_asset_event,
-)
+from assetflow.common.decoding import decode_batch
 from assetflow.common.layout import IMAGES_COLLECTION
 from assetflow.common.logs import configure_logging
 from assetflow.common.producer import BrokerProducer
@@ -60,8 +53,9 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
             await client.close()
 
     async def index(records: list[SourceRecord]) -> None:
-        events, results, rejects = parse_events(records)
-        for record, reason in rejects:
+        batch = decode_batch(records)
+        events, results = batch.object_events, batch.results
+        for record, reason in batch.rejects:
             await (await send_dead_letter(producer, record, SERVICE, reason))
         with BULK_WRITE_SECONDS.time():
             # Object events first: a result in this batch may answer a create in it.
@@ -81,27 +75,3 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
         work=index,
     )
     return consumer_app(broker, SERVICE, lifespan)
-
-
-def parse_events(
-    records: list[SourceRecord],
-) -> tuple[
-    list[ObjectCreated | ObjectRemoved],
-    list[ThumbnailsCreated | ThumbnailsFailed],
-    list[tuple[SourceRecord, str]],
-]:
-    """Split a batch into object events, thumbnail results and (record, reason) rejects."""
-    events: list[ObjectCreated | ObjectRemoved] = []
-    results: list[ThumbnailsCreated | ThumbnailsFailed] = []
-    rejects: list[tuple[SourceRecord, str]] = []
-    for record in records:
-        try:
-            event = decode_asset_event(record.value)
-        except ValidationError as exc:
-            rejects.append((record, f"invalid asset event: {exc.errors()[0]['msg']}"))
-            continue
-        if isinstance(event, ThumbnailsCreated | ThumbnailsFailed):
-            results.append(event)
-        else:
-            events.append(event)
-    return events, results, rejects

@@ -36,8 +36,10 @@ def create_app(settings: ThumbnailerSettings | None = None) -> AsgiFastStream:
     async def lifespan(context: ContextRepo) -> AsyncIterator[None]:
         configure_libvips(options.vips_threads)
         async with AsyncExitStack() as stack:
+            # One pooled client; each image in flight may hold a GET, two PUTs and a LIST.
+            connections = max(10, 3 * options.max_in_flight)
             s3 = await stack.enter_async_context(
-                make_session_client(settings)  # one pooled client for every request
+                make_s3_session().client("s3", **s3_client_kwargs(settings.s3, connections))
             )
             pool = stack.enter_context(
                 ThreadPoolExecutor(options.workers, thread_name_prefix="render")
@@ -71,13 +73,3 @@ def create_app(settings: ThumbnailerSettings | None = None) -> AsgiFastStream:
     )
     return consumer_app(broker, SERVICE, lifespan)
 
-
-def make_session_client(settings: ThumbnailerSettings):  # type: ignore[no-untyped-def]
-    """An aioboto3 S3 client whose connection pool covers every image in flight."""
-    from botocore.config import Config
-
-    kwargs = s3_client_kwargs(settings.s3)
-    kwargs["config"] = kwargs["config"].merge(
-        Config(max_pool_connections=max(10, 3 * settings.thumbnailer.max_in_flight))
-    )
-    return make_s3_session().client("s3", **kwargs)

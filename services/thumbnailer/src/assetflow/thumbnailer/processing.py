@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
+from assetflow.common.decoding import decode_batch
 from assetflow.common.errors import StorageUnavailableError
 from assetflow.common.events import (
     ObjectCreated,
@@ -26,7 +25,6 @@ from assetflow.common.events import (
     Rendition,
     ThumbnailsCreated,
     ThumbnailsFailed,
-    decode_asset_event,
     latest_per_object,
 )
 from assetflow.common.producer import Producer, send_asset_event
@@ -87,20 +85,13 @@ async def thumbnail_batch(records: Sequence[SourceRecord], ctx: Thumbnailer) -> 
     """Process a batch; returns once every result and dead letter is durable in Kafka."""
     outcomes: Counter[str] = Counter()
     pending: list[asyncio.Future[Any]] = []
-    events: list[ObjectCreated | ObjectRemoved] = []
-    origin: dict[int, SourceRecord] = {}
-    for record in records:
-        try:
-            event = decode_asset_event(record.value)
-        except ValidationError as exc:
-            reason = f"invalid asset event: {exc.errors()[0]['msg']}"
-            pending.append(await send_dead_letter(ctx.producer, record, SERVICE, reason))
-            outcomes["dead_lettered"] += 1
-            continue
-        if isinstance(event, ThumbnailsCreated | ThumbnailsFailed):
-            continue  # our own results share the topic; the indexer applies them
-        events.append(event)
-        origin[id(event)] = record
+    batch = decode_batch(records)
+    for record, reason in batch.rejects:
+        pending.append(await send_dead_letter(ctx.producer, record, SERVICE, reason))
+        outcomes["dead_lettered"] += 1
+    # Our own results share the topic; the indexer applies them, so they are ignored here.
+    events = batch.object_events
+    origin = {id(event): record for record, event in batch.objects}
     latest = latest_per_object(events)
     outcomes["superseded"] += len(events) - len(latest)
     IMAGES.labels("superseded").inc(len(events) - len(latest))
