@@ -72,4 +72,3 @@ def create_app(settings: ThumbnailerSettings | None = None) -> AsgiFastStream:
         work=thumbnail,
     )
     return consumer_app(broker, SERVICE, lifespan)
-
