@@ -24,7 +24,7 @@ $(UV):
 bootstrap: $(UV)  ## create the Python environment from uv.lock
 	@$(UV) sync --frozen --all-packages --quiet
 
-install: bootstrap  ## build/download Kafka, MinIO, FerretDB into .local/ (idempotent)
+install: bootstrap  ## build/download Kafka, MinIO, secantusd-rs into .local/ (idempotent)
 	@$(DEVSTACK) install
 
 up: bootstrap  ## start stack + services in the background, return when healthy
@@ -72,7 +72,7 @@ fmt: bootstrap  ## format with ruff
 	@$(RUN) ruff format . && $(RUN) ruff check --fix .
 
 bench: bootstrap  ## run the benchmarks against the local stack
-	@deploy/local/with-stack bash -c '$(RUN) python bench/presign_bench.py && $(RUN) python bench/ingest_bench.py && $(RUN) python bench/thumbnail_bench.py'
+	@deploy/local/with-stack bash -c '$(RUN) python bench/presign_bench.py && $(RUN) python bench/listing_bench.py && $(RUN) python bench/api_bench.py && $(RUN) python bench/ingest_bench.py && $(RUN) python bench/thumbnail_bench.py'
 
 clean: down  ## stop everything and delete .local/ data (keeps built binaries)
 	rm -rf .local/data .local/logs .local/run

@@ -26,12 +26,12 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import MongoClient
 
-from assetflow.common import topics
 from tests.support.minio_events import minio_message, minio_record
 from tests.support.stack import (
     BUCKET,
     KAFKA,
     MONGO_URL,
+    TOPICS,
     ServiceProcess,
     s3_client,
     skip_history,
@@ -52,8 +52,9 @@ async def _lag(groups: list[str]) -> int:
     await consumer.start()
     try:
         total = 0
-        for group, topic in zip(groups, [topics.MINIO_EVENTS, topics.ASSET_OBJECTS], strict=True):
-            parts = [TopicPartition(topic, p) for p in range(topics.PARTITIONS[topic])]
+        partitions = TOPICS.partitions()
+        for group, topic in zip(groups, [TOPICS.minio_events, TOPICS.asset_objects], strict=True):
+            parts = [TopicPartition(topic, p) for p in range(partitions[topic])]
             ends = await consumer.end_offsets(parts)
             committed = await admin.list_consumer_group_offsets(group)
             for tp in parts:
@@ -123,7 +124,7 @@ async def _produce(messages: list[tuple[bytes, bytes]]) -> float:
     try:
         start = time.perf_counter()
         futures = [
-            await producer.send(topics.MINIO_EVENTS, value, key=key) for key, value in messages
+            await producer.send(TOPICS.minio_events, value, key=key) for key, value in messages
         ]
         await asyncio.gather(*futures)
         return time.perf_counter() - start

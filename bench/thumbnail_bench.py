@@ -36,11 +36,11 @@ import pyvips
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import MongoClient
 
-from assetflow.common import topics
 from assetflow.thumbnailer.rendering import Rendered, RenderOptions, configure_libvips, render
 from tests.support.stack import (
     KAFKA,
     MONGO_URL,
+    TOPICS,
     ServiceProcess,
     put_object,
     s3_client,
@@ -87,7 +87,7 @@ async def _minio_offsets() -> dict[TopicPartition, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
     await consumer.start()
     try:
-        parts = [TopicPartition(topics.MINIO_EVENTS, p) for p in range(3)]
+        parts = [TopicPartition(TOPICS.minio_events, p) for p in range(3)]
         return dict(await consumer.end_offsets(parts))
     finally:
         await consumer.stop()

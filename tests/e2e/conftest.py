@@ -12,6 +12,7 @@ from tests.support.stack import (
     TEST_DB,
     TEST_GROUP_PREFIX,
     ServiceProcess,
+    prepare_test_lane,
     s3_client,
     skip_history,
 )
@@ -20,9 +21,9 @@ from tests.support.stack import (
 @pytest.fixture(scope="session")
 def services() -> Iterator[dict[str, ServiceProcess]]:
     """Start every service once for the session; stop them at the end."""
-    # A fresh database per session keeps FerretDB's full-scan queries fast across local reruns.
     with MongoClient(MONGO_URL) as client:
         client.drop_database(TEST_DB)
+    prepare_test_lane()
     skip_history(TEST_GROUP_PREFIX)
     procs = {name: ServiceProcess(name) for name in ("indexer", "ingest", "thumbnailer", "api")}
     try:

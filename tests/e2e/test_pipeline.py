@@ -13,6 +13,7 @@ from assetflow.common import topics
 from tests.support.minio_events import minio_message, minio_record
 from tests.support.stack import (
     BUCKET,
+    TOPICS,
     ServiceProcess,
     consume_matching,
     produce,
@@ -187,7 +188,7 @@ def test_overwrite_and_delete(
 
 def captured_raw_event(key: str) -> bytes:
     """The exact notification MinIO published for an object (Kafka key is bucket/key)."""
-    record = consume_matching(topics.MINIO_EVENTS, lambda r: r.key == f"{BUCKET}/{key}".encode())
+    record = consume_matching(TOPICS.minio_events, lambda r: r.key == f"{BUCKET}/{key}".encode())
     return bytes(record.value)
 
 
@@ -198,7 +199,11 @@ def test_replayed_raw_event_and_stale_remove_change_nothing(
     key = f"{dataset_id}/images/replayed.jpg"
     s3.put_object(Bucket=BUCKET, Key=key, Body=b"original")
     wait_count(api, dataset_id, 1)
-    [before] = list_all(api, dataset_id, 10)
+    # Let the thumbnailer's verdict land first, so only the replays could change the item.
+    [before] = wait_for(
+        "the thumbnailer's result for the image",
+        lambda: [i for i in list_all(api, dataset_id, 10) if i["status"] != "pending"],
+    )
     raw = captured_raw_event(key)
     assert json.loads(raw)["Records"][0]["s3"]["object"]["sequencer"]
     stale_before = indexer.metric("assetflow_indexer_stale_events_total")
@@ -210,7 +215,7 @@ def test_replayed_raw_event_and_stale_remove_change_nothing(
         minio_record(key, event_name="s3:ObjectRemoved:Delete", sequencer=older)
     )
     produce(
-        topics.MINIO_EVENTS,
+        TOPICS.minio_events,
         [(f"{BUCKET}/{key}".encode(), raw)] * 2 + [(f"{BUCKET}/{key}".encode(), stale_remove)],
     )
     wait_for(
@@ -232,20 +237,20 @@ def test_garbage_is_dead_lettered_and_pipeline_continues(
 ) -> None:
     marker = f"garbage-{uuid.uuid4()}".encode()
     produce(
-        topics.MINIO_EVENTS,
+        TOPICS.minio_events,
         [
             (b"junk", b"\x00\xff not json " + marker),
             (b"junk", json.dumps({"Records": [{"x": marker.decode()}]}).encode()),
         ],
     )
-    dead = consume_matching(topics.DLQ, lambda r: marker in (r.value or b""))
+    dead = consume_matching(TOPICS.dlq, lambda r: marker in (r.value or b""))
     headers = {k: v.decode() for k, v in dead.headers}
     assert dead.value == b"\x00\xff not json " + marker, "the original bytes are kept"
     assert headers[topics.DLQ_REASON_HEADER].startswith("not JSON")
-    assert headers[topics.DLQ_SOURCE_TOPIC_HEADER] == topics.MINIO_EVENTS
+    assert headers[topics.DLQ_SOURCE_TOPIC_HEADER] == TOPICS.minio_events
     assert headers[topics.DLQ_SERVICE_HEADER] == "ingest"
     second = consume_matching(
-        topics.DLQ, lambda r: marker in (r.value or b"") and r.value[0:1] == b"{"
+        TOPICS.dlq, lambda r: marker in (r.value or b"") and r.value[0:1] == b"{"
     )
     assert (
         "not an S3 notification"

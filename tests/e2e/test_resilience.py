@@ -1,5 +1,7 @@
 """Outages of the database and of Kafka lose nothing and crash nothing."""
 
+import signal
+import threading
 import uuid
 from typing import Any
 
@@ -14,24 +16,39 @@ def restart(component: processes.Component) -> None:
     processes.wait_healthy(component)
 
 
-def test_database_outage_is_retried_without_loss(
+def test_database_killed_mid_stream_loses_nothing(
     services: dict[str, ServiceProcess], s3: Any, dataset_id: str
 ) -> None:
+    """kill -9 of the database while the indexer writes: every object is indexed once back."""
     api, indexer = services["api"], services["indexer"]
+    applied = "assetflow_indexer_events_applied_total"
     retries_before = indexer.metric("assetflow_batch_retries_total")
-    processes.stop(components.FERRETDB)
+    applied_before = indexer.metric(applied)
+    objects = {f"{dataset_id}/images/db-crash/{i:03d}.jpg": b"x" * (i + 1) for i in range(600)}
+    uploads = threading.Thread(target=put_all, args=(s3, objects))
+    uploads.start()
     try:
-        objects = {f"{dataset_id}/images/during-db-outage/{i}.jpg": b"x" * i for i in range(40)}
-        put_all(s3, objects)
+        # Kill only once the indexer is writing, so acknowledged writes are at stake.
+        wait_for(
+            "the indexer to apply some events",
+            lambda: indexer.metric(applied) > applied_before + 20,
+        )
+        processes.stop(components.DATABASE, sig=signal.SIGKILL)
+        uploads.join()
         wait_for(
             "the indexer to notice the outage and back off",
             lambda: indexer.metric("assetflow_batch_retries_total") > retries_before,
         )
         assert indexer.proc is not None and indexer.proc.poll() is None, "indexer crashed"
     finally:
-        restart(components.FERRETDB)
-    wait_count(api, dataset_id, len(objects), timeout=60)
-    assert stats(api, dataset_id)["total_bytes"] == sum(len(b) for b in objects.values())
+        uploads.join()
+        restart(components.DATABASE)
+    wait_count(api, dataset_id, len(objects), timeout=90)
+    assert stats(api, dataset_id) == {
+        "dataset_id": dataset_id,
+        "image_count": len(objects),
+        "total_bytes": sum(len(b) for b in objects.values()),
+    }
 
 
 def test_kafka_outage_events_wait_in_minio_queue(

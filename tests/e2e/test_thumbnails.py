@@ -6,9 +6,9 @@ import httpx
 import pyvips
 
 from tests.support import images
-from tests.support.stack import ServiceProcess, put_object, wait_for
+from tests.support.stack import BUCKET, THUMBNAILS_BUCKET, ServiceProcess, put_object, wait_for
 
-THUMBS = "thumbnails"
+THUMBS = THUMBNAILS_BUCKET
 CAMERA_EXIF = {
     "exif-ifd0-Make": "Canon",
     "exif-ifd0-Model": "Canon EOS R5",
@@ -154,7 +154,7 @@ def test_overwrite_replaces_the_thumbnail_and_delete_removes_it(
     )
     assert len(keys) == 2 and all(second["etag"] in k for k in keys)
 
-    s3.delete_object(Bucket="datasets", Key=key)
+    s3.delete_object(Bucket=BUCKET, Key=key)
     wait_for("the deleted image to leave the listing", lambda: listing(api, dataset_id) == [])
     wait_for("its renditions to be deleted", lambda: thumbnail_keys(s3, dataset_id) == [])
     assert httpx.get(second["thumb_url"], timeout=10).status_code == 404

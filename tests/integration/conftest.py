@@ -4,24 +4,31 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.indexer.indexes import ensure_indexes
-from tests.support.stack import MONGO_URL
+from assetflow.common.migrations import migrate
+from tests.support.stack import MONGO_URL, prepare_test_lane
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_lane() -> None:
+    """The test topics and buckets exist before any test uses them."""
+    prepare_test_lane()
 
 
 @pytest_asyncio.fixture
-async def images() -> AsyncIterator[AsyncCollection[dict[str, Any]]]:
-    """A fresh, indexed images collection in the real database; dropped afterwards."""
+async def db() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A fresh, migrated database on the real server; dropped afterwards."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         MONGO_URL, tz_aware=True, serverSelectionTimeoutMS=5000
     )
-    collection = client["assetflow_it"][f"images_{uuid.uuid4().hex[:8]}"]
-    await ensure_indexes(collection)
+    database = client[f"assetflow_it_{uuid.uuid4().hex[:8]}"]
+    await migrate(database)
     try:
-        yield collection
+        yield database
     finally:
-        await collection.drop()
+        await client.drop_database(database.name)
         await client.close()

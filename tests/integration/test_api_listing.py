@@ -14,9 +14,9 @@ from pymongo import AsyncMongoClient
 from assetflow.api.main import create_app
 from assetflow.api.settings import ApiSettings
 from assetflow.common.events import ObjectCreated, ObjectRemoved
+from assetflow.common.migrations import migrate
 from assetflow.common.sequencer import normalize_sequencer
 from assetflow.common.settings import MongoSettings
-from assetflow.indexer.indexes import ensure_indexes
 from assetflow.indexer.writes import apply_events, apply_results
 from tests.support.events import thumbnails_created, thumbnails_failed
 from tests.support.stack import MONGO_URL
@@ -54,11 +54,11 @@ def seeded() -> Iterator[tuple[TestClient, list[ObjectCreated | ObjectRemoved]]]
 
     async def seed() -> None:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL, tz_aware=True)
-        await ensure_indexes(client[db]["images"])
-        await apply_events(client[db]["images"], events)
+        await migrate(client[db])
+        await apply_events(client[db], events)
         by_key = {e.key: e for e in events if isinstance(e, ObjectCreated)}
         await apply_results(
-            client[db]["images"],
+            client[db],
             [
                 thumbnails_created(by_key["ds/images/sub/3.jpg"], 4000, 3000),
                 thumbnails_failed(by_key["ds/images/sub/5.jpg"], "rejected", "not an image"),

@@ -4,25 +4,25 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.common.sequencer import normalize_sequencer
 from assetflow.indexer.writes import apply_events, apply_results
 from tests.support.events import T0, created, removed, thumbnails_created, thumbnails_failed
 
-Images = AsyncCollection[dict[str, Any]]
+Db = AsyncDatabase[dict[str, Any]]
 
 
-async def live(images: Images) -> dict[str, dict[str, Any]]:
-    return {d["key"]: d async for d in images.find({"deleted": False})}
+async def live(db: Db) -> dict[str, dict[str, Any]]:
+    return {d["key"]: d async for d in db["images"].find({"deleted": False})}
 
 
 @pytest.mark.asyncio
-async def test_batch_of_500_is_indexed_with_all_fields(images: Images) -> None:
+async def test_batch_of_500_is_indexed_with_all_fields(db: Db) -> None:
     events = [created(f"d/images/f{i % 3}/{i}.png", 100 + i, size=i) for i in range(500)]
-    result = await apply_events(images, events)
+    result = await apply_events(db, events)
     assert (result.written, result.stale) == (500, 0)
-    docs = await live(images)
+    docs = await live(db)
     assert len(docs) == 500
     doc = docs["d/images/f1/7.png"]
     assert (doc["folder"], doc["file_name"], doc["path"], doc["size"]) == (
@@ -36,63 +36,63 @@ async def test_batch_of_500_is_indexed_with_all_fields(images: Images) -> None:
 
 
 @pytest.mark.asyncio
-async def test_replay_changes_nothing(images: Images) -> None:
+async def test_replay_changes_nothing(db: Db) -> None:
     events = [created(f"d/images/{i}.png", 5 + i) for i in range(20)]
-    await apply_events(images, events)
-    before = {d["_id"]: d async for d in images.find()}
-    again = await apply_events(images, events)
+    await apply_events(db, events)
+    before = {d["_id"]: d async for d in db["images"].find()}
+    again = await apply_events(db, events)
     assert (again.written, again.stale) == (0, 20)
-    assert {d["_id"]: d async for d in images.find()} == before
+    assert {d["_id"]: d async for d in db["images"].find()} == before
 
 
 @pytest.mark.asyncio
-async def test_stale_remove_does_not_delete_newer_object(images: Images) -> None:
-    await apply_events(images, [created("d/images/a.png", 50)])
-    result = await apply_events(images, [removed("d/images/a.png", 49)])
+async def test_stale_remove_does_not_delete_newer_object(db: Db) -> None:
+    await apply_events(db, [created("d/images/a.png", 50)])
+    result = await apply_events(db, [removed("d/images/a.png", 49)])
     assert result.stale == 1
-    assert "d/images/a.png" in await live(images)
+    assert "d/images/a.png" in await live(db)
 
 
 @pytest.mark.asyncio
-async def test_remove_then_late_create_replay_stays_removed(images: Images) -> None:
-    await apply_events(images, [created("d/images/a.png", 1), removed("d/images/a.png", 2)])
-    assert await live(images) == {}
-    await apply_events(images, [created("d/images/a.png", 1)])  # replayed, older
-    assert await live(images) == {}
-    tomb = await images.find_one({"key": "d/images/a.png"})
+async def test_remove_then_late_create_replay_stays_removed(db: Db) -> None:
+    await apply_events(db, [created("d/images/a.png", 1), removed("d/images/a.png", 2)])
+    assert await live(db) == {}
+    await apply_events(db, [created("d/images/a.png", 1)])  # replayed, older
+    assert await live(db) == {}
+    tomb = await db["images"].find_one({"key": "d/images/a.png"})
     assert tomb is not None and tomb["deleted"] is True
 
 
 @pytest.mark.asyncio
-async def test_out_of_order_batches_converge_to_newest(images: Images) -> None:
+async def test_out_of_order_batches_converge_to_newest(db: Db) -> None:
     key = "d/images/o.png"
-    await apply_events(images, [created(key, 30, size=3)])
-    await apply_events(images, [created(key, 10, size=1), created(key, 20, size=2)])
-    assert (await live(images))[key]["size"] == 3
-    await apply_events(images, [removed(key, 31), created(key, 40, size=4)])
-    assert (await live(images))[key]["size"] == 4
+    await apply_events(db, [created(key, 30, size=3)])
+    await apply_events(db, [created(key, 10, size=1), created(key, 20, size=2)])
+    assert (await live(db))[key]["size"] == 3
+    await apply_events(db, [removed(key, 31), created(key, 40, size=4)])
+    assert (await live(db))[key]["size"] == 4
 
 
 @pytest.mark.asyncio
-async def test_concurrent_writer_loses_no_update(images: Images) -> None:
+async def test_concurrent_writer_loses_no_update(db: Db) -> None:
     """A compare-and-set miss (someone wrote in between) is re-planned, not lost."""
     key = "d/images/race.png"
-    await apply_events(images, [created(key, 1, size=1)])
+    await apply_events(db, [created(key, 1, size=1)])
     # Simulate another consumer winning a race just before our write.
     event = created(key, 3, size=3)
-    await images.update_one(
+    await db["images"].update_one(
         {"_id": event.image_id}, {"$set": {"sequencer": normalize_sequencer("2"), "size": 2}}
     )
-    result = await apply_events(images, [event])
+    result = await apply_events(db, [event])
     assert result.written == 1
-    assert (await live(images))[key]["size"] == 3
+    assert (await live(db))[key]["size"] == 3
 
 
 @pytest.mark.asyncio
-async def test_mixed_batch_of_new_and_known_objects(images: Images) -> None:
+async def test_mixed_batch_of_new_and_known_objects(db: Db) -> None:
     """New objects are inserted; known ones are only replaced by a newer event."""
     await apply_events(
-        images,
+        db,
         [
             created("d/images/k1.png", 10, 1),
             created("d/images/k2.png", 10, 1),
@@ -107,9 +107,9 @@ async def test_mixed_batch_of_new_and_known_objects(images: Images) -> None:
         removed("d/images/k3.png", 12),  # newer removal: applied
         created("d/images/n3.png", 5, 5),
     ]
-    result = await apply_events(images, batch)
+    result = await apply_events(db, batch)
     assert (result.written, result.stale) == (5, 1)
-    sizes = {key: doc["size"] for key, doc in (await live(images)).items()}
+    sizes = {key: doc["size"] for key, doc in (await live(db)).items()}
     assert sizes == {
         "d/images/n1.png": 5,
         "d/images/n2.png": 5,
@@ -119,22 +119,22 @@ async def test_mixed_batch_of_new_and_known_objects(images: Images) -> None:
     }
 
 
-async def doc_of(images: Images, key: str) -> dict[str, Any]:
-    doc = await images.find_one({"key": key})
+async def doc_of(db: Db, key: str) -> dict[str, Any]:
+    doc = await db["images"].find_one({"key": key})
     assert doc is not None
     return doc
 
 
 @pytest.mark.asyncio
-async def test_new_image_is_pending_until_its_result_makes_it_ready(images: Images) -> None:
+async def test_new_image_is_pending_until_its_result_makes_it_ready(db: Db) -> None:
     event = created("d/images/a.jpg", 1)
-    await apply_events(images, [event])
-    assert (await doc_of(images, event.key))["status"] == "pending"
+    await apply_events(db, [event])
+    assert (await doc_of(db, event.key))["status"] == "pending"
 
-    applied = await apply_results(images, [thumbnails_created(event, 400, 300)])
+    applied = await apply_results(db, [thumbnails_created(event, 400, 300)])
 
     assert applied == (1, 0)
-    doc = await doc_of(images, event.key)
+    doc = await doc_of(db, event.key)
     assert (doc["status"], doc["status_reason"], doc["width"], doc["height"]) == (
         "ready",
         None,
@@ -148,44 +148,44 @@ async def test_new_image_is_pending_until_its_result_makes_it_ready(images: Imag
 
 
 @pytest.mark.asyncio
-async def test_result_for_an_older_version_is_ignored(images: Images) -> None:
+async def test_result_for_an_older_version_is_ignored(db: Db) -> None:
     first = created("d/images/a.jpg", 1, size=10)
     second = created("d/images/a.jpg", 2, size=20)  # overwritten: another etag
-    await apply_events(images, [first])
-    await apply_results(images, [thumbnails_created(first)])
-    await apply_events(images, [second])
-    assert (await doc_of(images, first.key))["status"] == "pending"  # a new version starts over
+    await apply_events(db, [first])
+    await apply_results(db, [thumbnails_created(first)])
+    await apply_events(db, [second])
+    assert (await doc_of(db, first.key))["status"] == "pending"  # a new version starts over
 
-    applied = await apply_results(images, [thumbnails_created(first, 1, 1)])
+    applied = await apply_results(db, [thumbnails_created(first, 1, 1)])
 
     assert applied == (0, 1)
-    doc = await doc_of(images, first.key)
+    doc = await doc_of(db, first.key)
     assert (doc["status"], doc["width"], doc["renditions"]) == ("pending", None, None)
-    await apply_results(images, [thumbnails_created(second, 50, 60)])
-    assert (await doc_of(images, first.key))["width"] == 50
+    await apply_results(db, [thumbnails_created(second, 50, 60)])
+    assert (await doc_of(db, first.key))["width"] == 50
 
 
 @pytest.mark.asyncio
-async def test_result_for_a_deleted_image_is_ignored(images: Images) -> None:
+async def test_result_for_a_deleted_image_is_ignored(db: Db) -> None:
     event = created("d/images/a.jpg", 1)
-    await apply_events(images, [event, removed(event.key, 2)])
-    assert await apply_results(images, [thumbnails_created(event)]) == (0, 1)
-    assert (await doc_of(images, event.key))["deleted"] is True
+    await apply_events(db, [event, removed(event.key, 2)])
+    assert await apply_results(db, [thumbnails_created(event)]) == (0, 1)
+    assert (await doc_of(db, event.key))["deleted"] is True
 
 
 @pytest.mark.asyncio
 async def test_failed_and_rejected_results_keep_their_reason_and_replay_is_idempotent(
-    images: Images,
+    db: Db,
 ) -> None:
     bad, text = created("d/images/bad.jpg", 1, size=1), created("d/images/t.jpg", 2, size=2)
-    await apply_events(images, [bad, text])
+    await apply_events(db, [bad, text])
     results = [
         thumbnails_failed(bad, "failed", "cannot decode the jpeg image: premature end"),
         thumbnails_failed(text, "rejected", "not an image: it looks like text"),
     ]
-    await apply_results(images, results)
-    await apply_results(images, results)  # redelivered batch
-    docs = {d["key"]: d async for d in images.find()}
+    await apply_results(db, results)
+    await apply_results(db, results)  # redelivered batch
+    docs = {d["key"]: d async for d in db["images"].find()}
     assert (docs[bad.key]["status"], docs[bad.key]["status_reason"]) == (
         "failed",
         "cannot decode the jpeg image: premature end",

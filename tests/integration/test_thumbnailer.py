@@ -22,18 +22,27 @@ from assetflow.common.events import (
     decode_asset_event,
 )
 from assetflow.common.settings import S3Settings
+from assetflow.common.topics import Topics
 from assetflow.thumbnailer.processing import Thumbnailer, thumbnail_batch
 from assetflow.thumbnailer.settings import ThumbnailerOptions
 from tests.support import images
 from tests.support.events import created, removed
-from tests.support.stack import S3_ACCESS_KEY, S3_ENDPOINT, S3_SECRET_KEY, s3_client
+from tests.support.stack import (
+    BUCKET,
+    S3_ACCESS_KEY,
+    S3_ENDPOINT,
+    S3_SECRET_KEY,
+    THUMBNAILS_BUCKET,
+    s3_client,
+)
 
-BUCKET = "datasets"
-THUMBS = "thumbnails"
+THUMBS = THUMBNAILS_BUCKET
 
 
 class AckedProducer:
     """Collects sends and acknowledges each at once, like a healthy broker."""
+
+    topics = Topics()
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, bytes, dict[str, str]]] = []
@@ -93,7 +102,7 @@ async def make_ctx(tmp_path: Path) -> AsyncIterator[Any]:
 def upload(sync_s3: Any, key: str, body: bytes, seq: int) -> ObjectCreated:
     """PUT an object and build the event ingest would emit for it (with its real etag)."""
     etag = sync_s3.put_object(Bucket=BUCKET, Key=key, Body=body)["ETag"].strip('"')
-    return created(key, seq, size=len(body)).model_copy(update={"etag": etag})
+    return created(key, seq, size=len(body)).model_copy(update={"etag": etag, "bucket": BUCKET})
 
 
 def records(*events: Any) -> list[SourceRecord]:
@@ -159,7 +168,7 @@ async def test_overwrite_replaces_renditions_and_delete_removes_them(
     assert (old.width, new.width) == (400, 300)
     assert thumbnail_keys(sync_s3, f"{dataset}/") == [new.preview.key, new.thumb.key]
 
-    await thumbnail_batch(records(removed(key, 3)), ctx)
+    await thumbnail_batch(records(removed(key, 3).model_copy(update={"bucket": BUCKET})), ctx)
     assert thumbnail_keys(sync_s3, f"{dataset}/") == []
     assert len(producer.results()) == 2  # a removal publishes nothing: the indexer has it
 

@@ -14,6 +14,9 @@ import boto3
 import httpx
 from botocore.config import Config
 
+from assetflow.common.topics import Topics
+from devstack import bootstrap, config
+
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".local" / "logs"
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -21,12 +24,16 @@ S3_ENDPOINT = os.environ.get("S3_ENDPOINT_URL", "http://127.0.0.1:9000")
 S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY", "minioadmin")
 S3_SECRET_KEY = os.environ.get("S3_SECRET_KEY", "minioadmin")
 MONGO_URL = os.environ.get("MONGO_URL", "mongodb://127.0.0.1:27017")
-BUCKET = "datasets"
 
-# Test services get their own consumer groups, database and ports, so they never
-# compete with services a developer may be running from `make up`.
+# Test services get their own consumer groups, topics, buckets, database and ports, so they
+# never compete with services a developer runs from `make up`, and a `make up` after the
+# tests does not replay what the tests uploaded (devstack's MinIO notifies the test
+# buckets' events to the test topic).
 TEST_DB = os.environ.get("TEST_MONGO_DB", "assetflow_test")
 TEST_GROUP_PREFIX = "assetflow-test"
+TOPICS = Topics(config.TEST_TOPIC_PREFIX)
+BUCKET = config.TEST_BUCKET
+THUMBNAILS_BUCKET = config.TEST_THUMBNAILS_BUCKET
 PORTS = {"api": 18000, "ingest": 18001, "indexer": 18002, "thumbnailer": 18003}
 
 T = TypeVar("T")
@@ -65,6 +72,9 @@ def service_env(group_prefix: str = TEST_GROUP_PREFIX, db: str = TEST_DB) -> dic
     return os.environ | {
         "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
         "KAFKA_GROUP_PREFIX": group_prefix,
+        "KAFKA_TOPIC_PREFIX": TOPICS.prefix,
+        "S3_BUCKET": BUCKET,
+        "S3_THUMBNAILS_BUCKET": THUMBNAILS_BUCKET,
         "MONGO_URL": MONGO_URL,
         "MONGO_DB": db,
         "S3_ENDPOINT_URL": S3_ENDPOINT,
@@ -203,6 +213,12 @@ def consume_matching(topic: str, match: Callable[[Any], bool], timeout: float = 
     return asyncio.run(run())
 
 
+def prepare_test_lane() -> None:
+    """The test topics and buckets, the buckets notifying the test topic (idempotent)."""
+    bootstrap.create_topics(TOPICS.prefix)
+    bootstrap.configure_buckets(BUCKET, THUMBNAILS_BUCKET, config.TEST_NOTIFY_ARN)
+
+
 def skip_history(group_prefix: str) -> None:
     """Commit the end of each topic for the consumer groups of ``group_prefix``.
 
@@ -211,13 +227,12 @@ def skip_history(group_prefix: str) -> None:
     """
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    from assetflow.common import topics
-
     async def run() -> None:
+        partitions = TOPICS.partitions()
         for service, topic in (
-            ("ingest", topics.MINIO_EVENTS),
-            ("indexer", topics.ASSET_OBJECTS),
-            ("thumbnailer", topics.ASSET_OBJECTS),
+            ("ingest", TOPICS.minio_events),
+            ("indexer", TOPICS.asset_objects),
+            ("thumbnailer", TOPICS.asset_objects),
         ):
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=KAFKA,
@@ -226,7 +241,7 @@ def skip_history(group_prefix: str) -> None:
             )
             await consumer.start()
             try:
-                parts = [TopicPartition(topic, p) for p in range(topics.PARTITIONS[topic])]
+                parts = [TopicPartition(topic, p) for p in range(partitions[topic])]
                 consumer.assign(parts)
                 await consumer.seek_to_end(*parts)
                 await consumer.commit({tp: await consumer.position(tp) for tp in parts})

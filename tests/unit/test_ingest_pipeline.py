@@ -8,12 +8,15 @@ import pytest
 from assetflow.common import topics
 from assetflow.common.deadletter import SourceRecord
 from assetflow.common.events import decode_object_event
-from assetflow.ingest.pipeline import ingest_batch
+from assetflow.common.topics import Topics
+from assetflow.ingest.pipeline import Ingest, ingest_batch
 from tests.support.minio_events import minio_message, minio_record
 
 
 class RecordingProducer:
     """Collects sends; acknowledgements resolve only when the test says so."""
+
+    topics = Topics()
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, bytes, bytes | None, dict[str, str]]] = []
@@ -45,7 +48,7 @@ async def test_batch_routes_and_waits_for_acks() -> None:
             3, minio_message(minio_record("d/images/a b.jpg", event_name="s3:ObjectRemoved:Delete"))
         ),
     ]
-    task = asyncio.create_task(ingest_batch(batch, producer))
+    task = asyncio.create_task(ingest_batch(batch, Ingest(producer)))
     await asyncio.sleep(0.01)
     assert not task.done(), "must not return before Kafka acknowledged every send"
     for future in producer.futures:
@@ -72,7 +75,7 @@ async def test_batch_routes_and_waits_for_acks() -> None:
 async def test_failed_ack_propagates_so_the_batch_is_redelivered() -> None:
     producer = RecordingProducer()
     task = asyncio.create_task(
-        ingest_batch([record(0, minio_message(minio_record("d/images/a.jpg")))], producer)
+        ingest_batch([record(0, minio_message(minio_record("d/images/a.jpg")))], Ingest(producer))
     )
     await asyncio.sleep(0.01)
     producer.futures[0].set_exception(ConnectionError("broker gone"))

@@ -1,4 +1,4 @@
-"""Create topics, buckets and the bucket notification once the stack is up (idempotent)."""
+"""Create topics, buckets, the bucket notification and the database indexes (idempotent)."""
 
 import asyncio
 import os
@@ -7,23 +7,28 @@ from devstack import config
 
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{config.KAFKA_PORT}")
 S3_ENDPOINT = os.environ.get("S3_ENDPOINT_URL", f"http://127.0.0.1:{config.MINIO_PORT}")
+MONGO_URL = os.environ.get("MONGO_URL", f"mongodb://127.0.0.1:{config.MONGO_PORT}")
+MONGO_DB = os.environ.get("MONGO_DB", "assetflow")
+TOPIC_PREFIX = os.environ.get("KAFKA_TOPIC_PREFIX", "")
 
 
-def create_topics() -> list[str]:
-    """Create the project's topics with their partition counts; returns the ones created."""
+def create_topics(prefix: str = TOPIC_PREFIX) -> list[str]:
+    """Create the project's topics (behind ``prefix``) with their partition counts."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-    from assetflow.common.topics import PARTITIONS
+    from assetflow.common.topics import Topics
+
+    wanted = Topics(prefix).partitions()
 
     async def run() -> list[str]:
         admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
         await admin.start()
         try:
             existing = set(await admin.list_topics())
-            missing = [name for name in PARTITIONS if name not in existing]
+            missing = [name for name in wanted if name not in existing]
             if missing:
                 await admin.create_topics(
-                    [NewTopic(name, PARTITIONS[name], replication_factor=1) for name in missing]
+                    [NewTopic(name, wanted[name], replication_factor=1) for name in missing]
                 )
             return missing
         finally:
@@ -32,8 +37,12 @@ def create_topics() -> list[str]:
     return asyncio.run(run())
 
 
-def configure_buckets() -> None:
-    """Create the buckets and route their object events to the Kafka target."""
+def configure_buckets(
+    datasets: str = config.NOTIFYING_BUCKET,
+    thumbnails: str = "thumbnails",
+    arn: str = config.NOTIFY_ARN,
+) -> None:
+    """Create the buckets and route the datasets bucket's object events to a Kafka target."""
     import boto3
     from botocore.config import Config
 
@@ -46,18 +55,36 @@ def configure_buckets() -> None:
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    for bucket in config.BUCKETS:
+    for bucket in (datasets, thumbnails):
         if bucket not in existing:
             s3.create_bucket(Bucket=bucket)
     s3.put_bucket_notification_configuration(
-        Bucket=config.NOTIFYING_BUCKET,
+        Bucket=datasets,
         NotificationConfiguration={
             "QueueConfigurations": [
                 {
                     "Id": "assetflow-objects",
-                    "QueueArn": config.NOTIFY_ARN,
+                    "QueueArn": arn,
                     "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
                 }
             ]
         },
     )
+
+
+def migrate_database(url: str = MONGO_URL, db: str = MONGO_DB) -> list[str]:
+    """Ensure the read models' indexes (the services do the same at start)."""
+    from pymongo import AsyncMongoClient
+
+    from assetflow.common.migrations import migrate
+
+    async def run() -> list[str]:
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+            url, serverSelectionTimeoutMS=5000
+        )
+        try:
+            return await migrate(client[db])  # type: ignore[arg-type]
+        finally:
+            await client.close()
+
+    return asyncio.run(run())

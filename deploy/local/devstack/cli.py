@@ -11,7 +11,7 @@ import typer
 from devstack import bootstrap, components, install, processes
 from devstack.processes import Component
 
-app = typer.Typer(add_completion=False, help="Local Kafka + MinIO + FerretDB stack, no Docker.")
+app = typer.Typer(add_completion=False, help="Local Kafka + MinIO + secantusd-rs stack, no Docker.")
 
 ServicesOpt = Annotated[bool, typer.Option("--services", help="also the assetflow services")]
 
@@ -26,7 +26,7 @@ def _selected(services: bool) -> tuple[Component, ...]:
 
 @app.command("install")
 def install_cmd() -> None:
-    """Install Kafka, MinIO and FerretDB into .local/ (skips what is up to date)."""
+    """Install Kafka, MinIO and secantusd-rs into .local/ (skips what is up to date)."""
     install.install_all()
     _say("install complete")
 
@@ -43,6 +43,7 @@ def _up(services: bool) -> None:
                 _say(f"created topics: {', '.join(created)}")
     bootstrap.configure_buckets()
     _say("bucket 'datasets' notifies Kafka topic minio.events")
+    bootstrap.migrate_database()
     if services:
         for component in components.SERVICES:
             _say(f"{component.name}: {processes.start(component)}")
@@ -59,10 +60,14 @@ def up(services: ServicesOpt = False) -> None:
 
 @app.command("bootstrap")
 def bootstrap_cmd() -> None:
-    """Create topics, buckets and the bucket notification (env KAFKA_BOOTSTRAP_SERVERS, S3_*)."""
+    """Create topics, buckets, the bucket notification and indexes (env KAFKA_*, S3_*, MONGO_*)."""
     created = bootstrap.create_topics()
     bootstrap.configure_buckets()
-    _say(f"topics created: {', '.join(created) or 'none (all existed)'}; buckets configured")
+    indexes = bootstrap.migrate_database()
+    _say(
+        f"topics created: {', '.join(created) or 'none (all existed)'}; buckets configured; "
+        f"indexes ensured: {', '.join(indexes)}"
+    )
 
 
 @app.command()

@@ -16,6 +16,11 @@ DATA = LOCAL / "data"
 MINIO_MODULE = "github.com/minio/minio"
 MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"
 
+# The embedded MongoDB-compatible database (GPL-2.0-only; it runs as a separate process).
+SECANTUS_CRATE = "secantus-mdb"
+SECANTUS_VERSION = "0.5.3-beta.196"
+SECANTUS_CACHE = os.environ.get("DEVSTACK_DB_CACHE", "512M")
+
 KAFKA_PORT = 9092
 KAFKA_CONTROLLER_PORT = 9093
 MINIO_PORT = 9000
@@ -33,6 +38,13 @@ NOTIFYING_BUCKET = "datasets"
 """The bucket whose object events feed the pipeline."""
 BUCKETS = (NOTIFYING_BUCKET, "thumbnails")
 NOTIFY_ARN = "arn:minio:sqs::PRIMARY:kafka"
+
+# A second, separate lane for the test suite: its own buckets notify their own topic, so a
+# `make up` after `make test` never replays what the tests uploaded.
+TEST_TOPIC_PREFIX = "assetflow-test."
+TEST_BUCKET = "assetflow-test-datasets"
+TEST_THUMBNAILS_BUCKET = "assetflow-test-thumbnails"
+TEST_NOTIFY_ARN = "arn:minio:sqs::TEST:kafka"
 
 
 def ensure_dirs() -> None:

@@ -13,7 +13,8 @@ from devstack import config
 KAFKA_HOME = config.LOCAL / "kafka"
 KAFKA_LIB = KAFKA_HOME / "lib"
 MINIO_BIN = config.BIN / "minio"
-FERRETDB_BIN = config.BIN / "ferretdb"
+SECANTUS_ROOT = config.LOCAL / "secantus"
+SECANTUS_BIN = SECANTUS_ROOT / "bin" / "secantusd-rs"
 
 
 def _say(message: str) -> None:
@@ -114,25 +115,43 @@ def install_minio() -> bool:
     return _stamped("minio", config.MINIO_VERSION, MINIO_BIN, build)
 
 
-def install_ferretdb() -> bool:
-    """FerretDB (SQLite backend) built from our small embedding main module."""
-    src = config.DEPLOY / "ferretdb"
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assetflow"
+
+
+def install_secantus() -> bool:
+    """SecantusDB's ``secantusd-rs`` (MongoDB wire protocol, WiredTiger) from crates.io."""
 
     def build() -> None:
-        _say("building FerretDB from deploy/local/ferretdb (first time: a minute or two)...")
+        _say(
+            "building secantusd-rs from crates.io (first time: ~11 min on 2 cores, "
+            "it compiles WiredTiger; later builds reuse the cargo cache)..."
+        )
         _run(
-            [_require("go"), "build", "-trimpath", "-o", str(FERRETDB_BIN), "."],
-            cwd=src,
-            env=_go_env(),
+            [
+                _require("cargo"),
+                "install",
+                config.SECANTUS_CRATE,
+                "--version",
+                config.SECANTUS_VERSION,
+                # Every published version declares rust-version 1.98; 1.95 builds it fine.
+                "--ignore-rust-version",
+                "--locked",
+                "--force",
+                "--root",
+                str(SECANTUS_ROOT),
+                "--target-dir",
+                str(_user_cache() / "cargo-target"),
+            ]
         )
 
-    fingerprint = _fingerprint(src / "go.mod", src / "go.sum", src / "main.go")
-    return _stamped("ferretdb", fingerprint, FERRETDB_BIN, build)
+    fingerprint = f"{config.SECANTUS_CRATE}@{config.SECANTUS_VERSION}"
+    return _stamped("secantus", fingerprint, SECANTUS_BIN, build)
 
 
 def install_all() -> None:
     """Install every component that is missing or out of date."""
     config.ensure_dirs()
     _require("java")
-    for step in (install_kafka, install_ferretdb, install_minio):
+    for step in (install_kafka, install_minio, install_secantus):
         step()

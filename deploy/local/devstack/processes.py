@@ -112,14 +112,14 @@ def wait_healthy(component: Component) -> None:
     )
 
 
-def stop(component: Component, timeout: float = 20.0) -> str:
-    """SIGTERM the process group we started, SIGKILL after ``timeout``."""
+def stop(component: Component, timeout: float = 20.0, sig: int = signal.SIGTERM) -> str:
+    """Send ``sig`` (SIGTERM) to the process group we started, SIGKILL after ``timeout``."""
     pid = running_pid(component)
     if pid is None:
         component.pid_file.unlink(missing_ok=True)
         return "not running"
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(pid, sig)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and running_pid(component) is not None:
         if _is_zombie(pid):

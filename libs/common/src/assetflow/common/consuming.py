@@ -1,23 +1,33 @@
-"""Batch consumers: at-least-once subscription, raw bodies, retry back-off, metrics."""
+"""Batch consumers: at-least-once subscription, raw bodies, retry back-off, poison isolation."""
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from faststream import AckPolicy
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy, Context
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from pydantic import BaseModel, Field
+from pymongo.errors import ConnectionFailure
 
 from assetflow.common import metrics
-from assetflow.common.deadletter import SourceRecord
+from assetflow.common.deadletter import SourceRecord, send_dead_letter
+from assetflow.common.errors import AssetflowError, InvalidEventError, TransientError
+from assetflow.common.producer import Producer
 
 log = logging.getLogger(__name__)
 
-BatchWork = Callable[[list[SourceRecord]], Awaitable[None]]
+C = TypeVar("C")
+BatchWork = Callable[[list[SourceRecord], C], Awaitable[object]]
+"""A consumer's logic, `<verb>_batch(records, ctx)`: returns once its output is durable."""
+
+WORK_CONTEXT = "consumer_ctx"
+"""FastStream context key under which a service's lifespan puts the typed context of its logic."""
+WORK = Context(WORK_CONTEXT)
 
 
 class ConsumerOptions(BaseModel):
@@ -69,6 +79,58 @@ class Backoff:
         self.failures = 0
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Worth redelivering: a dependency is unavailable, not the record itself bad."""
+    return isinstance(
+        exc, TransientError | KafkaError | ConnectionFailure | ConnectionError | TimeoutError
+    )
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What goes in ``x-dlq-reason``: our own errors say it themselves, others by type."""
+    if isinstance(exc, InvalidEventError):
+        return exc.reason
+    return f"{type(exc).__name__}: {exc}"
+
+
+async def isolate_failures(
+    records: list[SourceRecord],
+    run: Callable[[list[SourceRecord]], Awaitable[object]],
+    dead_letter: Callable[[SourceRecord, str], Awaitable[None]],
+    service: str = "",
+) -> int:
+    """Run the batch; on a permanent error split it until the bad records are found.
+
+    The good records are applied (the logic is idempotent, so running some of them twice
+    while halving is harmless) and each bad one is dead-lettered with its reason, so a
+    poison message never stalls its partition. A transient error propagates: the whole
+    batch is redelivered after a back-off. Returns how many records were dead-lettered.
+    """
+    try:
+        await run(records)
+        return 0
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        if len(records) == 1:
+            reason = failure_reason(exc)
+            log.warning(
+                "dead-lettering a record its consumer cannot process",
+                exc_info=not isinstance(exc, AssetflowError),
+                extra={
+                    "reason": reason,
+                    "partition": records[0].partition,
+                    "offset": records[0].offset,
+                },
+            )
+            await dead_letter(records[0], reason)
+            return 1
+        metrics.BATCH_SPLITS.labels(service).inc()
+    middle = len(records) // 2
+    first = await isolate_failures(records[:middle], run, dead_letter, service)
+    return first + await isolate_failures(records[middle:], run, dead_letter, service)
+
+
 def subscribe_batches(
     broker: KafkaBroker,
     *,
@@ -76,12 +138,16 @@ def subscribe_batches(
     topic: str,
     group_id: str,
     options: ConsumerOptions,
-    work: BatchWork,
+    work: BatchWork[C],
+    producer: Producer,
 ) -> None:
-    """Run ``work`` on each batch; offsets are committed only after it returns.
+    """Run ``work(records, ctx)`` on each batch; offsets are committed only after it returns.
 
-    FastStream's Kafka default commits before the handler runs (ACK_FIRST); NACK_ON_ERROR
-    commits after success and rewinds the batch on an exception, so nothing is lost.
+    ``ctx`` is what the service's lifespan stored under ``WORK_CONTEXT`` in the broker's
+    context. FastStream's Kafka default commits before the handler runs (ACK_FIRST);
+    NACK_ON_ERROR commits after success and rewinds the batch on an exception, so nothing is
+    lost. Transient errors rewind after a back-off; permanent ones dead-letter the records
+    that cause them (see ``isolate_failures``).
     """
     backoff = Backoff()
 
@@ -95,12 +161,19 @@ def subscribe_batches(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=raw_batch_decoder,
     )
-    async def on_batch(bodies: list[bytes], msg: KafkaMessage) -> None:
+    async def on_batch(bodies: list[bytes], msg: KafkaMessage, ctx: Any = WORK) -> None:
         records = source_records(msg)
         metrics.CONSUMED.labels(service, topic).inc(len(records))
         metrics.BATCH_SIZE.labels(service).observe(len(records))
+        dead: list[asyncio.Future[Any]] = []
+
+        async def dead_letter(record: SourceRecord, reason: str) -> None:
+            dead.append(await send_dead_letter(producer, record, service, reason))
+
         try:
-            await work(records)
+            await isolate_failures(records, lambda part: work(part, ctx), dead_letter, service)
+            # Offsets are committed after this returns: dead letters must be durable too.
+            await asyncio.gather(*dead)
         except Exception:
             log.exception("batch failed; it will be redelivered", extra={"size": len(records)})
             metrics.BATCH_RETRIES.labels(service).inc()

@@ -35,6 +35,6 @@ async def send_dead_letter(
 ) -> "asyncio.Future[Any]":
     """Queue the original message on the dead-letter topic; await the result for durability."""
     headers = dead_letter_headers(record, service, reason)
-    future = await producer.send(topics.DLQ, record.value, key=record.key, headers=headers)
+    future = await producer.send(producer.topics.dlq, record.value, key=record.key, headers=headers)
     metrics.DEAD_LETTERED.labels(service).inc()
     return future

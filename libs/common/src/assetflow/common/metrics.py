@@ -29,3 +29,10 @@ BATCH_RETRIES = Counter(
 def metrics_asgi_app(registry: CollectorRegistry = REGISTRY) -> object:
     """ASGI app serving the registry in the Prometheus text format."""
     return make_asgi_app(registry=registry)
+
+
+BATCH_SPLITS = Counter(
+    "assetflow_batch_splits_total",
+    "Batches split in halves to find the records a permanent error comes from",
+    ["service"],
+)

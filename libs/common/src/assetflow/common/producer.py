@@ -5,12 +5,16 @@ from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
 
-from assetflow.common import metrics, topics
+from assetflow.common import metrics
 from assetflow.common.layout import message_key
+from assetflow.common.topics import Topics
 
 
 class Producer(Protocol):
     """Sends one message and returns a future that resolves once Kafka has it durably."""
+
+    @property
+    def topics(self) -> Topics: ...
 
     async def send(
         self, topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]
@@ -20,8 +24,14 @@ class Producer(Protocol):
 class BrokerProducer:
     """Producer over a FastStream KafkaBroker (acks=all, idempotent)."""
 
-    def __init__(self, broker: KafkaBroker) -> None:
+    def __init__(self, broker: KafkaBroker, topics: Topics) -> None:
         self._broker = broker
+        self._topics = topics
+
+    @property
+    def topics(self) -> Topics:
+        """The topic names to publish to."""
+        return self._topics
 
     async def send(
         self, topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]
@@ -55,11 +65,12 @@ async def send_asset_event(
     producer: Producer, service: str, event: _AssetEvent
 ) -> "asyncio.Future[Any]":
     """Queue an event on ``assets.objects`` under its object's key (so per-object order holds)."""
+    topic = producer.topics.asset_objects
     future = await producer.send(
-        topics.ASSET_OBJECTS,
+        topic,
         event.model_dump_json().encode(),
         key=message_key(event.bucket, event.key),
         headers={"content-type": "application/json", "event-type": event.type},
     )
-    metrics.PRODUCED.labels(service, topics.ASSET_OBJECTS).inc()
+    metrics.PRODUCED.labels(service, topic).inc()
     return future

@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
+from assetflow.common.topics import Topics
+
 DEV_SECRETS = frozenset({"minioadmin", "changeme", "dev-cursor-secret"})
 
 
@@ -14,6 +16,12 @@ class KafkaSettings(BaseModel):
     group_prefix: str = Field(
         default="assetflow", description="consumer groups are '<prefix>.<service>'"
     )
+    topic_prefix: str = Field(default="", description="prepended to every topic name")
+
+    @property
+    def topics(self) -> Topics:
+        """The topic names this deployment uses."""
+        return Topics(self.topic_prefix)
 
     def group_id(self, service: str) -> str:
         """Consumer group for a service."""

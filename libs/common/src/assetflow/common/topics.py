@@ -1,5 +1,6 @@
 """Kafka topic names and their partition counts, defined once for every service."""
 
+from dataclasses import dataclass
 from typing import Final
 
 MINIO_EVENTS: Final = "minio.events"
@@ -17,6 +18,37 @@ PARTITIONS: Final[dict[str, int]] = {
     ASSET_OBJECTS: 6,
     DLQ: 1,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """The topic names one deployment uses: the defaults above behind an optional prefix.
+
+    A prefix gives a second pipeline (the test suite, a benchmark) topics of its own on the
+    same cluster, so neither replays the other's history.
+    """
+
+    prefix: str = ""
+
+    @property
+    def minio_events(self) -> str:
+        """Raw bucket notifications."""
+        return self.prefix + MINIO_EVENTS
+
+    @property
+    def asset_objects(self) -> str:
+        """Object events and thumbnail results."""
+        return self.prefix + ASSET_OBJECTS
+
+    @property
+    def dlq(self) -> str:
+        """Dead letters."""
+        return self.prefix + DLQ
+
+    def partitions(self) -> dict[str, int]:
+        """Every topic with its partition count."""
+        return {self.prefix + name: count for name, count in PARTITIONS.items()}
+
 
 # Header names carried by dead-lettered messages.
 DLQ_REASON_HEADER: Final = "x-dlq-reason"

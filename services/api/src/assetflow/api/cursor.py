@@ -20,6 +20,8 @@ class Position:
 
     uploaded_at: datetime
     id: str
+    span_ms: int = 0
+    """How wide (in upload time) the window that ended this page was: where the next starts."""
 
 
 def _b64e(data: bytes) -> str:
@@ -43,21 +45,28 @@ class CursorCodec:
     def encode(self, position: Position, scope: str) -> str:
         """Cursor for the page after ``position`` in the listing named by ``scope``."""
         millis = (position.uploaded_at - _EPOCH) // timedelta(milliseconds=1)
-        body = _b64e(json.dumps([millis, position.id], separators=(",", ":")).encode())
+        payload = [millis, position.id, position.span_ms]
+        body = _b64e(json.dumps(payload, separators=(",", ":")).encode())
         return f"{body}.{self._sign(scope, body)}"
 
     def decode(self, cursor: str, scope: str) -> Position:
         """Verify and decode; raises InvalidCursorError for anything not issued here."""
         body, dot, signature = cursor.partition(".")
-        if not dot or not body or not hmac.compare_digest(signature, self._sign(scope, body)):
+        # Bytes, not str: compare_digest refuses a str with non-ASCII characters (a 500 before).
+        expected = self._sign(scope, body).encode()
+        if not dot or not body or not hmac.compare_digest(signature.encode(), expected):
             raise InvalidCursorError("cursor is malformed, tampered with or for another listing")
         try:
-            millis, doc_id = json.loads(_b64d(body))
+            millis, doc_id, span_ms = json.loads(_b64d(body))
         except (binascii.Error, ValueError, TypeError) as exc:
             raise InvalidCursorError(f"cursor payload is unreadable: {exc}") from None
-        if not isinstance(millis, int) or not isinstance(doc_id, str):
+        if not (isinstance(millis, int) and isinstance(doc_id, str) and isinstance(span_ms, int)):
             raise InvalidCursorError("cursor payload has the wrong shape")
-        return Position(_EPOCH + timedelta(milliseconds=millis), doc_id)
+        try:
+            uploaded_at = _EPOCH + timedelta(milliseconds=millis)
+        except OverflowError:
+            raise InvalidCursorError("cursor time is out of range") from None
+        return Position(uploaded_at, doc_id, max(0, span_ms))
 
 
 def listing_scope(dataset_id: str, folder: str | None, status: str | None = None) -> str:

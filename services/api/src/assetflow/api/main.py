@@ -9,12 +9,12 @@ from fastapi import FastAPI
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.presign import Presigner
-from assetflow.api.problems import install_problem_handlers
+from assetflow.api.problems import install_problem_handlers, install_problem_schemas
 from assetflow.api.routes import health, images
 from assetflow.api.settings import ApiSettings
 from assetflow.common.clients import make_mongo_client, make_s3_session, s3_client_kwargs
-from assetflow.common.layout import IMAGES_COLLECTION
 from assetflow.common.logs import configure_logging
+from assetflow.common.migrations import migrate
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -27,6 +27,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         async with AsyncExitStack() as stack:
             mongo = make_mongo_client(settings.mongo)
             stack.push_async_callback(mongo.close)
+            db = mongo[settings.mongo.db]
+            await migrate(db)
             s3 = await stack.enter_async_context(
                 make_s3_session().client("s3", **s3_client_kwargs(settings.s3))
             )
@@ -39,7 +41,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             yield {
                 "settings": settings,
                 "mongo": mongo,
-                "images": mongo[settings.mongo.db][IMAGES_COLLECTION],
+                "db": db,
                 "s3": s3,
                 "presigner": presigner,
                 "cursors": CursorCodec(settings.api.cursor_secret.get_secret_value().encode()),
@@ -50,4 +52,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(images.router)
     app.include_router(health.router)
+    install_problem_schemas(app)
     return app

@@ -21,6 +21,12 @@ _VALID_BUCKET: Final = re.compile(r"[a-zA-Z0-9.\-_]{1,255}")
 # Bucket names come from callers; bound the per-bucket path cache so it cannot grow forever.
 _MAX_CACHED_BUCKETS: Final = 1024
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+# HMAC (RFC 2104) with a 32-byte key, which SHA-256's 64-byte block pads with zeros: the
+# key XOR ipad / opad, then the padding's zeros XOR ipad / opad.
+_HMAC_IPAD: Final = bytes(b ^ 0x36 for b in range(256))
+_HMAC_OPAD: Final = bytes(b ^ 0x5C for b in range(256))
+_HMAC_IPAD_TAIL: Final = b"\x36" * 32
+_HMAC_OPAD_TAIL: Final = b"\x5c" * 32
 
 # botocore quotes the key with quote(key.encode(), safe="/~") (the greedy {Key+} label).
 # For ASCII keys a str.translate table produces the same bytes ~4x faster than quote()
@@ -70,13 +76,28 @@ class _DayScope(NamedTuple):
     """Everything that only changes when the UTC date changes."""
 
     datestamp: str
-    # HMAC already keyed with the day's signing key; copying it skips re-keying per URL.
-    mac: hmac.HMAC
+    # HMAC-SHA256 with the day's signing key, as its two SHA-256 states already fed the
+    # padded key (RFC 2104): copying a hashlib state is a C call, where hmac.HMAC.copy()
+    # runs Python code (measured: 1.0 vs 1.9 us per signature).
+    inner: "hashlib._Hash"
+    outer: "hashlib._Hash"
     # "X-Amz-Algorithm=...&X-Amz-Credential=...&X-Amz-Date=": the same text starts both the
     # URL query and the canonical query, because those parameters already sort first.
     query_prefix: str
     # "\n<date>/<region>/s3/aws4_request\n" between timestamp and hash in the string to sign.
     string_to_sign_scope: str
+
+
+class _SecondScope(NamedTuple):
+    """Everything the URLs signed within one second share."""
+
+    epoch: int  # the second it was made for by the clock; -1 when made for an explicit now
+    amz_date: str
+    day: _DayScope
+    # "<day.query_prefix><amz_date>&X-Amz-Expires=": the query up to the expiry's value.
+    query_head: str
+    # The inner hash already fed "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n".
+    inner: "hashlib._Hash"
 
 
 class Presigner:
@@ -138,7 +159,7 @@ class Presigner:
         # Single-slot caches, replaced wholesale (never mutated) so concurrent threads only
         # ever observe a consistent tuple.
         self._day: _DayScope | None = None
-        self._clock: tuple[int, str] = (-1, "")
+        self._second: _SecondScope | None = None
 
     def presign_get(
         self,
@@ -153,42 +174,59 @@ class Presigner:
         if not key:
             raise ValueError("key must be non-empty")
 
+        second = self._second
         if now is None:
-            # strftime alone costs ~1.5 us (a third of a URL); a page's URLs are generated
-            # within the same second, so format the timestamp once per second.
-            second = int(time.time())
-            clock = self._clock
-            if clock[0] != second:
-                clock = (second, time.strftime(_AMZ_DATE_FORMAT, time.gmtime(second)))
-                self._clock = clock
-            amz_date = clock[1]
+            # A page's URLs are signed within the same second: format the timestamp, and
+            # feed the string to sign what only depends on it, once per second.
+            epoch = int(time.time())
+            if second is None or second.epoch != epoch:
+                amz_date = time.strftime(_AMZ_DATE_FORMAT, time.gmtime(epoch))
+                second = self._new_second(epoch, amz_date)
         else:
             # botocore signs with naive UTC; an aware datetime is converted to UTC first.
             if now.utcoffset() is not None:
                 now = now.astimezone(datetime.UTC)
             amz_date = now.strftime(_AMZ_DATE_FORMAT)
-
-        day = self._day
-        if day is None or day.datestamp != amz_date[:8]:
-            day = self._new_day(amz_date[:8])
+            if second is None or second.amz_date != amz_date:
+                second = self._new_second(-1, amz_date)
 
         path = self._bucket_paths.get(bucket) or self._bucket_path(bucket)
         path += key.translate(_ASCII_KEY_TABLE) if key.isascii() else quote(key, safe="/~")
 
-        query = f"{day.query_prefix}{amz_date}&X-Amz-Expires={expires_in}"
+        query = f"{second.query_head}{expires_in}"
         canonical_request = f"GET\n{path}\n{query}{self._canonical_tail}"
-        digest = hashlib.sha256(canonical_request.encode()).hexdigest()
-        mac = day.mac.copy()
-        mac.update(f"{_ALGORITHM}\n{amz_date}{day.string_to_sign_scope}{digest}".encode())
-        return f"{self._origin}{path}?{query}{self._url_tail}{mac.hexdigest()}"
+        inner = second.inner.copy()
+        inner.update(hashlib.sha256(canonical_request.encode()).hexdigest().encode())
+        outer = second.day.outer.copy()
+        outer.update(inner.digest())
+        return f"{self._origin}{path}?{query}{self._url_tail}{outer.hexdigest()}"
+
+    def _new_second(self, epoch: int, amz_date: str) -> _SecondScope:
+        """Cache the query head and the fed inner hash for one X-Amz-Date."""
+        day = self._day
+        if day is None or day.datestamp != amz_date[:8]:
+            day = self._new_day(amz_date[:8])
+        inner = day.inner.copy()
+        inner.update(f"{_ALGORITHM}\n{amz_date}{day.string_to_sign_scope}".encode())
+        second = _SecondScope(
+            epoch=epoch,
+            amz_date=amz_date,
+            day=day,
+            query_head=f"{day.query_prefix}{amz_date}&X-Amz-Expires=",
+            inner=inner,
+        )
+        self._second = second
+        return second
 
     def _new_day(self, datestamp: str) -> _DayScope:
         """Derive and cache the signing key and scope strings for a new UTC date."""
         signing_key = derive_signing_key(self._secret_key, datestamp, self._region, _SERVICE)
+        assert len(signing_key) == 32  # a SHA-256 digest: what the HMAC padding assumes
         credential = f"{self._credential_head}{datestamp}{self._credential_tail}"
         day = _DayScope(
             datestamp=datestamp,
-            mac=hmac.new(signing_key, digestmod=hashlib.sha256),
+            inner=hashlib.sha256(signing_key.translate(_HMAC_IPAD) + _HMAC_IPAD_TAIL),
+            outer=hashlib.sha256(signing_key.translate(_HMAC_OPAD) + _HMAC_OPAD_TAIL),
             query_prefix=f"X-Amz-Algorithm={_ALGORITHM}&X-Amz-Credential={credential}&X-Amz-Date=",
             string_to_sign_scope=f"\n{datestamp}/{self._region}/{_SERVICE}/aws4_request\n",
         )

@@ -1,12 +1,16 @@
 """RFC 9457 ``application/problem+json`` responses for every error the API returns."""
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assetflow.common.errors import InvalidRequestError, NotFoundError, TransientError
@@ -15,8 +19,79 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
 
+class FieldError(BaseModel):
+    """One request field that failed validation."""
+
+    loc: list[str] = Field(description="where: 'query', 'path', then the parameter name")
+    msg: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: the body of every error response."""
+
+    type: str = Field(description="URI of the problem type: always about:blank here")
+    title: str = Field(description="the HTTP status phrase")
+    status: int = Field(description="the HTTP status code")
+    detail: str = Field(description="what went wrong with this request, for a person")
+    instance: str = Field(description="the request path")
+    errors: list[FieldError] | None = Field(
+        default=None, description="each invalid field (422 only)"
+    )
+
+
+# What each declared status means on our routes; a route may say it more precisely.
+_MEANINGS: Final[dict[int, str]] = {
+    400: "bad request, e.g. a cursor that is malformed or from another listing",
+    404: "not found",
+    422: "a parameter failed validation",
+    503: "a dependency (the database) is unavailable; retry later",
+}
+_REF: Final = "#/components/schemas/{model}"
+# Problem models that some route declares, so the OpenAPI components define each of them.
+_DECLARED: dict[str, type[Problem]] = {}
+
+
+def problem_responses(
+    *statuses: int, model: type[Problem] = Problem, descriptions: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries: a problem+json body of ``model`` for each status."""
+    _DECLARED[model.__name__] = model
+    descriptions = descriptions or {}
+    content = {PROBLEM_JSON: {"schema": {"$ref": _REF.format(model=model.__name__)}}}
+    return {
+        status: {"description": descriptions.get(status) or _MEANINGS[status], "content": content}
+        for status in statuses
+    }
+
+
+def install_problem_schemas(app: FastAPI) -> None:
+    """Define the declared Problem models in the app's OpenAPI components.
+
+    FastAPI would document an error ``model=`` as ``application/json`` (the route's media
+    type); the responses refer to these schemas under ``application/problem+json`` instead.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()  # caches it in app.openapi_schema, which we complete here
+            models = [(model, "serialization") for model in _DECLARED.values()]
+            _, defs = models_json_schema(models, ref_template=_REF)  # type: ignore[arg-type]
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(defs.get("$defs", {}))
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def problem(
-    status: int, detail: str, request: Request, *, title: str | None = None, **extra: Any
+    status: int,
+    detail: str,
+    request: Request,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     """A problem+json response."""
     body: dict[str, Any] = {
@@ -27,7 +102,7 @@ def problem(
         "instance": request.url.path,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -45,6 +120,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unavailable(request: Request, exc: TransientError) -> JSONResponse:
         return problem(503, str(exc), request)
 
+    # The read path calls PyMongo directly, so its "cannot reach the server" errors arrive
+    # here untranslated; they are the same outage as a DatabaseUnavailableError.
+    @app.exception_handler(ConnectionFailure)
+    @app.exception_handler(ExecutionTimeout)
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", exc, extra={"path": request.url.path})
+        return problem(503, f"database unavailable: {type(exc).__name__}", request)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
@@ -53,7 +136,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), request)
+        # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
+        return problem(exc.status_code, str(exc.detail), request, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,13 +2,11 @@
 
 from faststream.asgi import AsgiFastStream
 
-from assetflow.common import topics
 from assetflow.common.clients import make_kafka_broker
-from assetflow.common.consuming import consumer_app, subscribe_batches
-from assetflow.common.deadletter import SourceRecord
+from assetflow.common.consuming import WORK_CONTEXT, consumer_app, subscribe_batches
 from assetflow.common.logs import configure_logging
 from assetflow.common.producer import BrokerProducer
-from assetflow.ingest.pipeline import SERVICE, ingest_batch
+from assetflow.ingest.pipeline import SERVICE, Ingest, ingest_batch
 from assetflow.ingest.settings import IngestSettings
 
 
@@ -17,17 +15,16 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
     settings = settings or IngestSettings()
     configure_logging(SERVICE, settings.log.level, settings.log.format)
     broker = make_kafka_broker(settings.kafka, client_id=f"assetflow-{SERVICE}")
-    producer = BrokerProducer(broker)
-
-    async def normalise(records: list[SourceRecord]) -> None:
-        await ingest_batch(records, producer)
-
+    producer = BrokerProducer(broker, settings.kafka.topics)
+    # Ingest holds no clients of its own: its context is complete before anything connects.
+    broker.context.set_global(WORK_CONTEXT, Ingest(producer=producer))
     subscribe_batches(
         broker,
         service=SERVICE,
-        topic=topics.MINIO_EVENTS,
+        topic=settings.kafka.topics.minio_events,
         group_id=settings.kafka.group_id(SERVICE),
         options=settings.ingest,
-        work=normalise,
+        work=ingest_batch,
+        producer=producer,
     )
     return consumer_app(broker, SERVICE)

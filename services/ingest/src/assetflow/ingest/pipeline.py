@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from assetflow.common import metrics
@@ -16,8 +17,16 @@ SERVICE = "ingest"
 log = logging.getLogger(__name__)
 
 
-async def ingest_batch(records: Sequence[SourceRecord], producer: Producer) -> Counter[str]:
+@dataclass(frozen=True, slots=True)
+class Ingest:
+    """What the batch logic needs, built once by the composition root."""
+
+    producer: Producer
+
+
+async def ingest_batch(records: Sequence[SourceRecord], ctx: Ingest) -> Counter[str]:
     """Translate and publish a batch; returns once every output is durable in Kafka."""
+    producer = ctx.producer
     outcomes: Counter[str] = Counter()
     pending: list[asyncio.Future[Any]] = []
     for record in records:

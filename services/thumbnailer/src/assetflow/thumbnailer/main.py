@@ -9,10 +9,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from faststream import ContextRepo
 from faststream.asgi import AsgiFastStream
 
-from assetflow.common import topics
 from assetflow.common.clients import make_kafka_broker, make_s3_session, s3_client_kwargs
-from assetflow.common.consuming import consumer_app, subscribe_batches
-from assetflow.common.deadletter import SourceRecord
+from assetflow.common.consuming import WORK_CONTEXT, consumer_app, subscribe_batches
 from assetflow.common.logs import configure_logging
 from assetflow.common.producer import BrokerProducer
 from assetflow.thumbnailer.processing import SERVICE, Thumbnailer, thumbnail_batch
@@ -29,8 +27,7 @@ def create_app(settings: ThumbnailerSettings | None = None) -> AsgiFastStream:
     configure_logging(SERVICE, settings.log.level, settings.log.format)
     options = settings.thumbnailer
     broker = make_kafka_broker(settings.kafka, client_id=f"assetflow-{SERVICE}")
-    producer = BrokerProducer(broker)
-    holder: dict[str, Thumbnailer] = {}
+    producer = BrokerProducer(broker, settings.kafka.topics)
 
     @asynccontextmanager
     async def lifespan(context: ContextRepo) -> AsyncIterator[None]:
@@ -45,7 +42,7 @@ def create_app(settings: ThumbnailerSettings | None = None) -> AsgiFastStream:
                 ThreadPoolExecutor(options.workers, thread_name_prefix="render")
             )
             spool_dir = stack.enter_context(spool_directory(options.spool_dir))
-            holder["ctx"] = Thumbnailer(
+            ctx = Thumbnailer(
                 s3=s3,
                 producer=producer,
                 pool=pool,
@@ -54,21 +51,20 @@ def create_app(settings: ThumbnailerSettings | None = None) -> AsgiFastStream:
                 spool_dir=spool_dir,
                 in_flight=asyncio.Semaphore(options.max_in_flight),
             )
+            broker.context.set_global(WORK_CONTEXT, ctx)
             log.info(
                 "thumbnailer ready",
                 extra={"workers": options.workers, "in_flight": options.max_in_flight},
             )
             yield
 
-    async def thumbnail(records: list[SourceRecord]) -> None:
-        await thumbnail_batch(records, holder["ctx"])
-
     subscribe_batches(
         broker,
         service=SERVICE,
-        topic=topics.ASSET_OBJECTS,
+        topic=settings.kafka.topics.asset_objects,
         group_id=settings.kafka.group_id(SERVICE),
         options=options,
-        work=thumbnail,
+        work=thumbnail_batch,
+        producer=producer,
     )
     return consumer_app(broker, SERVICE, lifespan)

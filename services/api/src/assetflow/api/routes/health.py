@@ -4,21 +4,28 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from assetflow.api.problems import PROBLEM_JSON
+from assetflow.api.problems import problem, problem_responses
+from assetflow.api.schemas import Health, Readiness, ReadinessProblem
 
 router = APIRouter()
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 async def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses=problem_responses(
+        503, model=ReadinessProblem, descriptions={503: "a dependency is not answering"}
+    ),
+)
 async def readyz(request: Request) -> JSONResponse:
     """Ready when MongoDB answers ping and the bucket is reachable."""
     state = request.state
@@ -35,21 +42,13 @@ async def readyz(request: Request) -> JSONResponse:
         check("mongo", state.mongo.admin.command("ping")),
         check("s3", state.s3.head_bucket(Bucket=state.settings.s3.bucket)),
     )
-    ready = all(v == "ok" for v in checks.values())
-    if ready:
+    if all(v == "ok" for v in checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
     failed = ", ".join(f"{k} {v}" for k, v in checks.items() if v != "ok")
-    body = {
-        "type": "about:blank",
-        "title": "Service Unavailable",
-        "status": 503,
-        "detail": f"not ready: {failed}",
-        "checks": checks,
-    }
-    return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
+    return problem(503, f"not ready: {failed}", request, checks=checks)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics() -> Response:
-    """Prometheus metrics."""
+    """Prometheus metrics (text exposition format)."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,21 @@
+"""Schema migrations: the indexes every collection needs, ensured idempotently.
+
+``devstack bootstrap`` runs them, and so does each service at start, so no service depends
+on another having started first.
+"""
+
+import logging
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from assetflow.common import images
+
+log = logging.getLogger(__name__)
+
+
+async def migrate(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
+    """Create every missing index; returns the names of all ensured indexes."""
+    names = await db[images.COLLECTION].create_indexes(list(images.INDEXES))
+    log.debug("indexes ensured", extra={"collection": images.COLLECTION, "indexes": names})
+    return names

@@ -1,0 +1,47 @@
+"""The indexer's work on a batch of ``assets.objects`` records: apply them to the read model."""
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from assetflow.common.deadletter import SourceRecord, send_dead_letter
+from assetflow.common.decoding import decode_batch
+from assetflow.common.producer import Producer
+from assetflow.indexer.observability import (
+    BULK_WRITE_SECONDS,
+    EVENTS_APPLIED,
+    RESULTS_APPLIED,
+    STALE_EVENTS,
+)
+from assetflow.indexer.writes import apply_events, apply_results
+
+SERVICE = "indexer"
+
+
+@dataclass(frozen=True, slots=True)
+class Indexer:
+    """What the batch logic needs, built once by the composition root."""
+
+    db: AsyncDatabase[dict[str, Any]]
+    producer: Producer
+
+
+async def index_batch(records: Sequence[SourceRecord], ctx: Indexer) -> None:
+    """Apply a batch to the index; returns once the writes and any dead letters are durable."""
+    batch = decode_batch(records)
+    dead = [
+        await send_dead_letter(ctx.producer, record, SERVICE, reason)
+        for record, reason in batch.rejects
+    ]
+    with BULK_WRITE_SECONDS.time():
+        # Object events first: a result in this batch may answer a create in it.
+        outcome = await apply_events(ctx.db, batch.object_events)
+        applied, ignored = await apply_results(ctx.db, batch.results)
+    await asyncio.gather(*dead)
+    STALE_EVENTS.inc(outcome.stale)
+    EVENTS_APPLIED.inc(len(batch.objects))
+    RESULTS_APPLIED.labels("applied").inc(applied)
+    RESULTS_APPLIED.labels("ignored").inc(ignored)
