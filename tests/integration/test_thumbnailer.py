@@ -243,3 +243,46 @@ async def test_invalid_message_is_dead_lettered_and_results_are_ignored(make_ctx
     assert outcomes["dead_lettered"] == 1
     [(value, headers)] = producer.dead_letters()
     assert value == garbage.value and headers["x-dlq-source-offset"] == "7"
+
+
+@pytest.mark.asyncio
+async def test_handler_on_the_test_broker_publishes_results_and_dead_letters(
+    make_ctx: Any, sync_s3: Any, dataset: str
+) -> None:
+    """The subscriber wired as in production (FastStream's test broker, the real MinIO)."""
+    from faststream.kafka import TestKafkaBroker
+    from faststream.kafka.annotations import KafkaMessage
+
+    from assetflow.common.consuming import WORK_CONTEXT, raw_batch_decoder
+    from assetflow.common.producer import BrokerProducer
+    from assetflow.thumbnailer.main import create_app
+
+    app = create_app()
+    broker = app.broker
+    assert broker is not None
+    ctx, _ = await make_ctx()
+    ctx.producer = BrokerProducer(broker, Topics())
+    broker.context.set_global(WORK_CONTEXT, ctx)
+    results: list[Any] = []
+    dead: list[tuple[bytes, dict[str, str]]] = []
+
+    @broker.subscriber(topics.DLQ, decoder=raw_batch_decoder)
+    async def dlq(body: bytes, msg: KafkaMessage) -> None:
+        dead.append((body, dict(msg.headers)))
+
+    @broker.subscriber(topics.ASSET_OBJECTS, decoder=raw_batch_decoder)
+    async def objects(body: bytes, msg: KafkaMessage) -> None:
+        if dict(msg.headers).get("event-type", "").startswith("Thumbnails"):
+            results.append(decode_asset_event(body))
+
+    event = upload(sync_s3, f"{dataset}/images/cat.png", images.png(300, 200), 1)
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish_batch(
+            b"garbage", event.model_dump_json().encode(), topic=topics.ASSET_OBJECTS
+        )
+
+    [result] = results
+    assert isinstance(result, ThumbnailsCreated)
+    assert (result.image_id, result.width, result.height) == (event.image_id, 300, 200)
+    assert {body for body, _ in dead} == {b"garbage"}
+    assert dead[0][1][topics.DLQ_SERVICE_HEADER] == "thumbnailer"

@@ -18,7 +18,7 @@ PROJECTION = {F.SEQUENCER: 0, F.INDEXED_AT: 0, F.DELETED_AT: 0, F.THUMBNAILED_AT
 # (measured: ~5 us per match; a 100k-image dataset's unbounded first page took ~470 ms),
 # so an unbounded keyset query costs O(dataset). A window bounds that to O(images in it);
 # on MongoDB each window is the same plain index range, so nothing is lost there.
-FIRST_SPAN_MS = 16_000
+FIRST_SPAN_MS = 2_000
 GROWTH = 8
 MIN_SPAN_MS = 1
 
