@@ -53,7 +53,7 @@ REJECTED = doc(status="rejected", status_reason="not an image", renditions=None,
 
 
 def test_ready_item_has_exact_fields_and_presigned_urls() -> None:
-    item = to_public(READY, PRESIGNER, 600)
+    item = to_public(READY, PRESIGNER.signer(600))
     assert list(item) == list(ImagePublic.model_fields)  # same keys, same order
     assert item["id"] == "3f" * 16
     assert item["uploaded_at"] == "2026-01-01T01:00:00.123Z"
@@ -71,19 +71,19 @@ def test_ready_item_has_exact_fields_and_presigned_urls() -> None:
 
 
 def test_pending_and_rejected_items_have_no_renditions() -> None:
-    pending = to_public(doc(), PRESIGNER, 60)
+    pending = to_public(doc(), PRESIGNER.signer(60))
     assert pending["status"] == "pending"
     assert pending["thumb_url"] is pending["preview_url"] is pending["camera"] is None
-    rejected = to_public(REJECTED, PRESIGNER, 60)
+    rejected = to_public(REJECTED, PRESIGNER.signer(60))
     assert (rejected["status"], rejected["status_reason"]) == ("rejected", "not an image")
     assert rejected["thumb_url"] is None and rejected["width"] is None
     # A document written before status existed reads as pending.
-    assert to_public(doc(status=None), PRESIGNER, 60)["status"] == "pending"
+    assert to_public(doc(status=None), PRESIGNER.signer(60))["status"] == "pending"
 
 
 @pytest.mark.parametrize("source", [doc(), READY, REJECTED])
 def test_item_json_is_what_the_model_would_serialize(source: dict[str, Any]) -> None:
-    item = to_public(source, PRESIGNER, 3600)
+    item = to_public(source, PRESIGNER.signer(3600))
     model = ImagePublic.model_validate(item)  # the documented schema accepts it
     assert model.model_dump(mode="json") == item
     page = {"items": [item], "next_cursor": None}

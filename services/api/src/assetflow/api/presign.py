@@ -6,6 +6,7 @@ import hmac
 import re
 import string
 import time
+from collections.abc import Callable
 from typing import Final, NamedTuple
 from urllib.parse import quote, urlsplit
 
@@ -169,15 +170,21 @@ class Presigner:
         now: datetime.datetime | None = None,
     ) -> str:
         """Return a presigned GET URL for bucket/key; a naive `now` is taken as UTC."""
+        return self.signer(expires_in, now)(bucket, key)
+
+    def signer(
+        self, expires_in: int = 3600, now: datetime.datetime | None = None
+    ) -> Callable[[str, str], str]:
+        """A ``(bucket, key) -> URL`` presigner for one instant, e.g. for a page's URLs.
+
+        Everything the URLs share (the timestamp, the query, the string to sign up to the
+        request hash) is resolved once here; a page signed at the end of a second carries
+        that second's X-Amz-Date, exactly as a URL signed then would.
+        """
         if isinstance(expires_in, bool) or not 1 <= expires_in <= _MAX_EXPIRES:
             raise ValueError(f"expires_in must be 1..{_MAX_EXPIRES} seconds, got {expires_in!r}")
-        if not key:
-            raise ValueError("key must be non-empty")
-
         second = self._second
         if now is None:
-            # A page's URLs are signed within the same second: format the timestamp, and
-            # feed the string to sign what only depends on it, once per second.
             epoch = int(time.time())
             if second is None or second.epoch != epoch:
                 amz_date = time.strftime(_AMZ_DATE_FORMAT, time.gmtime(epoch))
@@ -190,16 +197,25 @@ class Presigner:
             if second is None or second.amz_date != amz_date:
                 second = self._new_second(-1, amz_date)
 
-        path = self._bucket_paths.get(bucket) or self._bucket_path(bucket)
-        path += key.translate(_ASCII_KEY_TABLE) if key.isascii() else quote(key, safe="/~")
-
         query = f"{second.query_head}{expires_in}"
-        canonical_request = f"GET\n{path}\n{query}{self._canonical_tail}"
-        inner = second.inner.copy()
-        inner.update(hashlib.sha256(canonical_request.encode()).hexdigest().encode())
-        outer = second.day.outer.copy()
-        outer.update(inner.digest())
-        return f"{self._origin}{path}?{query}{self._url_tail}{outer.hexdigest()}"
+        canonical_tail = f"\n{query}{self._canonical_tail}"
+        url_tail = f"?{query}{self._url_tail}"
+        origin, table, sha256 = self._origin, _ASCII_KEY_TABLE, hashlib.sha256
+        bucket_paths, bucket_path = self._bucket_paths, self._bucket_path
+        signed_inner, day_outer = second.inner, second.day.outer
+
+        def presign(bucket: str, key: str) -> str:
+            if not key:
+                raise ValueError("key must be non-empty")
+            path = bucket_paths.get(bucket) or bucket_path(bucket)
+            path += key.translate(table) if key.isascii() else quote(key, safe="/~")
+            inner = signed_inner.copy()
+            inner.update(sha256(f"GET\n{path}{canonical_tail}".encode()).hexdigest().encode())
+            outer = day_outer.copy()
+            outer.update(inner.digest())
+            return f"{origin}{path}{url_tail}{outer.hexdigest()}"
+
+        return presign
 
     def _new_second(self, epoch: int, amz_date: str) -> _SecondScope:
         """Cache the query head and the fed inner hash for one X-Amz-Date."""

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -73,13 +73,15 @@ def install_problem_schemas(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()  # caches it in app.openapi_schema, which we complete here
-            models = [(model, "serialization") for model in _DECLARED.values()]
-            _, defs = models_json_schema(models, ref_template=_REF)  # type: ignore[arg-type]
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.update(defs.get("$defs", {}))
-        return app.openapi_schema  # type: ignore[return-value]
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()  # FastAPI caches it in app.openapi_schema: completed in place
+        models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+            (model, "serialization") for model in _DECLARED.values()
+        ]
+        _, defs = models_json_schema(models, ref_template=_REF)
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs["$defs"])
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 

@@ -14,8 +14,17 @@ from assetflow.common.events import ImageStatus
 
 def rfc3339_ms(value: datetime) -> str:
     """A UTC datetime as RFC 3339 with milliseconds and ``Z``: 2026-01-01T01:00:00.123Z."""
-    # isoformat() is C; strftime() cost ~4x as much (7 % of a page's CPU, 3 per item).
-    return value.isoformat(timespec="milliseconds")[:23] + "Z"
+    # %-formatting the fields: 0.9 us here, strftime() 2.8 us and isoformat() 2.3 us (it
+    # calls the Python tzinfo that BSON datetimes carry); strftime was 7 % of a page's CPU.
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond // 1000,
+    )
 
 
 class ImagePublic(BaseModel):

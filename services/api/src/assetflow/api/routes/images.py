@@ -1,5 +1,6 @@
 """Image listing, lookup and dataset stats."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -8,7 +9,6 @@ from pydantic_core import to_json
 from assetflow.api import repository
 from assetflow.api.cursor import Position, listing_scope
 from assetflow.api.deps import CursorsDep, DbDep, PresignerDep, SettingsDep
-from assetflow.api.presign import Presigner
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas import DatasetStats, ImagePublic, ImagesPage, rfc3339_ms
 from assetflow.common.errors import NotFoundError
@@ -16,6 +16,7 @@ from assetflow.common.events import ImageStatus
 from assetflow.common.images import F
 
 router = APIRouter(prefix="/v1")
+Signer = Callable[[str, str], str]  # (bucket, key) -> presigned GET URL
 
 # A path parameter cannot hold "/": an id with an (encoded) slash matches no route.
 _NO_ROUTE = "no route matches, e.g. an id containing '/'"
@@ -28,7 +29,7 @@ def _json(body: Any) -> Response:
     return Response(to_json(body), media_type="application/json")
 
 
-def to_public(doc: dict[str, Any], presigner: Presigner, expires_s: int) -> dict[str, Any]:
+def to_public(doc: dict[str, Any], sign: Signer) -> dict[str, Any]:
     """Document -> API item (ImagePublic's JSON shape) with presigned URLs of its files."""
     # A plain dict, not an ImagePublic: validating and then serializing each item through
     # pydantic cost 13 % of a listing's CPU, for documents our own indexer wrote.
@@ -36,11 +37,10 @@ def to_public(doc: dict[str, Any], presigner: Presigner, expires_s: int) -> dict
     renditions = doc.get("renditions")
     thumb_url = preview_url = None
     if renditions:  # absent until thumbnailed, and for rejected / failed images
-        rendition_bucket = renditions["bucket"]
         if thumb := renditions.get("thumb"):
-            thumb_url = presigner.presign_get(rendition_bucket, thumb["key"], expires_s)
+            thumb_url = sign(renditions["bucket"], thumb["key"])
         if preview := renditions.get("preview"):
-            preview_url = presigner.presign_get(rendition_bucket, preview["key"], expires_s)
+            preview_url = sign(renditions["bucket"], preview["key"])
     return {
         "id": doc["_id"],
         "dataset_id": doc["dataset_id"],
@@ -52,7 +52,7 @@ def to_public(doc: dict[str, Any], presigner: Presigner, expires_s: int) -> dict
         "content_type": doc.get("content_type"),
         "etag": doc["etag"],
         "uploaded_at": rfc3339_ms(doc["uploaded_at"]),
-        "url": presigner.presign_get(doc["bucket"], doc["key"], expires_s),
+        "url": sign(doc["bucket"], doc["key"]),
         "status": doc.get("status") or "pending",
         "status_reason": doc.get("status_reason"),
         "width": doc.get("width"),
@@ -97,8 +97,8 @@ async def list_dataset_images(
     scope = listing_scope(dataset_id, folder, status)
     after = cursors.decode(cursor, scope) if cursor else None
     page = await repository.list_images(db, dataset_id, folder, after, page_size, status)
-    expires = settings.api.presign_expires_s
-    items = [to_public(doc, presigner, expires) for doc in page.docs]
+    sign = presigner.signer(settings.api.presign_expires_s)
+    items = [to_public(doc, sign) for doc in page.docs]
     next_cursor = None
     if page.more and page.docs:
         last = page.docs[-1]
@@ -119,7 +119,7 @@ async def get_image(
     doc = await repository.get_image(db, image_id)
     if doc is None:
         raise NotFoundError(f"no image with id {image_id!r}")
-    return _json(to_public(doc, presigner, settings.api.presign_expires_s))
+    return _json(to_public(doc, presigner.signer(settings.api.presign_expires_s)))
 
 
 @router.get(
