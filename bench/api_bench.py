@@ -5,8 +5,10 @@ seeded through the indexer's own write path), follows one listing's cursors to c
 URLs of its first pages, then loads them round-robin over 16 keep-alive connections with wrk
 (or, if wrk is missing, a bounded asyncio httpx load generator) and reports requests/s,
 latency percentiles and the API process's CPU time per page (``utime + stime`` from
-``/proc/<pid>/stat``, divided by the pages it served). ``--profile`` then samples the loaded
-process with py-spy and prints where its CPU goes.
+``/proc/<pid>/stat``, divided by the pages it served). It also times the read path alone
+(``repository.list_images`` over the same pages, in this process), the part of a page that
+is the database layer's. ``--profile`` then samples the loaded process with py-spy and
+prints where its CPU goes.
 
 Needs the local stack (database and MinIO: the API's readiness probe checks both).
 """
@@ -273,7 +275,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=5000, help="images in the dataset")
     parser.add_argument(
-        "--spacing-ms", type=int, default=100, help="upload time between images (10/s)"
+        "--spacing-ms", type=int, default=5, help="upload time between images (200/s: bulk)"
     )
     parser.add_argument("--pages", type=int, default=40, help="distinct pages to cycle through")
     parser.add_argument("--limit", type=int, default=50)
