@@ -1,7 +1,8 @@
 """Composition root of the API: clients built in the lifespan, routes, error handlers."""
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+import gc
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,6 +16,25 @@ from assetflow.api.settings import ApiSettings
 from assetflow.common.clients import make_mongo_client, make_s3_session, s3_client_kwargs
 from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
+
+# Measured with bench/api_bench.py: with the default gen-0 threshold (700) the collector ran
+# ~800 young and 6 full collections per 4,500 pages, 0.27 ms of CPU per page, the full ones
+# re-scanning ~150k start-up objects (imports, clients) each time. A page's own objects are
+# freed by reference counting as soon as it is sent; they seldom form cycles.
+_GEN0_THRESHOLD = 50_000
+
+
+@contextmanager
+def _collector_tuned_for_requests() -> Iterator[None]:
+    """Freeze start-up objects out of the collector and collect less eagerly, until exit."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(_GEN0_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -38,6 +58,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 secret_key=settings.s3.secret_key.get_secret_value(),
                 region=settings.s3.region,
             )
+            stack.enter_context(_collector_tuned_for_requests())
             yield {
                 "settings": settings,
                 "mongo": mongo,
