@@ -11,6 +11,7 @@ The services run as child processes with their own consumer groups and database
 import argparse
 import asyncio
 import json
+import os
 import platform
 import sys
 import time
@@ -39,6 +40,7 @@ from tests.support.stack import (
 )
 
 GROUP_PREFIX = "assetflow-bench"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 DB = "assetflow_bench"
 
 
@@ -132,19 +134,45 @@ async def _produce(messages: list[tuple[bytes, bytes]]) -> float:
         await producer.stop()
 
 
-def bench_pipeline(indexer: ServiceProcess, m: int) -> dict[str, Any]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process (all its threads) has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _pipeline_pids(procs: dict[str, ServiceProcess]) -> dict[str, int]:
+    """The processes an event passes through, by name (this bench's own producer included)."""
+    from devstack import components, processes
+
+    pids = {name: proc.proc.pid for name, proc in procs.items() if proc.proc and name != "api"}
+    for component in (components.KAFKA, components.DATABASE):
+        if (pid := processes.running_pid(component)) is not None:
+            pids[component.name] = pid
+    pids["load generator"] = os.getpid()
+    return pids
+
+
+def bench_pipeline(procs: dict[str, ServiceProcess], m: int) -> dict[str, Any]:
     """Produce m synthetic MinIO notifications; time until all are indexed."""
+    indexer = procs["indexer"]
     dataset = f"bench-pipe-{uuid.uuid4().hex[:8]}"
     messages = []
     for i in range(m):
         key = f"{dataset}/images/f{i % 50}/img {i:06d}.jpg"
         messages.append((f"{BUCKET}/{key}".encode(), minio_message(minio_record(key, size=i))))
     baseline = indexer.metric(APPLIED)
+    pids = _pipeline_pids(procs)
+    cpu_before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
     start = time.perf_counter()
     produce_seconds = asyncio.run(_produce(messages))
     # Poll the indexer's counter: counting documents would read every match each time.
     wait_applied(indexer, baseline + m, f"{m} events indexed")
     total = time.perf_counter() - start
+    # CPU per event by process: on two cores, 2 s / (sum of these) bounds the rate.
+    cpu_us = {
+        name: round((_cpu_seconds(pid) - cpu_before[name]) / m * 1e6, 1)
+        for name, pid in pids.items()
+    }
     with MongoClient(MONGO_URL) as client:
         indexed = client[DB]["images"].count_documents({"dataset_id": dataset, "deleted": False})
     assert indexed == m, f"indexer counted {m} applied but the index holds {indexed}"
@@ -153,6 +181,7 @@ def bench_pipeline(indexer: ServiceProcess, m: int) -> dict[str, Any]:
         "produce_seconds": round(produce_seconds, 2),
         "until_indexed_seconds": round(total, 2),
         "events_per_s": round(m / total, 1),
+        "cpu_us_per_event": cpu_us,
     }
 
 
@@ -162,6 +191,7 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=32)
     parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--pipeline-only", action="store_true", help="skip the end-to-end PUTs")
     args = parser.parse_args()
 
     with MongoClient(MONGO_URL) as client:  # every run starts from an empty index
@@ -175,19 +205,22 @@ def main() -> None:
         for proc in procs.values():
             proc.start()
         wait_idle()
-        e2e = bench_end_to_end(procs["api"], procs["indexer"], args.objects, args.threads)
-        print(
-            f"end-to-end: {e2e['objects']} PUTs -> all listable in "
-            f"{e2e['until_listable_seconds']} s = {e2e['objects_per_s']} objects/s "
-            f"(PUT phase {e2e['put_seconds']} s)"
-        )
+        e2e: dict[str, Any] = {}
+        if not args.pipeline_only:
+            e2e = bench_end_to_end(procs["api"], procs["indexer"], args.objects, args.threads)
+            print(
+                f"end-to-end: {e2e['objects']} PUTs -> all listable in "
+                f"{e2e['until_listable_seconds']} s = {e2e['objects_per_s']} objects/s "
+                f"(PUT phase {e2e['put_seconds']} s)"
+            )
         wait_idle()
-        pipe = bench_pipeline(procs["indexer"], args.events)
+        pipe = bench_pipeline(procs, args.events)
         print(
             f"pipeline:   {pipe['events']} events -> all indexed in "
             f"{pipe['until_indexed_seconds']} s = {pipe['events_per_s']} events/s "
             f"(produce phase {pipe['produce_seconds']} s)"
         )
+        print(f"            CPU µs per event: {pipe['cpu_us_per_event']}")
     finally:
         for proc in procs.values():
             proc.stop()

