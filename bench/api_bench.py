@@ -38,7 +38,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from assetflow.common.migrations import migrate
-from assetflow.indexer.writes import apply_events, apply_results
+from assetflow.indexer.writes import apply_changes, apply_results
 from tests.support.events import created, thumbnails_created
 from tests.support.stack import MONGO_URL, ServiceProcess, prepare_test_lane
 
@@ -70,7 +70,7 @@ def seed(n: int, spacing_ms: int) -> None:
                     )
                     for i in range(lo, min(n, lo + 500))
                 ]
-                await apply_events(db, events)
+                await apply_changes(db, events)
                 await apply_results(db, [thumbnails_created(e) for e in events])
         finally:
             await client.close()

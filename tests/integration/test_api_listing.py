@@ -17,7 +17,7 @@ from assetflow.common.events import ObjectCreated, ObjectRemoved
 from assetflow.common.migrations import migrate
 from assetflow.common.sequencer import normalize_sequencer
 from assetflow.common.settings import MongoSettings
-from assetflow.indexer.writes import apply_events, apply_results
+from assetflow.indexer.writes import apply_changes, apply_results
 from tests.support.events import thumbnails_created, thumbnails_failed
 from tests.support.stack import MONGO_URL
 
@@ -55,7 +55,7 @@ def seeded() -> Iterator[tuple[TestClient, list[ObjectCreated | ObjectRemoved]]]
     async def seed() -> None:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL, tz_aware=True)
         await migrate(client[db])
-        await apply_events(client[db], events)
+        await apply_changes(client[db], events)
         by_key = {e.key: e for e in events if isinstance(e, ObjectCreated)}
         await apply_results(
             client[db],

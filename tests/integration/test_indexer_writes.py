@@ -1,4 +1,4 @@
-"""apply_events against the real database: idempotent, order-safe, conflict-safe."""
+"""apply_changes against the real database: idempotent, order-safe, conflict-safe."""
 
 from datetime import timedelta
 from typing import Any
@@ -7,7 +7,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.common.sequencer import normalize_sequencer
-from assetflow.indexer.writes import apply_events, apply_results
+from assetflow.indexer.writes import apply_changes, apply_results
 from tests.support.events import T0, created, removed, thumbnails_created, thumbnails_failed
 
 Db = AsyncDatabase[dict[str, Any]]
@@ -20,7 +20,7 @@ async def live(db: Db) -> dict[str, dict[str, Any]]:
 @pytest.mark.asyncio
 async def test_batch_of_500_is_indexed_with_all_fields(db: Db) -> None:
     events = [created(f"d/images/f{i % 3}/{i}.png", 100 + i, size=i) for i in range(500)]
-    result = await apply_events(db, events)
+    result = await apply_changes(db, events)
     assert (result.written, result.stale) == (500, 0)
     docs = await live(db)
     assert len(docs) == 500
@@ -38,26 +38,26 @@ async def test_batch_of_500_is_indexed_with_all_fields(db: Db) -> None:
 @pytest.mark.asyncio
 async def test_replay_changes_nothing(db: Db) -> None:
     events = [created(f"d/images/{i}.png", 5 + i) for i in range(20)]
-    await apply_events(db, events)
+    await apply_changes(db, events)
     before = {d["_id"]: d async for d in db["images"].find()}
-    again = await apply_events(db, events)
+    again = await apply_changes(db, events)
     assert (again.written, again.stale) == (0, 20)
     assert {d["_id"]: d async for d in db["images"].find()} == before
 
 
 @pytest.mark.asyncio
 async def test_stale_remove_does_not_delete_newer_object(db: Db) -> None:
-    await apply_events(db, [created("d/images/a.png", 50)])
-    result = await apply_events(db, [removed("d/images/a.png", 49)])
+    await apply_changes(db, [created("d/images/a.png", 50)])
+    result = await apply_changes(db, [removed("d/images/a.png", 49)])
     assert result.stale == 1
     assert "d/images/a.png" in await live(db)
 
 
 @pytest.mark.asyncio
 async def test_remove_then_late_create_replay_stays_removed(db: Db) -> None:
-    await apply_events(db, [created("d/images/a.png", 1), removed("d/images/a.png", 2)])
+    await apply_changes(db, [created("d/images/a.png", 1), removed("d/images/a.png", 2)])
     assert await live(db) == {}
-    await apply_events(db, [created("d/images/a.png", 1)])  # replayed, older
+    await apply_changes(db, [created("d/images/a.png", 1)])  # replayed, older
     assert await live(db) == {}
     tomb = await db["images"].find_one({"key": "d/images/a.png"})
     assert tomb is not None and tomb["deleted"] is True
@@ -66,10 +66,10 @@ async def test_remove_then_late_create_replay_stays_removed(db: Db) -> None:
 @pytest.mark.asyncio
 async def test_out_of_order_batches_converge_to_newest(db: Db) -> None:
     key = "d/images/o.png"
-    await apply_events(db, [created(key, 30, size=3)])
-    await apply_events(db, [created(key, 10, size=1), created(key, 20, size=2)])
+    await apply_changes(db, [created(key, 30, size=3)])
+    await apply_changes(db, [created(key, 10, size=1), created(key, 20, size=2)])
     assert (await live(db))[key]["size"] == 3
-    await apply_events(db, [removed(key, 31), created(key, 40, size=4)])
+    await apply_changes(db, [removed(key, 31), created(key, 40, size=4)])
     assert (await live(db))[key]["size"] == 4
 
 
@@ -77,13 +77,13 @@ async def test_out_of_order_batches_converge_to_newest(db: Db) -> None:
 async def test_concurrent_writer_loses_no_update(db: Db) -> None:
     """A compare-and-set miss (someone wrote in between) is re-planned, not lost."""
     key = "d/images/race.png"
-    await apply_events(db, [created(key, 1, size=1)])
+    await apply_changes(db, [created(key, 1, size=1)])
     # Simulate another consumer winning a race just before our write.
     event = created(key, 3, size=3)
     await db["images"].update_one(
         {"_id": event.image_id}, {"$set": {"sequencer": normalize_sequencer("2"), "size": 2}}
     )
-    result = await apply_events(db, [event])
+    result = await apply_changes(db, [event])
     assert result.written == 1
     assert (await live(db))[key]["size"] == 3
 
@@ -91,7 +91,7 @@ async def test_concurrent_writer_loses_no_update(db: Db) -> None:
 @pytest.mark.asyncio
 async def test_mixed_batch_of_new_and_known_objects(db: Db) -> None:
     """New objects are inserted; known ones are only replaced by a newer event."""
-    await apply_events(
+    await apply_changes(
         db,
         [
             created("d/images/k1.png", 10, 1),
@@ -107,7 +107,7 @@ async def test_mixed_batch_of_new_and_known_objects(db: Db) -> None:
         removed("d/images/k3.png", 12),  # newer removal: applied
         created("d/images/n3.png", 5, 5),
     ]
-    result = await apply_events(db, batch)
+    result = await apply_changes(db, batch)
     assert (result.written, result.stale) == (5, 1)
     sizes = {key: doc["size"] for key, doc in (await live(db)).items()}
     assert sizes == {
@@ -128,7 +128,7 @@ async def doc_of(db: Db, key: str) -> dict[str, Any]:
 @pytest.mark.asyncio
 async def test_new_image_is_pending_until_its_result_makes_it_ready(db: Db) -> None:
     event = created("d/images/a.jpg", 1)
-    await apply_events(db, [event])
+    await apply_changes(db, [event])
     assert (await doc_of(db, event.key))["status"] == "pending"
 
     applied = await apply_results(db, [thumbnails_created(event, 400, 300)])
@@ -151,9 +151,9 @@ async def test_new_image_is_pending_until_its_result_makes_it_ready(db: Db) -> N
 async def test_result_for_an_older_version_is_ignored(db: Db) -> None:
     first = created("d/images/a.jpg", 1, size=10)
     second = created("d/images/a.jpg", 2, size=20)  # overwritten: another etag
-    await apply_events(db, [first])
+    await apply_changes(db, [first])
     await apply_results(db, [thumbnails_created(first)])
-    await apply_events(db, [second])
+    await apply_changes(db, [second])
     assert (await doc_of(db, first.key))["status"] == "pending"  # a new version starts over
 
     applied = await apply_results(db, [thumbnails_created(first, 1, 1)])
@@ -168,7 +168,7 @@ async def test_result_for_an_older_version_is_ignored(db: Db) -> None:
 @pytest.mark.asyncio
 async def test_result_for_a_deleted_image_is_ignored(db: Db) -> None:
     event = created("d/images/a.jpg", 1)
-    await apply_events(db, [event, removed(event.key, 2)])
+    await apply_changes(db, [event, removed(event.key, 2)])
     assert await apply_results(db, [thumbnails_created(event)]) == (0, 1)
     assert (await doc_of(db, event.key))["deleted"] is True
 
@@ -178,7 +178,7 @@ async def test_failed_and_rejected_results_keep_their_reason_and_replay_is_idemp
     db: Db,
 ) -> None:
     bad, text = created("d/images/bad.jpg", 1, size=1), created("d/images/t.jpg", 2, size=2)
-    await apply_events(db, [bad, text])
+    await apply_changes(db, [bad, text])
     results = [
         thumbnails_failed(bad, "failed", "cannot decode the jpeg image: premature end"),
         thumbnails_failed(text, "rejected", "not an image: it looks like text"),

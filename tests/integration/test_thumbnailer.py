@@ -19,7 +19,7 @@ from assetflow.common.events import (
     ObjectCreated,
     ThumbnailsCreated,
     ThumbnailsFailed,
-    decode_asset_event,
+    decode_asset_message,
 )
 from assetflow.common.settings import S3Settings
 from assetflow.common.topics import Topics
@@ -56,7 +56,7 @@ class AckedProducer:
         return future
 
     def results(self) -> list[Any]:
-        return [decode_asset_event(v) for t, v, _ in self.sent if t == topics.ASSET_OBJECTS]
+        return [decode_asset_message(v) for t, v, _ in self.sent if t == topics.ASSET_OBJECTS]
 
     def dead_letters(self) -> list[tuple[bytes, dict[str, str]]]:
         return [(v, h) for t, v, h in self.sent if t == topics.DLQ]
@@ -273,7 +273,7 @@ async def test_handler_on_the_test_broker_publishes_results_and_dead_letters(
     @broker.subscriber(topics.ASSET_OBJECTS, decoder=raw_batch_decoder)
     async def objects(body: bytes, msg: KafkaMessage) -> None:
         if dict(msg.headers).get("event-type", "").startswith("Thumbnails"):
-            results.append(decode_asset_event(body))
+            results.append(decode_asset_message(body))
 
     event = upload(sync_s3, f"{dataset}/images/cat.png", images.png(300, 200), 1)
     async with TestKafkaBroker(broker) as test_broker:

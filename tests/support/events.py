@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from assetflow.common.events import (
+    ChangeTags,
     ExifSummary,
     ObjectCreated,
     ObjectRemoved,
@@ -27,11 +28,32 @@ def _common(key: str, seq: int, at: datetime | None) -> dict[str, object]:
     }
 
 
-def created(key: str, seq: int, size: int = 10, at: datetime | None = None) -> ObjectCreated:
+def created(
+    key: str, seq: int, size: int = 10, at: datetime | None = None, tags: list[str] | None = None
+) -> ObjectCreated:
     """An ObjectCreated for ``key`` with sequencer ``seq`` and an etag derived from ``size``."""
     return ObjectCreated(
-        **_common(key, seq, at), size=size, etag=f"e{size}", content_type="image/jpeg"
-    )  # type: ignore[arg-type]
+        **_common(key, seq, at),  # type: ignore[arg-type]
+        size=size,
+        etag=f"e{size}",
+        content_type="image/jpeg",
+        tags=tags or [],
+    )
+
+
+def change_tags(
+    key: str, command_id: str, add: list[str] | None = None, remove: list[str] | None = None
+) -> ChangeTags:
+    """A ChangeTags command for the image at ``key``."""
+    return ChangeTags(
+        command_id=command_id,
+        bucket="datasets",
+        key=key,
+        dataset_id=key.split("/")[0],
+        add=add or [],
+        remove=remove or [],
+        requested_at=T0,
+    )
 
 
 def removed(key: str, seq: int, at: datetime | None = None) -> ObjectRemoved:

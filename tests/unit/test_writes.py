@@ -1,6 +1,7 @@
 """Planning of idempotent, order-safe index writes."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -9,8 +10,15 @@ from assetflow.common.errors import InvalidEventError
 from assetflow.common.events import latest_per_object
 from assetflow.common.images import event_fields
 from assetflow.common.sequencer import normalize_sequencer
-from assetflow.indexer.writes import plan_event, plan_results
-from tests.support.events import T0, created, removed, thumbnails_created, thumbnails_failed
+from assetflow.indexer.writes import plan_changes, plan_results
+from tests.support.events import (
+    T0,
+    change_tags,
+    created,
+    removed,
+    thumbnails_created,
+    thumbnails_failed,
+)
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -21,22 +29,103 @@ def test_latest_per_object_keeps_highest_sequencer_regardless_of_arrival() -> No
     assert latest == {a1.image_id: a2, b.image_id: b}
 
 
-def test_create_is_an_upsert_guarded_by_an_older_stored_sequencer() -> None:
-    event = created("d/images/a", 10, size=1)
-    op = plan_event(event, NOW)
-    assert op._filter == {"_id": event.image_id, "sequencer": {"$lt": normalize_sequencer("A")}}
-    assert op._upsert is True
-    fields = op._doc["$set"]
-    assert (fields["deleted"], fields["size"], fields["status"]) == (False, 1, "pending")
-    assert "$setOnInsert" not in op._doc  # a create sets every field itself
+def _stored(plan_inserts: list[Any]) -> dict[str, dict[str, Any]]:
+    return {op._doc["_id"]: op._doc for op in plan_inserts}
 
 
-def test_remove_of_an_unknown_object_inserts_a_complete_tombstone() -> None:
-    op = plan_event(removed("d/images/x/y.png", 7), NOW)
-    assert op._doc["$set"]["deleted"] is True
-    assert "size" not in op._doc["$set"]  # a known object keeps its last size and etag
-    assert op._doc["$setOnInsert"]["size"] == 0 and op._doc["$setOnInsert"]["status"] == "pending"
-    assert not set(op._doc["$set"]) & set(op._doc["$setOnInsert"])
+def test_new_objects_are_inserted_whole_and_counted() -> None:
+    a = created("d/images/a.png", 10, size=3, tags=["cat"])
+    b = created("d/images/b.png", 11, size=4)
+    plan = plan_changes({}, [a, b], NOW)
+    assert not plan.updates
+    docs = _stored(plan.inserts)
+    assert docs[a.image_id]["tags"] == ["cat"] and docs[a.image_id]["status"] == "pending"
+    assert docs[b.image_id]["tags"] == [] and docs[b.image_id]["tag_commands"] == []
+    assert plan.deltas.images == {"d": 2} and plan.deltas.bytes == {"d": 7}
+    assert plan.deltas.untagged == {"d": 1} and plan.deltas.tags == {("d", "cat"): 1}
+
+
+def test_remove_of_an_unknown_object_inserts_a_tombstone_that_counts_nothing() -> None:
+    plan = plan_changes({}, [removed("d/images/x/y.png", 7)], NOW)
+    (doc,) = _stored(plan.inserts).values()
+    assert doc["deleted"] is True and doc["size"] == 0 and doc["tags"] == []
+    assert not plan.deltas.dataset_updates() and not plan.deltas.tag_updates()
+
+
+def test_replayed_and_older_events_are_stale() -> None:
+    a = created("d/images/a.png", 10, tags=["cat"])
+    stored = _stored(plan_changes({}, [a], NOW).inserts)
+    plan = plan_changes(
+        stored, [a, created("d/images/a.png", 9), removed("d/images/a.png", 10)], NOW
+    )
+    assert plan.result.stale == 3 and not plan.updates and not plan.inserts
+
+
+def test_overwrite_keeps_tags_and_adds_the_new_versions() -> None:
+    first = created("d/images/a.png", 1, size=5, tags=["cat", "old"])
+    stored = _stored(plan_changes({}, [first], NOW).inserts)
+    plan = plan_changes(stored, [created("d/images/a.png", 2, size=8, tags=["dog"])], NOW)
+    (update,) = plan.updates
+    assert update._doc["$set"]["tags"] == ["cat", "dog", "old"]
+    assert plan.deltas.bytes == {"d": 3} and plan.deltas.images == {"d": 0}
+    assert plan.deltas.tags == {("d", "dog"): 1, ("d", "cat"): 0, ("d", "old"): 0}
+
+
+def test_delete_takes_tags_out_and_recreate_starts_from_upload_tags() -> None:
+    key = "d/images/a.png"
+    stored = _stored(plan_changes({}, [created(key, 1, tags=["cat"])], NOW).inserts)
+    plan = plan_changes(stored, [removed(key, 2), created(key, 3, tags=["dog"])], NOW)
+    (update,) = plan.updates
+    assert update._doc["$set"]["tags"] == ["dog"] and update._doc["$set"]["deleted"] is False
+    assert plan.deltas.tags == {("d", "cat"): -1, ("d", "dog"): 1}
+
+
+def test_tag_command_applies_once_and_counts_progress() -> None:
+    key = "d/images/a.png"
+    stored = _stored(plan_changes({}, [created(key, 1, tags=["cat"])], NOW).inserts)
+    command = change_tags(key, "c1", add=["dog"], remove=["cat"])
+    plan = plan_changes(stored, [command, command], NOW)
+    (update,) = plan.updates
+    assert update._doc["$set"]["tags"] == ["dog"]
+    assert update._doc["$set"]["tag_commands"] == ["c1"]
+    assert plan.result.duplicates == 1 and plan.applied == {"c1": 1}
+    assert plan.deltas.tags == {("d", "cat"): -1, ("d", "dog"): 1}
+    assert plan.deltas.untagged["d"] == 0
+
+
+def test_tag_command_over_the_limit_is_refused_and_changes_nothing() -> None:
+    key = "d/images/a.png"
+    stored = _stored(
+        plan_changes({}, [created(key, 1, tags=[f"t{i}" for i in range(50)])], NOW).inserts
+    )
+    plan = plan_changes(stored, [change_tags(key, "c1", add=["one-more"])], NOW)
+    assert plan.refused == {"c1": 1} and not plan.deltas.tag_updates()
+    (update,) = plan.updates
+    assert "tags" not in update._doc["$set"]  # only the command id is remembered
+
+
+def test_tag_command_on_a_deleted_or_unknown_image_is_processed_without_effect() -> None:
+    key = "d/images/a.png"
+    stored = _stored(plan_changes({}, [removed(key, 1)], NOW).inserts)
+    plan = plan_changes(
+        stored, [change_tags(key, "c1", add=["x"]), change_tags("d/images/zz", "c1")], NOW
+    )
+    assert plan.applied == {"c1": 2} and not plan.deltas.tag_updates()
+
+
+def test_untagging_moves_the_image_to_untagged() -> None:
+    key = "d/images/a.png"
+    stored = _stored(plan_changes({}, [created(key, 1, tags=["cat"])], NOW).inserts)
+    plan = plan_changes(stored, [change_tags(key, "c1", remove=["cat"])], NOW)
+    assert plan.deltas.untagged == {"d": 1} and plan.deltas.tags == {("d", "cat"): -1}
+
+
+def test_remembered_command_ids_are_bounded() -> None:
+    key = "d/images/a.png"
+    stored = _stored(plan_changes({}, [created(key, 1)], NOW).inserts)
+    plan = plan_changes(stored, [change_tags(key, f"c{i}", add=["x"]) for i in range(30)], NOW)
+    (update,) = plan.updates
+    assert update._doc["$set"]["tag_commands"] == [f"c{i}" for i in range(10, 30)]
 
 
 def test_removal_is_a_tombstone_keeping_its_sequencer() -> None:
@@ -47,7 +136,7 @@ def test_removal_is_a_tombstone_keeping_its_sequencer() -> None:
 
 def test_key_outside_the_layout_is_a_permanent_error() -> None:
     with pytest.raises(InvalidEventError, match="outside the dataset layout"):
-        plan_event(created("d/not-images/a.png", 1), NOW)
+        plan_changes({}, [created("d/not-images/a.png", 1)], NOW)
 
 
 def test_results_are_guarded_by_etag_and_the_last_one_per_object_wins() -> None:

@@ -1,6 +1,7 @@
 """The dataset read model: one document per dataset, kept by the indexer.
 
-Today it holds the range of upload times a dataset's images span. A listing uses it to
+It holds exact counters of the dataset's live images (kept with the tag counters, see
+``counters``) and the range of upload times its images span. A listing uses it to
 anchor its first window (no image is newer than ``newest_upload`` when the document was
 written) and to know when a window has reached the oldest image. Both bounds only ever
 widen (``$min`` / ``$max``), so replays and out-of-order batches cannot make them wrong;
@@ -25,14 +26,20 @@ class F:
     ID: Final = "_id"
     OLDEST_UPLOAD: Final = "oldest_upload"
     NEWEST_UPLOAD: Final = "newest_upload"
+    IMAGES: Final = "images"
+    BYTES: Final = "bytes"
+    UNTAGGED: Final = "untagged"
 
 
-class DatasetDocument(TypedDict):
-    """A dataset document as stored."""
+class DatasetDocument(TypedDict, total=False):
+    """A dataset document as stored (counters appear with the first change that moves them)."""
 
     _id: str
     oldest_upload: datetime
     newest_upload: datetime
+    images: int
+    bytes: int
+    untagged: int
 
 
 def upload_bounds_updates(events: Iterable[ObjectCreated]) -> list[UpdateOne]:

@@ -43,6 +43,10 @@ class ObjectCreated(_Event):
     size: int = Field(ge=0)
     etag: str
     content_type: str | None = None
+    tags: list[str] = Field(
+        default_factory=list,
+        description="normalised upload-time tags (x-amz-meta-tags); an optional addition",
+    )
 
 
 class ObjectRemoved(_Event):
@@ -136,20 +140,42 @@ class ThumbnailsFailed(_ThumbnailResult):
 
 
 ThumbnailResult = ThumbnailsCreated | ThumbnailsFailed
-AssetEvent = Annotated[
-    ObjectCreated | ObjectRemoved | ThumbnailsCreated | ThumbnailsFailed,
-    Field(discriminator="type"),
-]
-ASSET_EVENT_ADAPTER: TypeAdapter[
-    ObjectCreated | ObjectRemoved | ThumbnailsCreated | ThumbnailsFailed
-] = TypeAdapter(AssetEvent)
 
 
-def decode_asset_event(
-    raw: bytes | str,
-) -> ObjectCreated | ObjectRemoved | ThumbnailsCreated | ThumbnailsFailed:
+class ChangeTags(BaseModel):
+    """A request to change one image's tags: ``remove`` taken out, then ``add`` put in.
+
+    A command (imperative name), not a fact: the indexer decides whether it applies. It is
+    keyed like the object's events, so it is applied in one order with them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = 1
+    type: Literal["ChangeTags"] = "ChangeTags"
+    command_id: str = Field(min_length=1, max_length=64)
+    bucket: str
+    key: str
+    dataset_id: str
+    add: list[str] = Field(default_factory=list, description="normalised tags")
+    remove: list[str] = Field(default_factory=list, description="normalised tags")
+    requested_at: AwareDatetime
+
+    @property
+    def image_id(self) -> str:
+        """Deterministic id of the image this command is about."""
+        return image_id(self.bucket, self.key)
+
+
+AssetMessage = ObjectCreated | ObjectRemoved | ThumbnailsCreated | ThumbnailsFailed | ChangeTags
+ASSET_MESSAGE_ADAPTER: TypeAdapter[AssetMessage] = TypeAdapter(
+    Annotated[AssetMessage, Field(discriminator="type")]
+)
+
+
+def decode_asset_message(raw: bytes | str) -> AssetMessage:
     """Parse any ``assets.objects`` message body (raises pydantic.ValidationError)."""
-    return ASSET_EVENT_ADAPTER.validate_json(raw)
+    return ASSET_MESSAGE_ADAPTER.validate_json(raw)
 
 
 def event_time_utc(value: datetime) -> datetime:

@@ -6,7 +6,7 @@ it, never through string keys of their own.
 """
 
 from datetime import datetime
-from typing import Any, Final, Literal, TypedDict
+from typing import Any, Final, TypedDict
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
@@ -50,6 +50,8 @@ class F:
     RENDITIONS: Final = "renditions"
     EXIF: Final = "exif"
     THUMBNAILED_AT: Final = "thumbnailed_at"
+    TAGS: Final = "tags"
+    TAG_COMMANDS: Final = "tag_commands"
 
 
 class RenditionDoc(TypedDict):
@@ -106,6 +108,8 @@ class ImageDocument(TypedDict):
     renditions: RenditionsDoc | None
     exif: ExifDoc | None
     thumbnailed_at: datetime | None
+    tags: list[str]
+    tag_commands: list[str]
 
 
 # The listing order is newest first with the id as tie-break; each index below serves one
@@ -114,6 +118,7 @@ LISTING_ORDER: Final = [(F.UPLOADED_AT, DESCENDING), (F.ID, DESCENDING)]
 LISTING_INDEX: Final = "listing"
 FOLDER_INDEX: Final = "listing_by_folder"
 STATUS_INDEX: Final = "listing_by_status"
+TAG_INDEX: Final = "listing_by_tag"
 
 
 def _listing_index(name: str, *prefix: str) -> IndexModel:
@@ -126,18 +131,13 @@ INDEXES: Final = (
     _listing_index(LISTING_INDEX),
     _listing_index(FOLDER_INDEX, F.FOLDER),
     _listing_index(STATUS_INDEX, F.STATUS),
+    # Multikey: one entry per tag, and one ([]) for an untagged image, so "has tag t",
+    # "has any of ts" and "untagged" are each a bounded range in upload order.
+    _listing_index(TAG_INDEX, F.TAGS),
 )
 
-ListingIndex = Literal["listing", "listing_by_folder", "listing_by_status"]
-
-
-def listing_index(folder: str | None, status: str | None) -> ListingIndex:
-    """The index that serves a listing with these filters (folder wins if both are given)."""
-    if folder is not None:
-        return "listing_by_folder"
-    if status is not None:
-        return "listing_by_status"
-    return "listing"
+RECENT_TAG_COMMANDS: Final = 20
+"""How many applied tag command ids an image remembers, so a redelivered one is skipped."""
 
 
 # What the thumbnailer adds; a new version of the object starts again without them.
@@ -189,7 +189,7 @@ def new_document(
     event: ObjectCreated | ObjectRemoved, image_id: str, now: datetime
 ) -> ImageDocument:
     """A complete document for an object the index has never seen."""
-    doc: dict[str, Any] = {F.ID: image_id}
+    doc: dict[str, Any] = {F.ID: image_id, F.TAGS: [], F.TAG_COMMANDS: []}
     if isinstance(event, ObjectRemoved):
         # A tombstone for an object we never saw still carries every field, typed.
         doc |= {
@@ -200,6 +200,8 @@ def new_document(
             **NOT_THUMBNAILED,
         }
     doc |= event_fields(event, now)
+    if isinstance(event, ObjectCreated):
+        doc[F.TAGS] = list(event.tags)
     return doc  # type: ignore[return-value]
 
 

@@ -9,13 +9,19 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.common import images
+from assetflow.common import counters, images
 
 log = logging.getLogger(__name__)
 
 
 async def migrate(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
     """Create every missing index; returns the names of all ensured indexes."""
-    names = await db[images.COLLECTION].create_indexes(list(images.INDEXES))
-    log.debug("indexes ensured", extra={"collection": images.COLLECTION, "indexes": names})
+    names: list[str] = []
+    for collection, indexes in (
+        (images.COLLECTION, images.INDEXES),
+        (counters.TAG_COUNTS, counters.INDEXES),
+    ):
+        ensured = await db[collection].create_indexes(list(indexes))
+        log.debug("indexes ensured", extra={"collection": collection, "indexes": ensured})
+        names += ensured
     return names

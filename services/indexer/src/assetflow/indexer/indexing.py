@@ -12,11 +12,13 @@ from assetflow.common.decoding import decode_batch
 from assetflow.common.producer import Producer
 from assetflow.indexer.observability import (
     BULK_WRITE_SECONDS,
+    COMMANDS_APPLIED,
+    DUPLICATE_COMMANDS,
     EVENTS_APPLIED,
     RESULTS_APPLIED,
     STALE_EVENTS,
 )
-from assetflow.indexer.writes import apply_events, apply_results
+from assetflow.indexer.writes import apply_changes, apply_results
 
 SERVICE = "indexer"
 
@@ -37,11 +39,13 @@ async def index_batch(records: Sequence[SourceRecord], ctx: Indexer) -> None:
         for record, reason in batch.rejects
     ]
     with BULK_WRITE_SECONDS.time():
-        # Object events first: a result in this batch may answer a create in it.
-        outcome = await apply_events(ctx.db, batch.object_events)
+        # Object changes first: a result in this batch may answer a create in it.
+        outcome = await apply_changes(ctx.db, batch.object_changes)
         applied, ignored = await apply_results(ctx.db, batch.results)
     await asyncio.gather(*dead)
     STALE_EVENTS.inc(outcome.stale)
-    EVENTS_APPLIED.inc(len(batch.objects))
+    DUPLICATE_COMMANDS.inc(outcome.duplicates)
+    EVENTS_APPLIED.inc(len(batch.object_events))
+    COMMANDS_APPLIED.inc(len(batch.changes) - len(batch.object_events))
     RESULTS_APPLIED.labels("applied").inc(applied)
     RESULTS_APPLIED.labels("ignored").inc(ignored)

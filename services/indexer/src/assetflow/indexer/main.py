@@ -1,5 +1,6 @@
 """Composition root of the indexer: broker, database, subscriber, HTTP probes."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
 from assetflow.common.producer import BrokerProducer
 from assetflow.indexer.indexing import SERVICE, Indexer, index_batch
+from assetflow.indexer.reconcile import check_drift_forever
 from assetflow.indexer.settings import IndexerSettings
 
 
@@ -25,12 +27,17 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
     @asynccontextmanager
     async def lifespan(context: ContextRepo) -> AsyncIterator[None]:
         client = make_mongo_client(settings.mongo)
+        checker: asyncio.Task[None] | None = None
         try:
             db = client[settings.mongo.db]
             await migrate(db)
             broker.context.set_global(WORK_CONTEXT, Indexer(db=db, producer=producer))
+            interval = settings.indexer.drift_check_interval_s
+            checker = asyncio.create_task(check_drift_forever(db, interval))
             yield
         finally:
+            if checker is not None:
+                checker.cancel()
             await client.close()
 
     subscribe_batches(

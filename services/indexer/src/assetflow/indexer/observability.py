@@ -1,12 +1,12 @@
 """indexer-specific metrics."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from assetflow.common.metrics import LATENCY_BUCKETS
 
 BULK_WRITE_SECONDS = Histogram(
     "assetflow_indexer_bulk_write_seconds",
-    "Latency of one batch's bulk_write (including the sequencer read)",
+    "Latency of one batch's writes (the transaction with its read, then thumbnail results)",
     buckets=LATENCY_BUCKETS,
 )
 STALE_EVENTS = Counter(
@@ -21,3 +21,16 @@ RESULTS_APPLIED = Counter(
     "Thumbnail results applied, or ignored because the object changed or was deleted",
     ["outcome"],
 )
+COMMANDS_APPLIED = Counter(
+    "assetflow_indexer_tag_commands_total",
+    "Tag commands whose batch was durably applied (changed, refused, or a duplicate)",
+)
+DUPLICATE_COMMANDS = Counter(
+    "assetflow_indexer_duplicate_tag_commands_total",
+    "Tag commands skipped because the image had already applied them (redelivery)",
+)
+DRIFT = Gauge(
+    "assetflow_tag_count_drift",
+    "Total |stored - recounted| over the counters of the dataset last sampled (should be 0)",
+)
+DRIFT_CHECKS = Counter("assetflow_tag_count_drift_checks_total", "Sampled counter checks run")

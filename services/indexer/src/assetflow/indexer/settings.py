@@ -1,9 +1,16 @@
 """indexer settings: shared sections plus batch sizing (env ``INDEXER_*``)."""
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assetflow.common.consuming import ConsumerOptions
 from assetflow.common.settings import KafkaSettings, MongoSettings, ObservabilitySettings
+
+
+class IndexerOptions(ConsumerOptions):
+    """Batch sizing plus the sampled counter check (env ``INDEXER_*``)."""
+
+    drift_check_interval_s: float = Field(default=60.0, gt=0)
 
 
 class IndexerSettings(BaseSettings):
@@ -15,4 +22,4 @@ class IndexerSettings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     mongo: MongoSettings = MongoSettings()
     log: ObservabilitySettings = ObservabilitySettings()
-    indexer: ConsumerOptions = ConsumerOptions()
+    indexer: IndexerOptions = IndexerOptions()

@@ -1,5 +1,6 @@
 """Translate one raw MinIO/S3 bucket notification into ObjectCreated / ObjectRemoved events."""
 
+import logging
 from dataclasses import dataclass
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -8,6 +9,8 @@ from assetflow.common.errors import InvalidEventError
 from assetflow.common.events import ObjectCreated, ObjectRemoved, event_time_utc
 from assetflow.common.layout import decode_event_key, parse_object_key
 from assetflow.common.sequencer import normalize_sequencer
+from assetflow.common.tags import UPLOAD_TAGS_METADATA, parse_upload_tags
+from assetflow.ingest.observability import DROPPED_UPLOAD_TAGS
 
 
 class _Lenient(BaseModel):
@@ -20,6 +23,7 @@ class _S3Object(_Lenient):
     etag: str | None = Field(default=None, alias="eTag")
     content_type: str | None = Field(default=None, alias="contentType")
     sequencer: str = Field(min_length=1)
+    user_metadata: dict[str, str] = Field(default_factory=dict, alias="userMetadata")
 
 
 class _S3Bucket(_Lenient):
@@ -39,6 +43,9 @@ class _Record(_Lenient):
 
 class _Notification(_Lenient):
     records: list[_Record] = Field(alias="Records", min_length=1)
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +102,24 @@ def _translate_record(record: _Record) -> Translated:
             size=obj.size or 0,
             etag=obj.etag.strip('"'),
             content_type=obj.content_type or None,
+            tags=_upload_tags(obj.user_metadata, key),
         )
     if record.event_name.startswith("s3:ObjectRemoved:"):
         return ObjectRemoved(**common)
     return Skipped(reason="unhandled_event_type", key=key)
+
+
+def _upload_tags(metadata: dict[str, str], key: str) -> list[str]:
+    """Tags from the upload's ``x-amz-meta-tags``; bad entries are dropped, never fatal."""
+    header = next(
+        (value for name, value in metadata.items() if name.lower() == UPLOAD_TAGS_METADATA.lower()),
+        None,
+    )
+    parsed = parse_upload_tags(header)
+    if parsed.dropped:
+        DROPPED_UPLOAD_TAGS.inc(len(parsed.dropped))
+        log.warning("upload tags dropped", extra={"key": key, "dropped": parsed.dropped[:10]})
+    return parsed.tags
 
 
 def _first_errors(exc: ValidationError, limit: int = 3) -> str:

@@ -89,9 +89,9 @@ async def thumbnail_batch(records: Sequence[SourceRecord], ctx: Thumbnailer) -> 
     for record, reason in batch.rejects:
         pending.append(await send_dead_letter(ctx.producer, record, SERVICE, reason))
         outcomes["dead_lettered"] += 1
-    # Our own results share the topic; the indexer applies them, so they are ignored here.
+    # Results and tag commands share the topic; the indexer applies them, not us.
     events = batch.object_events
-    origin = {id(event): record for record, event in batch.objects}
+    origin = {id(event): record for record, event in batch.changes}
     latest = latest_per_object(events)
     outcomes["superseded"] += len(events) - len(latest)
     IMAGES.labels("superseded").inc(len(events) - len(latest))

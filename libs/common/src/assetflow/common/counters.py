@@ -1,0 +1,222 @@
+"""Exact denormalized counters: live images, bytes and untagged images per dataset, and
+images per (dataset, tag).
+
+Counters move only by deltas computed from an image's state before and after a change, and
+the indexer writes those deltas in the same transaction as the image, so a counter can never
+disagree with the images it counts: a replayed change finds the image already changed (no
+delta), a crash aborts both, and concurrent writers conflict and retry.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Final, TypedDict
+
+from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from assetflow.common import datasets
+from assetflow.common.images import COLLECTION, F
+
+TAG_COUNTS: Final = "tag_counts"
+
+
+class T:
+    """Field names of a tag counter document."""
+
+    ID: Final = "_id"
+    DATASET_ID: Final = "dataset_id"
+    TAG: Final = "tag"
+    COUNT: Final = "count"
+
+
+class TagCountDocument(TypedDict):
+    """How many live images of a dataset carry a tag (kept at 0 when none do)."""
+
+    _id: str
+    dataset_id: str
+    tag: str
+    count: int
+
+
+INDEXES: Final = (IndexModel([(T.DATASET_ID, ASCENDING), (T.COUNT, ASCENDING)], name="by_dataset"),)
+
+
+def tag_count_id(dataset_id: str, tag: str) -> str:
+    """Id of a (dataset, tag) counter; a dataset id never contains '/', so it is unambiguous."""
+    return f"{dataset_id}/{tag}"
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """What one live image adds to its dataset's counters."""
+
+    dataset_id: str
+    size: int
+    tags: frozenset[str]
+
+
+@dataclass
+class CounterDeltas:
+    """Counter changes accumulated over a batch of image state changes."""
+
+    images: Counter[str] = field(default_factory=Counter)
+    bytes: Counter[str] = field(default_factory=Counter)
+    untagged: Counter[str] = field(default_factory=Counter)
+    tags: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def move(self, before: Contribution | None, after: Contribution | None) -> None:
+        """Account for one image going from ``before`` to ``after`` (None: not live)."""
+        if before == after:
+            return
+        for contribution, sign in ((before, -1), (after, 1)):
+            if contribution is None:
+                continue
+            dataset = contribution.dataset_id
+            self.images[dataset] += sign
+            self.bytes[dataset] += sign * contribution.size
+            if not contribution.tags:
+                self.untagged[dataset] += sign
+            for tag in contribution.tags:
+                self.tags[dataset, tag] += sign
+
+    def dataset_updates(self) -> list[UpdateOne]:
+        """One ``$inc`` upsert per dataset whose counters moved."""
+        names = sorted(set(self.images) | set(self.bytes) | set(self.untagged))
+        updates = []
+        for dataset in names:
+            inc = {
+                datasets.F.IMAGES: self.images[dataset],
+                datasets.F.BYTES: self.bytes[dataset],
+                datasets.F.UNTAGGED: self.untagged[dataset],
+            }
+            inc = {name: value for name, value in inc.items() if value}
+            if inc:
+                updates.append(UpdateOne({datasets.F.ID: dataset}, {"$inc": inc}, upsert=True))
+        return updates
+
+    def tag_updates(self) -> list[UpdateOne]:
+        """One ``$inc`` upsert per (dataset, tag) whose count moved."""
+        return [
+            UpdateOne(
+                {T.ID: tag_count_id(dataset, tag)},
+                {"$inc": {T.COUNT: delta}, "$setOnInsert": {T.DATASET_ID: dataset, T.TAG: tag}},
+                upsert=True,
+            )
+            for (dataset, tag), delta in sorted(self.tags.items())
+            if delta
+        ]
+
+
+def contribution(doc: dict[str, Any] | None) -> Contribution | None:
+    """An image document's contribution, or None if it is absent or deleted."""
+    if doc is None or doc.get(F.DELETED, True):
+        return None
+    tags = frozenset(doc.get(F.TAGS) or ())
+    return Contribution(doc[F.DATASET_ID], int(doc.get(F.SIZE) or 0), tags)
+
+
+@dataclass(frozen=True)
+class DatasetCounts:
+    """A dataset's counters: live images, their bytes, untagged images, images per tag."""
+
+    images: int = 0
+    bytes: int = 0
+    untagged: int = 0
+    tags: dict[str, int] = field(default_factory=dict)
+
+    def drift(self, truth: "DatasetCounts") -> dict[str, int]:
+        """Every counter that differs from ``truth``, as (stored - truth); tags as 'tag:<t>'."""
+        out = {
+            name: getattr(self, name) - getattr(truth, name)
+            for name in ("images", "bytes", "untagged")
+            if getattr(self, name) != getattr(truth, name)
+        }
+        for tag in sorted(set(self.tags) | set(truth.tags)):
+            if (delta := self.tags.get(tag, 0) - truth.tags.get(tag, 0)) != 0:
+                out[f"tag:{tag}"] = delta
+        return out
+
+
+Db = AsyncDatabase[dict[str, Any]]
+
+
+async def stored_counts(
+    db: Db, dataset_id: str, session: AsyncClientSession | None = None
+) -> DatasetCounts:
+    """The counters as kept: O(number of tags), no image is read."""
+    dataset = await db[datasets.COLLECTION].find_one({datasets.F.ID: dataset_id}, session=session)
+    tag_docs = db[TAG_COUNTS].find({T.DATASET_ID: dataset_id}, session=session)
+    tags = {doc[T.TAG]: int(doc[T.COUNT]) async for doc in tag_docs}
+    dataset = dataset or {}
+    return DatasetCounts(
+        images=int(dataset.get(datasets.F.IMAGES, 0)),
+        bytes=int(dataset.get(datasets.F.BYTES, 0)),
+        untagged=int(dataset.get(datasets.F.UNTAGGED, 0)),
+        tags={tag: count for tag, count in tags.items() if count},
+    )
+
+
+async def recount(
+    db: Db, dataset_id: str, session: AsyncClientSession | None = None
+) -> DatasetCounts:
+    """The truth, computed from the live images: O(images); for reconcile and checks only."""
+    live = {"$match": {F.DATASET_ID: dataset_id, F.DELETED: False}}
+    tags_size = {"$size": {"$ifNull": [f"${F.TAGS}", []]}}
+    totals: list[dict[str, Any]] = [
+        live,
+        {
+            "$group": {
+                "_id": None,
+                "images": {"$sum": 1},
+                "bytes": {"$sum": f"${F.SIZE}"},
+                "untagged": {"$sum": {"$cond": [{"$eq": [tags_size, 0]}, 1, 0]}},
+            }
+        },
+    ]
+    per_tag: list[dict[str, Any]] = [
+        live,
+        {"$unwind": f"${F.TAGS}"},
+        {"$group": {"_id": f"${F.TAGS}", "count": {"$sum": 1}}},
+    ]
+    images = db[COLLECTION]
+    rows = await (await images.aggregate(totals, session=session)).to_list()
+    row: dict[str, Any] = rows[0] if rows else {}
+    tags = {
+        doc["_id"]: int(doc["count"])
+        async for doc in await images.aggregate(per_tag, session=session)
+    }
+    return DatasetCounts(
+        images=int(row.get("images", 0)),
+        bytes=int(row.get("bytes", 0)),
+        untagged=int(row.get("untagged", 0)),
+        tags=tags,
+    )
+
+
+def repair_updates(
+    dataset_id: str, stored: DatasetCounts, truth: DatasetCounts
+) -> tuple[list[UpdateOne], list[UpdateOne]]:
+    """Writes that set every drifted counter to the truth: (dataset updates, tag updates)."""
+    dataset_ops = []
+    if (stored.images, stored.bytes, stored.untagged) != (
+        truth.images,
+        truth.bytes,
+        truth.untagged,
+    ):
+        fields = {
+            datasets.F.IMAGES: truth.images,
+            datasets.F.BYTES: truth.bytes,
+            datasets.F.UNTAGGED: truth.untagged,
+        }
+        dataset_ops.append(UpdateOne({datasets.F.ID: dataset_id}, {"$set": fields}, upsert=True))
+    tag_ops = [
+        UpdateOne(
+            {T.ID: tag_count_id(dataset_id, tag)},
+            {"$set": {T.COUNT: truth.tags.get(tag, 0), T.DATASET_ID: dataset_id, T.TAG: tag}},
+            upsert=True,
+        )
+        for tag in sorted(set(stored.tags) | set(truth.tags))
+        if stored.tags.get(tag, 0) != truth.tags.get(tag, 0)
+    ]
+    return dataset_ops, tag_ops

@@ -1,0 +1,102 @@
+"""Counters kept by the indexer's transactions stay equal to a recount from the images."""
+
+import asyncio
+import random
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from assetflow.common import counters
+from assetflow.common.decoding import ObjectChange
+from assetflow.indexer.writes import apply_changes
+from tests.support.events import change_tags, created, removed
+
+Db = AsyncDatabase[dict[str, Any]]
+TAGS = ["cat", "dog", "bird", "car", "tree"]
+
+
+def random_changes(
+    rng: random.Random, n: int, keys: list[str], seq: list[int]
+) -> list[ObjectChange]:
+    """A mixed stream: uploads with tags, overwrites, deletes and tag commands."""
+    changes: list[ObjectChange] = []
+    for i in range(n):
+        key = rng.choice(keys)
+        roll = rng.random()
+        if roll < 0.4:
+            seq[0] += 1
+            tags = rng.sample(TAGS, rng.randint(0, 2))
+            changes.append(created(key, seq[0], size=rng.randint(1, 100), tags=tags))
+        elif roll < 0.55:
+            seq[0] += 1
+            changes.append(removed(key, seq[0]))
+        else:
+            add = rng.sample(TAGS, rng.randint(0, 2))
+            remove = [t for t in rng.sample(TAGS, rng.randint(0, 2)) if t not in add]
+            changes.append(change_tags(key, f"cmd-{seq[0]}-{i}", add=add, remove=remove))
+    return changes
+
+
+async def assert_exact(db: Db, dataset: str = "d") -> counters.DatasetCounts:
+    stored = await counters.stored_counts(db, dataset)
+    truth = await counters.recount(db, dataset)
+    assert stored.drift(truth) == {}
+    return truth
+
+
+@pytest.mark.asyncio
+async def test_counts_stay_exact_through_a_random_stream_with_replays(db: Db) -> None:
+    rng = random.Random(7)
+    keys = [f"d/images/f{i % 4}/{i}.jpg" for i in range(60)]
+    seq = [0]
+    batches = [random_changes(rng, 40, keys, seq) for _ in range(15)]
+    for i, batch in enumerate(batches):
+        await apply_changes(db, batch)
+        if i % 3 == 0:  # a redelivered batch, and an older one out of order
+            await apply_changes(db, batch)
+            await apply_changes(db, batches[max(0, i - 2)])
+        await assert_exact(db)
+    truth = await assert_exact(db)
+    assert truth.images > 0 and truth.tags  # the stream really exercised the counters
+
+
+@pytest.mark.asyncio
+async def test_concurrent_writers_of_the_same_images_lose_no_delta(db: Db) -> None:
+    keys = [f"d/images/{i}.jpg" for i in range(30)]
+    await apply_changes(db, [created(key, 1, tags=["cat"]) for key in keys])
+    writers = [
+        apply_changes(db, [change_tags(key, f"w{w}-{key}", add=[f"t{w}"]) for key in keys])
+        for w in range(6)
+    ]
+    await asyncio.gather(*writers)
+    truth = await assert_exact(db)
+    assert truth.tags == {"cat": 30, **{f"t{w}": 30 for w in range(6)}}
+
+
+@pytest.mark.asyncio
+async def test_command_progress_is_counted_once_per_image(db: Db) -> None:
+    keys = [f"d/images/{i}.jpg" for i in range(10)]
+    await apply_changes(db, [created(key, 1) for key in keys])
+    await db["commands"].insert_one({"_id": "c1", "matched": 10, "applied": 0, "refused": 0})
+    batch = [change_tags(key, "c1", add=["x"]) for key in keys]
+    await apply_changes(db, batch)
+    again = await apply_changes(db, batch)  # redelivered
+    assert again.duplicates == 10
+    doc = await db["commands"].find_one({"_id": "c1"})
+    assert doc is not None and (doc["applied"], doc["refused"]) == (10, 0)
+    assert (await assert_exact(db)).tags == {"x": 10}
+
+
+@pytest.mark.asyncio
+async def test_reconcile_repairs_drift(db: Db) -> None:
+    await apply_changes(db, [created(f"d/images/{i}.jpg", 1, tags=["cat"]) for i in range(5)])
+    await db["tag_counts"].update_one({"_id": "d/cat"}, {"$inc": {"count": 3}})
+    await db["datasets"].update_one({"_id": "d"}, {"$inc": {"untagged": -2}})
+    stored = await counters.stored_counts(db, "d")
+    truth = await counters.recount(db, "d")
+    assert stored.drift(truth) == {"untagged": -2, "tag:cat": 3}
+    dataset_ops, tag_ops = counters.repair_updates("d", stored, truth)
+    await db["datasets"].bulk_write(dataset_ops)
+    await db["tag_counts"].bulk_write(tag_ops)
+    await assert_exact(db)
