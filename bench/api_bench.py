@@ -106,6 +106,7 @@ def repository_cpu_ms(pages: int, limit: int, rounds: int, concurrency: int) -> 
 
     from assetflow.api import repository
     from assetflow.api.cursor import Position
+    from assetflow.api.filters import ListingFilter
     from assetflow.common.clients import make_mongo_client
     from assetflow.common.settings import MongoSettings
 
@@ -115,14 +116,14 @@ def repository_cpu_ms(pages: int, limit: int, rounds: int, concurrency: int) -> 
         try:
             starts: list[Position | None] = [None]
             for _ in range(pages - 1):
-                page = await repository.list_images(db, DATASET, None, starts[-1], limit)
+                page = await repository.list_images(db, DATASET, ListingFilter(), starts[-1], limit)
                 last = page.docs[-1]
                 starts.append(Position(last["uploaded_at"], last["_id"], page.span_ms))
 
             async def walk(offset: int, n: int) -> None:
                 for i in range(n):
                     after = starts[(offset + i) % len(starts)]
-                    await repository.list_images(db, DATASET, None, after, limit)
+                    await repository.list_images(db, DATASET, ListingFilter(), after, limit)
 
             await asyncio.gather(*(walk(k, len(starts)) for k in range(concurrency)))  # warm-up
             cpu = time.process_time()

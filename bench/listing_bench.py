@@ -26,7 +26,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.cursor import Position
-from assetflow.api.repository import PROJECTION, list_images, listing_prefix
+from assetflow.api.filters import ListingFilter
+from assetflow.api.repository import PROJECTION, list_images
 from assetflow.common import datasets, images
 from assetflow.common.events import ObjectCreated
 from assetflow.common.images import F
@@ -103,7 +104,7 @@ async def unbounded(
     db: Db, dataset_id: str, folder: str | None, after: Position | None, status: str | None
 ) -> list[dict[str, Any]]:
     """The query the API ran before windows: one keyset range over the whole prefix."""
-    prefix = listing_prefix(dataset_id, folder, status)
+    prefix, _ = ListingFilter(folder=folder, status=status).query_parts(dataset_id)
     query: dict[str, Any] = dict(prefix)
     if after is not None:
         query = {
@@ -121,7 +122,7 @@ async def deep_position(db: Db, dataset_id: str) -> Position:
     after: Position | None = None
     seen = 0
     while seen < DEEP:
-        page = await list_images(db, dataset_id, None, after, LIMIT)
+        page = await list_images(db, dataset_id, ListingFilter(), after, LIMIT)
         seen += len(page.docs)
         last = page.docs[-1]
         after = Position(last[F.UPLOADED_AT], last[F.ID], page.span_ms)
@@ -170,7 +171,8 @@ async def main() -> None:
                     "status=ready": (None, None, "ready"),
                 }
                 for label, (folder, after, status) in cases.items():
-                    windowed = partial(list_images, db, ds, folder, after, LIMIT, status)
+                    listing = ListingFilter(folder=folder, status=status)
+                    windowed = partial(list_images, db, ds, listing, after, LIMIT)
                     plain = partial(unbounded, db, ds, folder, after, status)
                     # Both must return the same page, or the comparison means nothing.
                     same = [d[F.ID] for d in (await windowed()).docs] == [

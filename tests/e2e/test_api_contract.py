@@ -89,6 +89,17 @@ def _config(dictionaries: dict[str, list[str]]) -> str:
         "checks.positive_data_acceptance.expected-statuses = "
         '["2xx", "3xx", 400, 401, 403, 404, 409, 429, "5xx"]',
     ]
+    # A tag change is checked after normalisation (NFC, lower case, trimmed: "  " is empty,
+    # "A" and "a" are one tag), against the image's current tags (at most 50) and for
+    # add/remove overlap: rules no JSON Schema can state, each a 400 naming the rule.
+    for path in ("/v1/images/{image_id}/tags", "/v1/datasets/{dataset_id}/tags/bulk"):
+        lines += [
+            "",
+            "[[operations]]",
+            f'include-path = "{path}"',
+            "checks.positive_data_acceptance.expected-statuses = "
+            '["2xx", "3xx", 400, 401, 403, 404, 409, 429, "5xx"]',
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -4,11 +4,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from assetflow.api.cursor import CursorCodec, Position, listing_scope
+from assetflow.api.cursor import CursorCodec, Position
+from assetflow.api.filters import ListingFilter, scope_of
 from assetflow.common.errors import InvalidCursorError
 
 CODEC = CursorCodec(b"secret")
-SCOPE = listing_scope("cats", None)
+SCOPE = scope_of("cats", ListingFilter())
 POS = Position(datetime(2026, 11, 22, 1, 2, 3, 456000, tzinfo=UTC), "AbC-_123")
 
 
@@ -41,9 +42,9 @@ def test_tampered_cursor_rejected(mutate) -> None:  # type: ignore[no-untyped-de
 def test_cursor_bound_to_listing_and_secret() -> None:
     token = CODEC.encode(POS, SCOPE)
     with pytest.raises(InvalidCursorError):
-        CODEC.decode(token, listing_scope("dogs", None))
+        CODEC.decode(token, scope_of("dogs", ListingFilter()))
     with pytest.raises(InvalidCursorError):
-        CODEC.decode(token, listing_scope("cats", "a/b"))
+        CODEC.decode(token, scope_of("cats", ListingFilter(folder="a/b")))
     with pytest.raises(InvalidCursorError):
         CursorCodec(b"other").decode(token, SCOPE)
 

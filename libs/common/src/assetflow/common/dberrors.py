@@ -1,8 +1,18 @@
 """Which database errors are worth retrying, and which mean one write can never succeed."""
 
-from pymongo.errors import BulkWriteError, PyMongoError, WriteError
+from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError, WriteError
 
 from assetflow.common.errors import AssetflowError, DatabaseUnavailableError, InvalidEventError
+
+WRITE_CONFLICT = 112
+
+
+def is_write_conflict(exc: PyMongoError) -> bool:
+    """A transaction lost a race for a document: retrying it will succeed."""
+    if isinstance(exc, BulkWriteError):
+        errors = exc.details.get("writeErrors", [])
+        return any(error.get("code") == WRITE_CONFLICT for error in errors)
+    return isinstance(exc, OperationFailure) and exc.code == WRITE_CONFLICT
 
 
 def translate_db_error(exc: PyMongoError, what: str) -> AssetflowError:
@@ -12,6 +22,8 @@ def translate_db_error(exc: PyMongoError, what: str) -> AssetflowError:
     the same way on every retry. Connection, timeout, write-concern, authentication and
     server errors may go away, and retrying them loses nothing.
     """
+    if is_write_conflict(exc):
+        return DatabaseUnavailableError(f"{what}: write conflict: {exc}")
     if isinstance(exc, BulkWriteError):
         errors = exc.details.get("writeErrors", [])
         if errors and not exc.details.get("writeConcernErrors"):

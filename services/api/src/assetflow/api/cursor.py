@@ -67,8 +67,3 @@ class CursorCodec:
         except OverflowError:
             raise InvalidCursorError("cursor time is out of range") from None
         return Position(uploaded_at, doc_id, max(0, span_ms))
-
-
-def listing_scope(dataset_id: str, folder: str | None, status: str | None = None) -> str:
-    """Name of a listing, so a cursor cannot be replayed against another one."""
-    return json.dumps(["images", dataset_id, folder, status])

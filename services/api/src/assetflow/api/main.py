@@ -1,5 +1,6 @@
 """Composition root of the API: clients built in the lifespan, routes, error handlers."""
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -11,8 +12,9 @@ from assetflow.api.cursor import CursorCodec
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.presign import Presigner
 from assetflow.api.problems import install_problem_handlers, install_problem_schemas
-from assetflow.api.routes import health, images
+from assetflow.api.routes import health, images, tags
 from assetflow.api.settings import ApiSettings
+from assetflow.api.tagging import Publisher, Tagging
 from assetflow.common.clients import make_mongo_client, make_s3_session, s3_client_kwargs
 from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
@@ -58,8 +60,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 secret_key=settings.s3.secret_key.get_secret_value(),
                 region=settings.s3.region,
             )
+            tagging = Tagging(db, Publisher(settings.kafka))
+            stack.push_async_callback(tagging.close)
+            sweeper = asyncio.create_task(tagging.resume_forever(settings.api.resume_interval_s))
+            stack.callback(sweeper.cancel)
             stack.enter_context(_collector_tuned_for_requests())
             yield {
+                "tagging": tagging,
                 "settings": settings,
                 "mongo": mongo,
                 "db": db,
@@ -72,6 +79,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(RequestMetricsMiddleware)
     install_problem_handlers(app)
     app.include_router(images.router)
+    app.include_router(tags.router)
     app.include_router(health.router)
     install_problem_schemas(app)
     return app

@@ -7,11 +7,18 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.cursor import Position
-from assetflow.common import datasets, images
+from assetflow.api.filters import ListingFilter
+from assetflow.common import counters, datasets, images
 from assetflow.common.images import F
 
 Database = AsyncDatabase[dict[str, Any]]
-PROJECTION = {F.SEQUENCER: 0, F.INDEXED_AT: 0, F.DELETED_AT: 0, F.THUMBNAILED_AT: 0}
+PROJECTION = {
+    F.SEQUENCER: 0,
+    F.INDEXED_AT: 0,
+    F.DELETED_AT: 0,
+    F.THUMBNAILED_AT: 0,
+    F.TAG_COMMANDS: 0,
+}
 
 # A page is read through windows of upload time that widen until it fills. The embedded
 # engine collects every match inside a query's index bounds before it applies the limit
@@ -32,23 +39,12 @@ class Page:
     span_ms: int
 
 
-def listing_prefix(dataset_id: str, folder: str | None, status: str | None) -> dict[str, Any]:
-    """Equality part of a listing filter: it matches a listing index's prefix exactly."""
-    query: dict[str, Any] = {F.DATASET_ID: dataset_id, F.DELETED: False}
-    if folder is not None:
-        query[F.FOLDER] = folder
-    elif status is not None:
-        query[F.STATUS] = status
-    return query
-
-
 def _window_filter(
     prefix: dict[str, Any],
+    residual: dict[str, Any],
     lower: datetime | None,
     upper: datetime | None,
     after: Position | None,
-    status: str | None,
-    folder: str | None,
 ) -> dict[str, Any]:
     """Images in ``[lower, upper)`` of upload time, plus the cursor's own timestamp ties."""
     bounds: dict[str, Any] = {}
@@ -62,26 +58,25 @@ def _window_filter(
         # read each branch as one bounded index range (else it scans the whole prefix).
         branches.append(prefix | {F.UPLOADED_AT: after.uploaded_at, F.ID: {"$lt": after.id}})
     query = branches[0] if len(branches) == 1 else {"$or": branches}
-    if folder is not None and status is not None:
-        # Both filters: the folder index serves the range, status is checked on its rows.
-        query = {"$and": [query, {F.STATUS: status}]}
+    if residual:
+        # Filters beyond the index prefix are checked on the rows its range yields.
+        query = {"$and": [query, residual]}
     return query
 
 
 async def list_images(
     db: Database,
     dataset_id: str,
-    folder: str | None,
+    listing: ListingFilter,
     after: Position | None,
     limit: int,
-    status: str | None = None,
 ) -> Page:
     """Up to ``limit`` live images, newest first, strictly after ``after``."""
     bounds = await db[datasets.COLLECTION].find_one({datasets.F.ID: dataset_id})
     if bounds is None:
         return Page([], False, 0)
     oldest: datetime = bounds[datasets.F.OLDEST_UPLOAD]
-    prefix = listing_prefix(dataset_id, folder, status)
+    prefix, residual = listing.query_parts(dataset_id)
     span = timedelta(milliseconds=(after.span_ms if after and after.span_ms else FIRST_SPAN_MS))
     # The first page's first window is open above: an image indexed after the bounds were
     # read may be newer than ``newest_upload``.
@@ -93,7 +88,7 @@ async def list_images(
         windows += 1
         last = anchor - oldest <= span  # this window reaches the oldest image
         lower = None if last else anchor - span
-        query = _window_filter(prefix, lower, upper, after, status, folder)
+        query = _window_filter(prefix, residual, lower, upper, after)
         cursor = (
             db[images.COLLECTION]
             .find(query, PROJECTION)
@@ -118,12 +113,6 @@ async def get_image(db: Database, image_id: str) -> dict[str, Any] | None:
     return await db[images.COLLECTION].find_one({F.ID: image_id, F.DELETED: False}, PROJECTION)
 
 
-async def dataset_stats(db: Database, dataset_id: str) -> tuple[int, int]:
-    """(image count, total bytes) over a dataset's live images."""
-    pipeline: list[dict[str, Any]] = [
-        {"$match": {F.DATASET_ID: dataset_id, F.DELETED: False}},
-        {"$group": {"_id": None, "count": {"$sum": 1}, "bytes": {"$sum": f"${F.SIZE}"}}},
-    ]
-    async for row in await db[images.COLLECTION].aggregate(pipeline):
-        return int(row["count"]), int(row["bytes"])
-    return 0, 0
+async def dataset_counts(db: Database, dataset_id: str) -> counters.DatasetCounts:
+    """A dataset's counters as the indexer keeps them: O(number of tags), no image read."""
+    return await counters.stored_counts(db, dataset_id)

@@ -56,6 +56,7 @@ class ImagePublic(BaseModel):
     camera: str | None = Field(description="EXIF camera make and model")
     thumb_url: str | None = Field(description="presigned GET of the WebP thumbnail (<= 256 px)")
     preview_url: str | None = Field(description="presigned GET of the JPEG preview (<= 1280 px)")
+    tags: list[str] = Field(description="the image's tags, sorted")
 
     @field_serializer("uploaded_at")
     def _rfc3339_utc(self, value: datetime) -> str:

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assetflow.common.settings import (
+    KafkaSettings,
     MongoSettings,
     ObservabilitySettings,
     S3Settings,
@@ -21,6 +22,9 @@ class ApiOptions(BaseModel):
     presign_expires_s: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
     cursor_secret: SecretStr = SecretStr("dev-cursor-secret")
     default_limit: int = Field(default=50, ge=1, le=500)
+    resume_interval_s: float = Field(
+        default=15.0, gt=0, description="how often orphaned tag commands are looked for"
+    )
 
 
 class ApiSettings(BaseSettings):
@@ -31,6 +35,7 @@ class ApiSettings(BaseSettings):
     env: str = "local"
     s3: S3Settings = S3Settings()
     mongo: MongoSettings = MongoSettings()
+    kafka: KafkaSettings = KafkaSettings()
     log: ObservabilitySettings = ObservabilitySettings()
     api: ApiOptions = ApiOptions()
 

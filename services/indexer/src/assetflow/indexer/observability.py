@@ -34,3 +34,7 @@ DRIFT = Gauge(
     "Total |stored - recounted| over the counters of the dataset last sampled (should be 0)",
 )
 DRIFT_CHECKS = Counter("assetflow_tag_count_drift_checks_total", "Sampled counter checks run")
+WRITE_CONFLICTS = Counter(
+    "assetflow_indexer_write_conflicts_total",
+    "Batch transactions retried because another writer committed the same documents first",
+)

@@ -1,5 +1,7 @@
 """Idempotent, order-safe batch writes of object changes (with their counters) and results."""
 
+import asyncio
+import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,7 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from assetflow.common import commands, counters, datasets, images
-from assetflow.common.dberrors import translate_db_error
+from assetflow.common.dberrors import is_write_conflict, translate_db_error
 from assetflow.common.decoding import ObjectChange
 from assetflow.common.events import (
     ChangeTags,
@@ -23,8 +25,10 @@ from assetflow.common.events import (
 from assetflow.common.images import F
 from assetflow.common.sequencer import is_newer
 from assetflow.common.tags import MAX_TAGS_PER_IMAGE, changed_tags, merge_upload_tags
+from assetflow.indexer.observability import WRITE_CONFLICTS
 
 Result = ThumbnailsCreated | ThumbnailsFailed
+CONFLICT_ATTEMPTS = 8
 Database = AsyncDatabase[dict[str, Any]]
 # What a change needs to know of the stored image (tombstones included).
 STATE_FIELDS = {
@@ -180,11 +184,23 @@ async def apply_changes(db: Database, changes: Sequence[ObjectChange]) -> BatchR
                 await db[collection].bulk_write(ops, ordered=False, session=session)
         return plan.result
 
-    try:
-        async with db.client.start_session() as session:
-            return await session.with_transaction(transaction)
-    except PyMongoError as exc:
-        raise translate_db_error(exc, "index write failed") from exc
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            async with (
+                db.client.start_session() as session,
+                await session.start_transaction(),
+            ):
+                return await transaction(session)
+        except PyMongoError as exc:
+            # Only a write conflict (another writer of the same image or counter committed
+            # first) is retried here, at once: it is settled in milliseconds. An outage is
+            # not: it goes back to the consumer, which backs off (with_transaction would
+            # retry it for two minutes without a sign).
+            if not is_write_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
+                raise translate_db_error(exc, "index write failed") from exc
+            WRITE_CONFLICTS.inc()
+            await asyncio.sleep(random.uniform(0, 0.01 * attempt))
+    raise AssertionError("unreachable")
 
 
 def plan_results(results: Sequence[Result], now: datetime) -> list[UpdateOne]:

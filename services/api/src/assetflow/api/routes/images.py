@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic_core import to_json
 
 from assetflow.api import repository
-from assetflow.api.cursor import Position, listing_scope
+from assetflow.api.cursor import Position
 from assetflow.api.deps import CursorsDep, DbDep, PresignerDep, SettingsDep
+from assetflow.api.filters import ListingFilter, Match, scope_of
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas import DatasetStats, ImagePublic, ImagesPage, rfc3339_ms
 from assetflow.common.errors import NotFoundError
@@ -62,6 +63,7 @@ def to_public(doc: dict[str, Any], sign: Signer) -> dict[str, Any]:
         "camera": camera_name(exif.get("make"), exif.get("model")),
         "thumb_url": thumb_url,
         "preview_url": preview_url,
+        "tags": doc.get("tags") or [],
     }
 
 
@@ -89,14 +91,18 @@ async def list_dataset_images(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     folder: Annotated[str | None, Query(max_length=1024)] = None,
     status: Annotated[ImageStatus | None, Query(description="only images in this state")] = None,
+    tags: Annotated[
+        str | None, Query(max_length=4000, description="comma-separated tags, e.g. cat,dog")
+    ] = None,
+    match: Annotated[Match, Query(description="all: every tag; any: at least one")] = "all",
+    untagged: Annotated[bool, Query(description="only images without tags")] = False,
 ) -> Response:
     """List a dataset's images, newest first, one keyset page at a time."""
     page_size = limit or settings.api.default_limit
-    if folder is not None:
-        folder = folder.strip("/")
-    scope = listing_scope(dataset_id, folder, status)
+    listing = ListingFilter.parse(folder, status, tags, match, untagged)
+    scope = scope_of(dataset_id, listing)
     after = cursors.decode(cursor, scope) if cursor else None
-    page = await repository.list_images(db, dataset_id, folder, after, page_size, status)
+    page = await repository.list_images(db, dataset_id, listing, after, page_size)
     sign = presigner.signer(settings.api.presign_expires_s)
     items = [to_public(doc, sign) for doc in page.docs]
     next_cursor = None
@@ -128,6 +134,6 @@ async def get_image(
     responses=problem_responses(404, 422, 503, descriptions={404: _NO_ROUTE}),
 )
 async def get_dataset_stats(dataset_id: str, db: DbDep) -> DatasetStats:
-    """Image count and total bytes of a dataset."""
-    count, total = await repository.dataset_stats(db, dataset_id)
-    return DatasetStats(dataset_id=dataset_id, image_count=count, total_bytes=total)
+    """Image count and total bytes of a dataset (exact counters: no image is read)."""
+    counts = await repository.dataset_counts(db, dataset_id)
+    return DatasetStats(dataset_id=dataset_id, image_count=counts.images, total_bytes=counts.bytes)

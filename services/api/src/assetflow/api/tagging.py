@@ -1,0 +1,267 @@
+"""Tag commands: validate a request, record it, expand its selection into per-image messages.
+
+Every command is expanded the same way: a selection (ids, or a listing filter) is read page
+by page through the indexes, each page's ``ChangeTags`` messages are published and
+acknowledged, and only then is the page's progress (``matched`` and where to resume)
+recorded. A crash re-publishes at most one page; the indexer skips a command an image has
+already applied, so nothing is counted twice.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiokafka.errors import KafkaError
+from pymongo.asynchronous.database import AsyncDatabase
+
+from assetflow.api import repository
+from assetflow.api.cursor import Position
+from assetflow.api.filters import ListingFilter
+from assetflow.common import commands, images
+from assetflow.common.clients import make_kafka_broker
+from assetflow.common.commands import C
+from assetflow.common.errors import BrokerUnavailableError, InvalidRequestError, NotFoundError
+from assetflow.common.events import ChangeTags
+from assetflow.common.images import F
+from assetflow.common.producer import BrokerProducer, send_asset_event
+from assetflow.common.settings import KafkaSettings
+from assetflow.common.tags import MAX_TAGS_PER_IMAGE, InvalidTagError, changed_tags, normalize_tags
+
+Database = AsyncDatabase[dict[str, Any]]
+log = logging.getLogger(__name__)
+
+SERVICE = "api"
+PAGE = 500
+MAX_WHERE_IMAGES = 100_000
+LEASE = timedelta(seconds=30)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TagChange:
+    """A validated change: normalised tags to add and to remove."""
+
+    add: list[str]
+    remove: list[str]
+
+    @classmethod
+    def parse(cls, add: Sequence[str], remove: Sequence[str]) -> "TagChange":
+        """Normalise both lists; raises InvalidRequestError saying what is wrong."""
+        try:
+            to_add, to_remove = normalize_tags(add), normalize_tags(remove)
+        except InvalidTagError as exc:
+            raise InvalidRequestError(str(exc)) from None
+        if not to_add and not to_remove:
+            raise InvalidRequestError("nothing to change: 'add' and 'remove' are both empty")
+        return cls(to_add, to_remove)
+
+
+class Publisher:
+    """Publishes tag commands; connects to Kafka on first use, so reads never need Kafka."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self._broker = make_kafka_broker(settings, client_id="assetflow-api")
+        self._producer = BrokerProducer(self._broker, settings.topics)
+        self._connected = False
+        self._lock = asyncio.Lock()
+
+    async def publish(self, messages: Sequence[ChangeTags]) -> None:
+        """Send every message and wait until Kafka has all of them durably."""
+        try:
+            async with self._lock:
+                if not self._connected:
+                    await self._broker.connect()
+                    self._connected = True
+            futures = [await send_asset_event(self._producer, SERVICE, m) for m in messages]
+            await asyncio.gather(*futures)
+        except (KafkaError, OSError) as exc:
+            raise BrokerUnavailableError(f"cannot publish tag commands: {exc}") from exc
+
+    async def close(self) -> None:
+        """Flush and disconnect."""
+        if self._connected:
+            await self._broker.stop()
+
+
+@dataclass
+class Tagging:
+    """Accepts tag commands and runs their expansion (inline, or in the background)."""
+
+    db: Database
+    publisher: Publisher
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def change_image(self, image_id: str, change: TagChange) -> str:
+        """PATCH of one image; returns the command id once its message is durable."""
+        doc = await self.db[images.COLLECTION].find_one(
+            {F.ID: image_id, F.DELETED: False}, {F.DATASET_ID: 1, F.TAGS: 1}
+        )
+        if doc is None:
+            raise NotFoundError(f"no image with id {image_id!r}")
+        if len(changed_tags(doc.get(F.TAGS) or [], change.add, change.remove)) > MAX_TAGS_PER_IMAGE:
+            raise InvalidRequestError(f"an image has at most {MAX_TAGS_PER_IMAGE} tags")
+        return await self._run_inline(doc[F.DATASET_ID], change, {"ids": [image_id]})
+
+    async def change_ids(self, dataset_id: str, change: TagChange, ids: list[str]) -> str:
+        """Bulk by ids (at most 1,000); returns once every message is durable."""
+        return await self._run_inline(dataset_id, change, {"ids": sorted(set(ids))})
+
+    async def change_where(self, dataset_id: str, change: TagChange, where: ListingFilter) -> str:
+        """Bulk by listing filter; returns at once, the selection is expanded in the background."""
+        command_id = await self._record(dataset_id, change, {"where": where.as_json()})
+        self.spawn(command_id)
+        return command_id
+
+    async def status(self, command_id: str) -> commands.CommandDocument:
+        """A command's document; raises NotFoundError."""
+        doc = await self.db[commands.COLLECTION].find_one({C.ID: command_id})
+        if doc is None:
+            raise NotFoundError(f"no command with id {command_id!r}")
+        return doc  # type: ignore[return-value]
+
+    async def _run_inline(
+        self, dataset_id: str, change: TagChange, selection: dict[str, Any]
+    ) -> str:
+        command_id = await self._record(dataset_id, change, selection)
+        try:
+            await self.expand(command_id)
+        except BrokerUnavailableError:
+            # Not accepted (503): drop the record so no sweeper finishes it behind the
+            # client's back. A message that did reach Kafka still applies; a retry by the
+            # client converges to the same tags.
+            await self.db[commands.COLLECTION].delete_one({C.ID: command_id})
+            raise
+        return command_id
+
+    async def _record(self, dataset_id: str, change: TagChange, selection: dict[str, Any]) -> str:
+        command_id = uuid.uuid4().hex
+        now = datetime.now(UTC)
+        doc: commands.CommandDocument = {
+            C.ID: command_id,
+            C.DATASET_ID: dataset_id,
+            C.ADD: change.add,
+            C.REMOVE: change.remove,
+            C.SELECTION: selection,
+            C.MATCHED: 0,
+            C.APPLIED: 0,
+            C.REFUSED: 0,
+            C.EXPANDED: False,
+            C.RESUME_AFTER: None,
+            C.LEASE_UNTIL: now + LEASE,
+            C.CREATED_AT: now,
+        }
+        await self.db[commands.COLLECTION].insert_one(dict(doc))
+        return command_id
+
+    def spawn(self, command_id: str) -> None:
+        """Expand in the background; a failure leaves the lease to expire for a retry."""
+        task = asyncio.create_task(self._expand_logged(command_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _expand_logged(self, command_id: str) -> None:
+        try:
+            await self.expand(command_id)
+        except Exception:
+            log.exception("tag command expansion failed; it resumes when its lease expires")
+
+    async def expand(self, command_id: str) -> None:
+        """Publish the command's remaining pages, recording progress after each one."""
+        doc = await self.status(command_id)
+        change = TagChange(doc[C.ADD], doc[C.REMOVE])
+        selection: dict[str, Any] = doc[C.SELECTION]
+        after = _position(doc[C.RESUME_AFTER])
+        matched = doc[C.MATCHED]
+        while True:
+            if "ids" in selection:
+                page, more = await self._ids_page(doc[C.DATASET_ID], selection["ids"]), False
+            else:
+                listing = ListingFilter(**selection["where"])
+                limit = min(PAGE, MAX_WHERE_IMAGES - matched)
+                result = await repository.list_images(
+                    self.db, doc[C.DATASET_ID], listing, after, limit
+                )
+                page, more = result.docs, result.more and matched + limit < MAX_WHERE_IMAGES
+                if page:
+                    last = page[-1]
+                    after = Position(last[F.UPLOADED_AT], last[F.ID], result.span_ms)
+            await self.publisher.publish([_message(command_id, d, change) for d in page])
+            matched += len(page)
+            await self.db[commands.COLLECTION].update_one(
+                {C.ID: command_id},
+                {
+                    "$set": {
+                        C.MATCHED: matched,
+                        C.RESUME_AFTER: _stored(after),
+                        C.EXPANDED: not more,
+                        C.LEASE_UNTIL: datetime.now(UTC) + LEASE,
+                    }
+                },
+            )
+            if not more:
+                return
+
+    async def _ids_page(self, dataset_id: str, ids: list[str]) -> list[dict[str, Any]]:
+        query = {F.ID: {"$in": ids}, F.DATASET_ID: dataset_id, F.DELETED: False}
+        found = self.db[images.COLLECTION].find(query, {F.BUCKET: 1, F.KEY: 1, F.DATASET_ID: 1})
+        return await found.to_list()
+
+    async def resume_orphans(self) -> int:
+        """Claim every unexpanded command whose lease expired (its expander died); resume it."""
+        claimed = 0
+        while True:
+            now = datetime.now(UTC)
+            doc = await self.db[commands.COLLECTION].find_one_and_update(
+                {C.EXPANDED: False, C.LEASE_UNTIL: {"$lt": now}},
+                {"$set": {C.LEASE_UNTIL: now + LEASE}},
+            )
+            if doc is None:
+                return claimed
+            claimed += 1
+            self.spawn(doc[C.ID])
+
+    async def resume_forever(self, interval_s: float) -> None:
+        """Sweep for orphaned commands now and then; never raises."""
+        while True:
+            try:
+                await self.resume_orphans()
+            except Exception:
+                log.exception("resuming tag commands failed")
+            await asyncio.sleep(interval_s)
+
+    async def close(self) -> None:
+        """Stop background expansions (their leases expire and another API resumes them)."""
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.publisher.close()
+
+
+def _message(command_id: str, doc: dict[str, Any], change: TagChange) -> ChangeTags:
+    return ChangeTags(
+        command_id=command_id,
+        bucket=doc[F.BUCKET],
+        key=doc[F.KEY],
+        dataset_id=doc[F.DATASET_ID],
+        add=change.add,
+        remove=change.remove,
+        requested_at=datetime.now(UTC),
+    )
+
+
+def _stored(position: Position | None) -> list[Any] | None:
+    if position is None:
+        return None
+    millis = (position.uploaded_at - _EPOCH) // timedelta(milliseconds=1)
+    return [millis, position.id, position.span_ms]
+
+
+def _position(stored: list[Any] | None) -> Position | None:
+    if not stored:
+        return None
+    millis, image_id, span_ms = stored
+    return Position(_EPOCH + timedelta(milliseconds=millis), image_id, span_ms)
