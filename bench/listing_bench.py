@@ -104,7 +104,7 @@ async def unbounded(
     db: Db, dataset_id: str, folder: str | None, after: Position | None, status: str | None
 ) -> list[dict[str, Any]]:
     """The query the API ran before windows: one keyset range over the whole prefix."""
-    prefix, _ = ListingFilter(folder=folder, status=status).query_parts(dataset_id)
+    (prefix,), _ = ListingFilter(folder=folder, status=status).query_parts(dataset_id)
     query: dict[str, Any] = dict(prefix)
     if after is not None:
         query = {

@@ -55,11 +55,15 @@ class ListingFilter:
             "untagged": self.untagged,
         }
 
-    def query_parts(self, dataset_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(index prefix, residual): the prefix matches one listing index's equality part.
+    def query_parts(self, dataset_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """(index prefixes, residual): each prefix matches one listing index's equality part.
 
         Tags lead when given (the multikey tag index), then folder, then status; the rest
-        is checked on the rows that index range yields.
+        is checked on the rows that index range yields. ``match=any`` gives one prefix per
+        tag, merged by the caller: the embedded engine reads an ``$in`` over the tag index
+        without the upload-time bounds (measured: a first page of a 100k-image dataset
+        ~1.2 s with ``$in``, ~7 ms per tag as separate ranges); MongoDB would merge the
+        same ranges itself.
         """
         prefix: dict[str, Any] = {F.DATASET_ID: dataset_id, F.DELETED: False}
         residual: dict[str, Any] = {}
@@ -68,16 +72,18 @@ class ListingFilter:
             prefix[F.TAGS] = []
         elif len(self.tags) == 1:
             prefix[F.TAGS] = self.tags[0]
-        elif self.tags:
-            prefix[F.TAGS] = {"$all" if self.match == "all" else "$in": list(self.tags)}
+        elif self.tags and self.match == "all":
+            prefix[F.TAGS] = {"$all": list(self.tags)}
         for field, value in ((F.FOLDER, self.folder), (F.STATUS, self.status)):
             if value is None:
                 continue
-            if F.TAGS in prefix or len(prefix) > 2:
+            if self.tags or F.TAGS in prefix or len(prefix) > 2:
                 residual[field] = value
             else:
                 prefix[field] = value
-        return prefix, residual
+        if self.tags and self.match == "any" and len(self.tags) > 1:
+            return [prefix | {F.TAGS: tag} for tag in self.tags], residual
+        return [prefix], residual
 
 
 def scope_of(dataset_id: str, listing: ListingFilter) -> str:

@@ -1,5 +1,6 @@
 """Read-side queries on the image and dataset read models."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,7 +77,7 @@ async def list_images(
     if bounds is None:
         return Page([], False, 0)
     oldest: datetime = bounds[datasets.F.OLDEST_UPLOAD]
-    prefix, residual = listing.query_parts(dataset_id)
+    prefixes, residual = listing.query_parts(dataset_id)
     span = timedelta(milliseconds=(after.span_ms if after and after.span_ms else FIRST_SPAN_MS))
     # The first page's first window is open above: an image indexed after the bounds were
     # read may be newer than ``newest_upload``.
@@ -88,14 +89,16 @@ async def list_images(
         windows += 1
         last = anchor - oldest <= span  # this window reaches the oldest image
         lower = None if last else anchor - span
-        query = _window_filter(prefix, residual, lower, upper, after)
-        cursor = (
+        wanted = limit + 1 - len(docs)
+        branches = [
             db[images.COLLECTION]
-            .find(query, PROJECTION)
+            .find(_window_filter(prefix, residual, lower, upper, after), PROJECTION)
             .sort(images.LISTING_ORDER)
-            .limit(limit + 1 - len(docs))
-        )
-        docs.extend(await cursor.to_list())
+            .limit(wanted)
+            .to_list()
+            for prefix in prefixes
+        ]
+        docs.extend(_merged(await asyncio.gather(*branches), wanted))
         if len(docs) > limit or last:
             break
         upper = anchor = anchor - span
@@ -106,6 +109,16 @@ async def list_images(
     if windows == 1 and len(docs) > limit:
         span_ms = max(MIN_SPAN_MS, span_ms // 2)
     return Page(docs[:limit], len(docs) > limit, span_ms)
+
+
+def _merged(branches: list[list[dict[str, Any]]], limit: int) -> list[dict[str, Any]]:
+    """Branches (each in listing order) merged into one, without repeats, up to ``limit``."""
+    if len(branches) == 1:
+        return branches[0]
+    # An image with several of the wanted tags comes back from each of their branches.
+    unique = {doc[F.ID]: doc for branch in branches for doc in branch}
+    ordered = sorted(unique.values(), key=lambda d: (d[F.UPLOADED_AT], d[F.ID]), reverse=True)
+    return ordered[:limit]
 
 
 async def get_image(db: Database, image_id: str) -> dict[str, Any] | None:
