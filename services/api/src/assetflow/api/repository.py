@@ -42,7 +42,6 @@ class Page:
 
 def _window_filter(
     prefix: dict[str, Any],
-    residual: dict[str, Any],
     lower: datetime | None,
     upper: datetime | None,
     after: Position | None,
@@ -58,11 +57,7 @@ def _window_filter(
         # The equality prefix is repeated in each branch: only then does the embedded engine
         # read each branch as one bounded index range (else it scans the whole prefix).
         branches.append(prefix | {F.UPLOADED_AT: after.uploaded_at, F.ID: {"$lt": after.id}})
-    query = branches[0] if len(branches) == 1 else {"$or": branches}
-    if residual:
-        # Filters beyond the index prefix are checked on the rows its range yields.
-        query = {"$and": [query, residual]}
-    return query
+    return branches[0] if len(branches) == 1 else {"$or": branches}
 
 
 async def list_images(
@@ -78,6 +73,13 @@ async def list_images(
         return Page([], False, 0)
     oldest: datetime = bounds[datasets.F.OLDEST_UPLOAD]
     prefixes, residual = listing.query_parts(dataset_id)
+
+    # With a residual, a window is read whole and filtered here (the limit would cut rows
+    # before the filter); the window's width bounds what that reads.
+    def fetch(query: dict[str, Any], wanted: int) -> Any:
+        found = db[images.COLLECTION].find(query, PROJECTION).sort(images.LISTING_ORDER)
+        return found.to_list() if residual else found.limit(wanted).to_list()
+
     span = timedelta(milliseconds=(after.span_ms if after and after.span_ms else FIRST_SPAN_MS))
     # The first page's first window is open above: an image indexed after the bounds were
     # read may be newer than ``newest_upload``.
@@ -90,15 +92,11 @@ async def list_images(
         last = anchor - oldest <= span  # this window reaches the oldest image
         lower = None if last else anchor - span
         wanted = limit + 1 - len(docs)
-        branches = [
-            db[images.COLLECTION]
-            .find(_window_filter(prefix, residual, lower, upper, after), PROJECTION)
-            .sort(images.LISTING_ORDER)
-            .limit(wanted)
-            .to_list()
-            for prefix in prefixes
-        ]
-        docs.extend(_merged(await asyncio.gather(*branches), wanted))
+        branches = [fetch(_window_filter(p, lower, upper, after), wanted) for p in prefixes]
+        rows = await asyncio.gather(*branches)
+        if residual:
+            rows = [[doc for doc in branch if listing.residual_match(doc)] for branch in rows]
+        docs.extend(_merged(rows, wanted))
         if len(docs) > limit or last:
             break
         upper = anchor = anchor - span
