@@ -4,6 +4,7 @@ through concurrent edits, a SIGKILLed indexer, a duplicated command, deletes and
 import random
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -77,9 +78,20 @@ def patch(api: ServiceProcess, image_id: str, body: dict[str, Any]) -> httpx.Res
     return httpx.patch(f"{api.base_url}/v1/images/{image_id}/tags", json=body, timeout=30)
 
 
+@pytest.fixture
+def second_indexer(services: dict[str, ServiceProcess]) -> Iterator[ServiceProcess]:
+    """A second indexer in the same consumer group: the two share the partitions."""
+    proc = ServiceProcess("indexer", port_offset=50)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
 @pytest.mark.e2e
 def test_tag_counts_stay_exact_through_everything(
-    services: dict[str, ServiceProcess], s3: Any, dataset_id: str
+    services: dict[str, ServiceProcess], second_indexer: ServiceProcess, s3: Any, dataset_id: str
 ) -> None:
     api, indexer = services["api"], services["indexer"]
     keys = [f"{dataset_id}/images/f{i % 3}/img {i:03d}.jpg" for i in range(N)]
@@ -161,6 +173,9 @@ def test_tag_counts_stay_exact_through_everything(
     assert all("all" in item["tags"] for key, item in final.items() if key not in keys[220:240])
     assert all({"all", "overwritten"} <= set(final[key]["tags"]) for key in keys[220:240])
     assert tag_counts(api, dataset_id)["tags"][0] == {"tag": "all", "count": N - 20}
+    # Both indexers applied part of the commands (they shared the partitions).
+    assert second_indexer.metric("assetflow_indexer_tag_commands_total") > 0
+    assert indexer.metric("assetflow_indexer_tag_commands_total") > 0
     check_filtered_listings(api, dataset_id, list(final.values()))
 
 

@@ -1,7 +1,9 @@
 """Counters kept by the indexer's transactions stay equal to a recount from the images."""
 
 import asyncio
+import json
 import random
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -9,8 +11,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.common import counters
 from assetflow.common.decoding import ObjectChange
+from assetflow.common.migrations import migrate
 from assetflow.indexer.writes import apply_changes
-from tests.support.events import change_tags, created, removed
+from tests.support.events import T0, change_tags, created, removed
 
 Db = AsyncDatabase[dict[str, Any]]
 TAGS = ["cat", "dog", "bird", "car", "tree"]
@@ -100,3 +103,22 @@ async def test_reconcile_repairs_drift(db: Db) -> None:
     await db["datasets"].bulk_write(dataset_ops)
     await db["tag_counts"].bulk_write(tag_ops)
     await assert_exact(db)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("tags", ["cat", []])
+async def test_tag_and_untagged_ranges_are_served_by_the_tag_index(db: Db, tags: Any) -> None:
+    await migrate(db)
+    await apply_changes(db, [created(f"d/images/{i}.jpg", i + 1, tags=["cat"]) for i in range(20)])
+    query = {
+        "dataset_id": "d",
+        "deleted": False,
+        "tags": tags,
+        "uploaded_at": {"$gte": T0, "$lt": T0 + timedelta(hours=1)},
+    }
+    explain = await db.command(
+        "explain",
+        {"find": "images", "filter": query, "sort": {"uploaded_at": -1, "_id": -1}, "limit": 5},
+    )
+    plan = json.dumps(explain["queryPlanner"]["winningPlan"], default=str)
+    assert '"listing_by_tag"' in plan, plan
