@@ -141,6 +141,7 @@ def bulk_throughput(n: int) -> dict[str, Any]:
         total = time.perf_counter() - start
         counts = httpx.get(f"{api.base_url}/v1/datasets/{dataset}/tags", timeout=10).json()
         assert counts["tags"][0] == {"tag": "bulk", "count": n}, counts["tags"][:2]
+        visible = visibility_ms(api.base_url, dataset, 20)
     finally:
         for proc in procs:
             proc.stop()
@@ -149,6 +150,29 @@ def bulk_throughput(n: int) -> dict[str, Any]:
         "expanded_s": round(expanded_at[0], 2) if expanded_at else None,
         "done_s": round(total, 2),
         "images_per_s": round(n / total, 1),
+        "patch_visible_ms": visible,
+    }
+
+
+def visibility_ms(base_url: str, dataset: str, samples: int) -> dict[str, float]:
+    """PATCH one image at a time, at rest: ms from the 202 until the tag shows in its counts."""
+    page = httpx.get(f"{base_url}/v1/datasets/{dataset}/images", params={"limit": samples})
+    latencies = []
+    for i, item in enumerate(page.json()["items"]):
+        tag = f"seen-{i}"
+        response = httpx.patch(f"{base_url}/v1/images/{item['id']}/tags", json={"add": [tag]})
+        response.raise_for_status()
+        accepted = time.perf_counter()
+        while True:
+            counts = httpx.get(f"{base_url}/v1/datasets/{dataset}/tags", timeout=10).json()
+            if any(row["tag"] == tag for row in counts["tags"]):
+                break
+            time.sleep(0.005)
+        latencies.append((time.perf_counter() - accepted) * 1000)
+    return {
+        "p50": round(statistics.median(latencies), 1),
+        "max": round(max(latencies), 1),
+        "samples": len(latencies),
     }
 
 
@@ -184,6 +208,8 @@ def main() -> None:
         f"bulk: {bulk['images']} images tagged in {bulk['done_s']} s = {bulk['images_per_s']} "
         f"images/s (selection expanded and published after {bulk['expanded_s']} s)"
     )
+    seen = bulk["patch_visible_ms"]
+    print(f"PATCH 202 -> visible in GET tags: p50 {seen['p50']} ms, max {seen['max']} ms")
     print(json.dumps({"bench": "tags", "reads": rows, "bulk": bulk}))
 
 
