@@ -31,7 +31,13 @@ def test_unknown_image_is_404_and_empty_dataset_is_empty(
     page = httpx.get(f"{api.base_url}/v1/datasets/never-seen/images").json()
     assert page == {"items": [], "next_cursor": None}
     stats = httpx.get(f"{api.base_url}/v1/datasets/never-seen/stats").json()
-    assert stats == {"dataset_id": "never-seen", "image_count": 0, "total_bytes": 0}
+    assert stats == {
+        "dataset_id": "never-seen",
+        "image_count": 0,
+        "total_bytes": 0,
+        "statuses": {"pending": 0, "ready": 0, "rejected": 0, "failed": 0},
+        "updated_at": None,
+    }
 
 
 def test_every_service_exposes_metrics(services: dict[str, ServiceProcess]) -> None:

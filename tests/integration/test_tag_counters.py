@@ -11,9 +11,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.common import counters
 from assetflow.common.decoding import ObjectChange
+from assetflow.common.events import ObjectCreated
 from assetflow.common.migrations import migrate
 from assetflow.indexer.writes import apply_changes
-from tests.support.events import T0, change_tags, created, removed
+from tests.support.events import (
+    T0,
+    change_tags,
+    created,
+    removed,
+    thumbnails_created,
+    thumbnails_failed,
+)
 
 Db = AsyncDatabase[dict[str, Any]]
 TAGS = ["cat", "dog", "bird", "car", "tree"]
@@ -24,13 +32,21 @@ def random_changes(
 ) -> list[ObjectChange]:
     """A mixed stream: uploads with tags, overwrites, deletes and tag commands."""
     changes: list[ObjectChange] = []
+    made: list[ObjectCreated] = []
     for i in range(n):
         key = rng.choice(keys)
         roll = rng.random()
-        if roll < 0.4:
+        if roll < 0.15 and made:  # a result, possibly for an outdated version
+            version = rng.choice(made)
+            result = (
+                thumbnails_created(version) if rng.random() < 0.7 else thumbnails_failed(version)
+            )
+            changes.append(result)
+        elif roll < 0.45:
             seq[0] += 1
             tags = rng.sample(TAGS, rng.randint(0, 2))
-            changes.append(created(key, seq[0], size=rng.randint(1, 100), tags=tags))
+            made.append(created(key, seq[0], size=rng.randint(1, 100), tags=tags))
+            changes.append(made[-1])
         elif roll < 0.55:
             seq[0] += 1
             changes.append(removed(key, seq[0]))
@@ -61,7 +77,8 @@ async def test_counts_stay_exact_through_a_random_stream_with_replays(db: Db) ->
             await apply_changes(db, batches[max(0, i - 2)])
         await assert_exact(db)
     truth = await assert_exact(db)
-    assert truth.images > 0 and truth.tags  # the stream really exercised the counters
+    # The stream really exercised the counters.
+    assert truth.images > 0 and truth.tags and len(truth.statuses) >= 2, truth
 
 
 @pytest.mark.asyncio

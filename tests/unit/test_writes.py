@@ -10,7 +10,7 @@ from assetflow.common.errors import InvalidEventError
 from assetflow.common.events import latest_per_object
 from assetflow.common.images import event_fields
 from assetflow.common.sequencer import normalize_sequencer
-from assetflow.indexer.writes import plan_changes, plan_results
+from assetflow.indexer.writes import plan_changes
 from tests.support.events import (
     T0,
     change_tags,
@@ -139,21 +139,34 @@ def test_key_outside_the_layout_is_a_permanent_error() -> None:
         plan_changes({}, [created("d/not-images/a.png", 1)], NOW)
 
 
-def test_results_are_guarded_by_etag_and_the_last_one_per_object_wins() -> None:
+def test_results_apply_to_their_own_live_version_and_move_status_counts() -> None:
     first = created("d/images/a.png", 1, size=1)
     other = created("d/images/b.png", 2, size=2)
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    ops = plan_results(
-        [thumbnails_failed(first), thumbnails_created(other), thumbnails_created(first, 9, 8)],
-        now,
-    )
-    assert [op._filter for op in ops] == [
-        {"_id": first.image_id, "etag": "e1", "deleted": False},
-        {"_id": other.image_id, "etag": "e2", "deleted": False},
+    stored = _stored(plan_changes({}, [first, other], NOW).inserts)
+    newer = created("d/images/b.png", 3, size=3)  # b is overwritten before its result lands
+    batch = [
+        thumbnails_failed(first),
+        thumbnails_created(first, 9, 8),
+        newer,
+        thumbnails_created(other),
     ]
-    fields = ops[0]._doc["$set"]
+    plan = plan_changes(stored, batch, NOW)
+    assert (plan.result.results_applied, plan.result.results_ignored) == (2, 1)
+    updates = {op._filter["_id"]: op._doc["$set"] for op in plan.updates}
+    fields = updates[first.image_id]
     assert (fields["status"], fields["width"], fields["height"]) == ("ready", 9, 8)
-    assert fields["thumbnailed_at"] == now
+    assert fields["thumbnailed_at"] == NOW
+    assert updates[other.image_id]["status"] == "pending"  # the new version starts over
+    assert plan.deltas.statuses == {("d", "pending"): -1, ("d", "ready"): 1}
+
+
+def test_a_result_for_a_deleted_or_unknown_image_is_ignored() -> None:
+    event = created("d/images/a.png", 1)
+    stored = _stored(plan_changes({}, [event, removed("d/images/a.png", 2)], NOW).inserts)
+    plan = plan_changes(
+        stored, [thumbnails_created(event), thumbnails_created(created("d/images/z", 1))], NOW
+    )
+    assert plan.result.results_ignored == 2 and not plan.updates and not plan.inserts
 
 
 def test_a_new_version_starts_over_as_pending() -> None:

@@ -1,5 +1,5 @@
-"""Exact denormalized counters: live images, bytes and untagged images per dataset, and
-images per (dataset, tag).
+"""Exact denormalized counters: live images, bytes, untagged images and images per status
+per dataset, and images per (dataset, tag).
 
 Counters move only by deltas computed from an image's state before and after a change, and
 the indexer writes those deltas in the same transaction as the image, so a counter can never
@@ -9,6 +9,7 @@ delta), a crash aborts both, and concurrent writers conflict and retry.
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final, TypedDict
 
 from pymongo import ASCENDING, IndexModel, UpdateOne
@@ -54,6 +55,7 @@ class Contribution:
     dataset_id: str
     size: int
     tags: frozenset[str]
+    status: str
 
 
 @dataclass
@@ -63,6 +65,7 @@ class CounterDeltas:
     images: Counter[str] = field(default_factory=Counter)
     bytes: Counter[str] = field(default_factory=Counter)
     untagged: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[tuple[str, str]] = field(default_factory=Counter)
     tags: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def move(self, before: Contribution | None, after: Contribution | None) -> None:
@@ -77,22 +80,31 @@ class CounterDeltas:
             self.bytes[dataset] += sign * contribution.size
             if not contribution.tags:
                 self.untagged[dataset] += sign
+            self.statuses[dataset, contribution.status] += sign
             for tag in contribution.tags:
                 self.tags[dataset, tag] += sign
 
-    def dataset_updates(self) -> list[UpdateOne]:
-        """One ``$inc`` upsert per dataset whose counters moved."""
-        names = sorted(set(self.images) | set(self.bytes) | set(self.untagged))
+    def dataset_updates(self, now: datetime | None = None) -> list[UpdateOne]:
+        """One upsert per dataset whose counters moved (``$inc``), stamping ``updated_at``."""
+        names = set(self.images) | set(self.bytes) | set(self.untagged)
+        names |= {dataset for dataset, _ in self.statuses}
         updates = []
-        for dataset in names:
+        for dataset in sorted(names):
             inc = {
                 datasets.F.IMAGES: self.images[dataset],
                 datasets.F.BYTES: self.bytes[dataset],
                 datasets.F.UNTAGGED: self.untagged[dataset],
             }
+            for (name, status), delta in self.statuses.items():
+                if name == dataset:
+                    inc[f"{datasets.F.STATUSES}.{status}"] = delta
             inc = {name: value for name, value in inc.items() if value}
-            if inc:
-                updates.append(UpdateOne({datasets.F.ID: dataset}, {"$inc": inc}, upsert=True))
+            if not inc:
+                continue
+            update: dict[str, Any] = {"$inc": inc}
+            if now is not None:
+                update["$max"] = {datasets.F.UPDATED_AT: now}
+            updates.append(UpdateOne({datasets.F.ID: dataset}, update, upsert=True))
         return updates
 
     def tag_updates(self) -> list[UpdateOne]:
@@ -113,7 +125,8 @@ def contribution(doc: dict[str, Any] | None) -> Contribution | None:
     if doc is None or doc.get(F.DELETED, True):
         return None
     tags = frozenset(doc.get(F.TAGS) or ())
-    return Contribution(doc[F.DATASET_ID], int(doc.get(F.SIZE) or 0), tags)
+    status = doc.get(F.STATUS) or "pending"
+    return Contribution(doc[F.DATASET_ID], int(doc.get(F.SIZE) or 0), tags, status)
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,7 @@ class DatasetCounts:
     bytes: int = 0
     untagged: int = 0
     tags: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
 
     def drift(self, truth: "DatasetCounts") -> dict[str, int]:
         """Every counter that differs from ``truth``, as (stored - truth); tags as 'tag:<t>'."""
@@ -132,6 +146,9 @@ class DatasetCounts:
             for name in ("images", "bytes", "untagged")
             if getattr(self, name) != getattr(truth, name)
         }
+        for status in sorted(set(self.statuses) | set(truth.statuses)):
+            if (delta := self.statuses.get(status, 0) - truth.statuses.get(status, 0)) != 0:
+                out[f"status:{status}"] = delta
         for tag in sorted(set(self.tags) | set(truth.tags)):
             if (delta := self.tags.get(tag, 0) - truth.tags.get(tag, 0)) != 0:
                 out[f"tag:{tag}"] = delta
@@ -148,12 +165,18 @@ async def stored_counts(
     dataset = await db[datasets.COLLECTION].find_one({datasets.F.ID: dataset_id}, session=session)
     tag_docs = db[TAG_COUNTS].find({T.DATASET_ID: dataset_id}, session=session)
     tags = {doc[T.TAG]: int(doc[T.COUNT]) async for doc in tag_docs}
-    dataset = dataset or {}
+    return counts_of(dataset or {}, tags)
+
+
+def counts_of(dataset: dict[str, Any], tags: dict[str, int] | None = None) -> DatasetCounts:
+    """The counters held by a dataset document (and its tag counters, if read)."""
+    statuses = dataset.get(datasets.F.STATUSES) or {}
     return DatasetCounts(
         images=int(dataset.get(datasets.F.IMAGES, 0)),
         bytes=int(dataset.get(datasets.F.BYTES, 0)),
         untagged=int(dataset.get(datasets.F.UNTAGGED, 0)),
-        tags={tag: count for tag, count in tags.items() if count},
+        tags={tag: count for tag, count in (tags or {}).items() if count},
+        statuses={status: int(n) for status, n in statuses.items() if n},
     )
 
 
@@ -186,11 +209,20 @@ async def recount(
         doc["_id"]: int(doc["count"])
         async for doc in await images.aggregate(per_tag, session=session)
     }
+    per_status: list[dict[str, Any]] = [
+        live,
+        {"$group": {"_id": f"${F.STATUS}", "count": {"$sum": 1}}},
+    ]
+    statuses = {
+        doc["_id"] or "pending": int(doc["count"])
+        async for doc in await images.aggregate(per_status, session=session)
+    }
     return DatasetCounts(
         images=int(row.get("images", 0)),
         bytes=int(row.get("bytes", 0)),
         untagged=int(row.get("untagged", 0)),
         tags=tags,
+        statuses=statuses,
     )
 
 
@@ -199,15 +231,13 @@ def repair_updates(
 ) -> tuple[list[UpdateOne], list[UpdateOne]]:
     """Writes that set every drifted counter to the truth: (dataset updates, tag updates)."""
     dataset_ops = []
-    if (stored.images, stored.bytes, stored.untagged) != (
-        truth.images,
-        truth.bytes,
-        truth.untagged,
-    ):
+    stored_totals = (stored.images, stored.bytes, stored.untagged, stored.statuses)
+    if stored_totals != (truth.images, truth.bytes, truth.untagged, truth.statuses):
         fields = {
             datasets.F.IMAGES: truth.images,
             datasets.F.BYTES: truth.bytes,
             datasets.F.UNTAGGED: truth.untagged,
+            datasets.F.STATUSES: truth.statuses,
         }
         dataset_ops.append(UpdateOne({datasets.F.ID: dataset_id}, {"$set": fields}, upsert=True))
     tag_ops = [

@@ -29,6 +29,8 @@ class F:
     IMAGES: Final = "images"
     BYTES: Final = "bytes"
     UNTAGGED: Final = "untagged"
+    STATUSES: Final = "statuses"
+    UPDATED_AT: Final = "updated_at"
 
 
 class DatasetDocument(TypedDict, total=False):
@@ -40,6 +42,8 @@ class DatasetDocument(TypedDict, total=False):
     images: int
     bytes: int
     untagged: int
+    statuses: dict[str, int]
+    updated_at: datetime
 
 
 def upload_bounds_updates(events: Iterable[ObjectCreated]) -> list[UpdateOne]:

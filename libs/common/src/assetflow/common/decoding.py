@@ -15,22 +15,26 @@ from assetflow.common.events import (
     decode_asset_message,
 )
 
-ObjectChange = ObjectCreated | ObjectRemoved | ChangeTags
-"""What changes an image's own state (and so the counters): its events and tag commands."""
+ObjectChange = ObjectCreated | ObjectRemoved | ChangeTags | ThumbnailsCreated | ThumbnailsFailed
+"""What changes an image's state (and so the counters): events, tag commands, results."""
 
 
 @dataclass
 class DecodedBatch:
-    """A batch split by kind, each object change kept with the record it came from."""
+    """A batch in offset order, each change kept with its record, and the rejects."""
 
     changes: list[tuple[SourceRecord, ObjectChange]] = field(default_factory=list)
-    results: list[ThumbnailsCreated | ThumbnailsFailed] = field(default_factory=list)
     rejects: list[tuple[SourceRecord, str]] = field(default_factory=list)
 
     @property
     def object_changes(self) -> list[ObjectChange]:
-        """Object events and tag commands alone, in offset order."""
+        """Every valid message, in offset order."""
         return [change for _, change in self.changes]
+
+    @property
+    def results(self) -> list[ThumbnailsCreated | ThumbnailsFailed]:
+        """Thumbnail results alone, in offset order."""
+        return [c for _, c in self.changes if isinstance(c, ThumbnailsCreated | ThumbnailsFailed)]
 
     @property
     def object_events(self) -> list[ObjectCreated | ObjectRemoved]:
@@ -47,8 +51,5 @@ def decode_batch(records: Sequence[SourceRecord]) -> DecodedBatch:
         except ValidationError as exc:
             batch.rejects.append((record, f"invalid asset event: {exc.errors()[0]['msg']}"))
             continue
-        if isinstance(message, ThumbnailsCreated | ThumbnailsFailed):
-            batch.results.append(message)
-        else:
-            batch.changes.append((record, message))
+        batch.changes.append((record, message))
     return batch

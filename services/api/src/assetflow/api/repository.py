@@ -127,3 +127,20 @@ async def get_image(db: Database, image_id: str) -> dict[str, Any] | None:
 async def dataset_counts(db: Database, dataset_id: str) -> counters.DatasetCounts:
     """A dataset's counters as the indexer keeps them: O(number of tags), no image read."""
     return await counters.stored_counts(db, dataset_id)
+
+
+async def dataset_summary(db: Database, dataset_id: str) -> dict[str, Any]:
+    """A dataset's document (counters, bounds); empty if the indexer never saw it."""
+    return await db[datasets.COLLECTION].find_one({datasets.F.ID: dataset_id}) or {}
+
+
+async def list_datasets(
+    db: Database, after_id: str | None, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """Datasets with live images, by id, strictly after ``after_id``; and whether more follow."""
+    query: dict[str, Any] = {datasets.F.IMAGES: {"$gt": 0}}
+    if after_id is not None:
+        query[datasets.F.ID] = {"$gt": after_id}
+    found = db[datasets.COLLECTION].find(query).sort(datasets.F.ID, 1).limit(limit + 1)
+    docs = await found.to_list()
+    return docs[:limit], len(docs) > limit

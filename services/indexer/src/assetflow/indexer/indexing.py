@@ -18,7 +18,7 @@ from assetflow.indexer.observability import (
     RESULTS_APPLIED,
     STALE_EVENTS,
 )
-from assetflow.indexer.writes import apply_changes, apply_results
+from assetflow.indexer.writes import apply_changes
 
 SERVICE = "indexer"
 
@@ -39,13 +39,12 @@ async def index_batch(records: Sequence[SourceRecord], ctx: Indexer) -> None:
         for record, reason in batch.rejects
     ]
     with BULK_WRITE_SECONDS.time():
-        # Object changes first: a result in this batch may answer a create in it.
+        # One transaction, in offset order: a result may answer a create in the same batch.
         outcome = await apply_changes(ctx.db, batch.object_changes)
-        applied, ignored = await apply_results(ctx.db, batch.results)
     await asyncio.gather(*dead)
     STALE_EVENTS.inc(outcome.stale)
     DUPLICATE_COMMANDS.inc(outcome.duplicates)
     EVENTS_APPLIED.inc(len(batch.object_events))
-    COMMANDS_APPLIED.inc(len(batch.changes) - len(batch.object_events))
-    RESULTS_APPLIED.labels("applied").inc(applied)
-    RESULTS_APPLIED.labels("ignored").inc(ignored)
+    COMMANDS_APPLIED.inc(len(batch.changes) - len(batch.object_events) - len(batch.results))
+    RESULTS_APPLIED.labels("applied").inc(outcome.results_applied)
+    RESULTS_APPLIED.labels("ignored").inc(outcome.results_ignored)

@@ -19,6 +19,7 @@ from assetflow.common.decoding import ObjectChange
 from assetflow.common.events import (
     ChangeTags,
     ObjectCreated,
+    ObjectRemoved,
     ThumbnailsCreated,
     ThumbnailsFailed,
 )
@@ -38,6 +39,8 @@ STATE_FIELDS = {
     F.SIZE: 1,
     F.TAGS: 1,
     F.TAG_COMMANDS: 1,
+    F.ETAG: 1,
+    F.STATUS: 1,
 }
 
 
@@ -48,6 +51,8 @@ class BatchResult:
     written: int = 0
     stale: int = 0
     duplicates: int = 0
+    results_applied: int = 0
+    results_ignored: int = 0
 
 
 @dataclass
@@ -86,7 +91,8 @@ def plan_changes(
 
     An object event applies only if its sequencer is newer than the stored one (a replay or
     an out-of-order event is stale). A tag command applies once per image: the image
-    remembers the ids of its recent commands. Counter deltas come from each image's state
+    remembers the ids of its recent commands. A thumbnail result applies only to the live
+    version it was made from (same etag). Counter deltas come from each image's state
     before and after, so they are exactly what the image writes change.
     """
     plan = BatchPlan()
@@ -98,6 +104,8 @@ def plan_changes(
             image = touched[change.image_id] = _Image(before, dict(before or {}))
         if isinstance(change, ChangeTags):
             _apply_command(image, change, plan)
+        elif isinstance(change, ThumbnailsCreated | ThumbnailsFailed):
+            _apply_result(image, change, plan, now)
         elif image.exists and not is_newer(change.sequencer, image.state[F.SEQUENCER]):
             plan.result.stale += 1
         else:
@@ -115,7 +123,7 @@ def plan_changes(
 
 
 def _apply_event(image: _Image, event: ObjectChange, now: datetime) -> None:
-    assert not isinstance(event, ChangeTags)
+    assert isinstance(event, ObjectCreated | ObjectRemoved)
     live = image.exists and not image.state[F.DELETED]
     if not image.exists:
         image.change(dict(images.new_document(event, event.image_id, now)))
@@ -129,6 +137,15 @@ def _apply_event(image: _Image, event: ObjectChange, now: datetime) -> None:
     else:
         fields[F.TAGS] = []  # a deleted image leaves every count; re-creating starts afresh
     image.change(fields)
+
+
+def _apply_result(image: _Image, result: Result, plan: BatchPlan, now: datetime) -> None:
+    state = image.state
+    if image.exists and not state[F.DELETED] and state.get(F.ETAG) == result.etag:
+        image.change(images.result_fields(result, now))
+        plan.result.results_applied += 1
+    else:  # made from an older version, or the image is gone
+        plan.result.results_ignored += 1
 
 
 def _apply_command(image: _Image, command: ChangeTags, plan: BatchPlan) -> None:
@@ -172,7 +189,7 @@ async def apply_changes(db: Database, changes: Sequence[ObjectChange]) -> BatchR
         stored = {doc[F.ID]: doc async for doc in found}
         plan = plan_changes(stored, changes, now)
         # Bounds first in the same commit: a listing never sees an image outside them.
-        dataset_ops = datasets.upload_bounds_updates(created) + plan.deltas.dataset_updates()
+        dataset_ops = datasets.upload_bounds_updates(created) + plan.deltas.dataset_updates(now)
         writes: list[tuple[str, list[Any]]] = [
             (datasets.COLLECTION, dataset_ops),
             (images.COLLECTION, [*plan.inserts, *plan.updates]),
@@ -203,26 +220,7 @@ async def apply_changes(db: Database, changes: Sequence[ObjectChange]) -> BatchR
     raise AssertionError("unreachable")
 
 
-def plan_results(results: Sequence[Result], now: datetime) -> list[UpdateOne]:
-    """One update per object, guarded by etag so a result for an older version misses.
-
-    Only the last result of each object in the batch counts (offset order: the thumbnailer
-    answers an object's versions in order); the guard also skips deleted documents.
-    """
-    last: dict[str, Result] = {result.image_id: result for result in results}
-    return [
-        UpdateOne(images.result_guard(result), {"$set": images.result_fields(result, now)})
-        for result in last.values()
-    ]
-
-
 async def apply_results(db: Database, results: Sequence[Result]) -> tuple[int, int]:
-    """Apply thumbnail results; returns (applied, ignored because the version changed)."""
-    ops = plan_results(results, datetime.now(UTC))
-    if not ops:
-        return 0, 0
-    try:
-        matched = (await db[images.COLLECTION].bulk_write(ops, ordered=False)).matched_count
-    except PyMongoError as exc:
-        raise translate_db_error(exc, "thumbnail result write failed") from exc
-    return matched, len(ops) - matched
+    """Apply thumbnail results alone; returns (applied, ignored because the version changed)."""
+    outcome = await apply_changes(db, results)
+    return outcome.results_applied, outcome.results_ignored

@@ -1,4 +1,4 @@
-"""Image listing, lookup and dataset stats."""
+"""Image listing and lookup."""
 
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -11,7 +11,7 @@ from assetflow.api.cursor import Position
 from assetflow.api.deps import CursorsDep, DbDep, PresignerDep, SettingsDep
 from assetflow.api.filters import ListingFilter, Match, scope_of
 from assetflow.api.problems import problem_responses
-from assetflow.api.schemas import DatasetStats, ImagePublic, ImagesPage, rfc3339_ms
+from assetflow.api.schemas import ImagePublic, ImagesPage, rfc3339_ms
 from assetflow.common.errors import NotFoundError
 from assetflow.common.events import ImageStatus
 from assetflow.common.images import F
@@ -21,6 +21,11 @@ Signer = Callable[[str, str], str]  # (bucket, key) -> presigned GET URL
 
 # A path parameter cannot hold "/": an id with an (encoded) slash matches no route.
 _NO_ROUTE = "no route matches, e.g. an id containing '/'"
+# Comma-separated tags, each with a visible character and no control one (what a schema can
+# say; the rest, e.g. the 64-character limit after normalisation, is a 400 naming the rule).
+_C = r",\x00-\x1f\x7f-\x9f"
+_TAG = rf"[^{_C}]*[^\s{_C}][^{_C}]*"
+_TAG_LIST = rf"^{_TAG}(,{_TAG})*$"
 
 
 def _json(body: Any) -> Response:
@@ -92,7 +97,12 @@ async def list_dataset_images(
     folder: Annotated[str | None, Query(max_length=1024)] = None,
     status: Annotated[ImageStatus | None, Query(description="only images in this state")] = None,
     tags: Annotated[
-        str | None, Query(max_length=4000, description="comma-separated tags, e.g. cat,dog")
+        str | None,
+        Query(
+            max_length=4000,
+            pattern=_TAG_LIST,
+            description="comma-separated tags, e.g. cat,dog (normalised like stored tags)",
+        ),
     ] = None,
     match: Annotated[Match, Query(description="all: every tag; any: at least one")] = "all",
     untagged: Annotated[bool, Query(description="only images without tags")] = False,
@@ -126,14 +136,3 @@ async def get_image(
     if doc is None:
         raise NotFoundError(f"no image with id {image_id!r}")
     return _json(to_public(doc, presigner.signer(settings.api.presign_expires_s)))
-
-
-@router.get(
-    "/datasets/{dataset_id}/stats",
-    response_model=DatasetStats,
-    responses=problem_responses(404, 422, 503, descriptions={404: _NO_ROUTE}),
-)
-async def get_dataset_stats(dataset_id: str, db: DbDep) -> DatasetStats:
-    """Image count and total bytes of a dataset (exact counters: no image is read)."""
-    counts = await repository.dataset_counts(db, dataset_id)
-    return DatasetStats(dataset_id=dataset_id, image_count=counts.images, total_bytes=counts.bytes)

@@ -1,0 +1,58 @@
+"""The dataset catalog and per-dataset stats, served from the indexer's exact counters."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from assetflow.api import repository
+from assetflow.api.cursor import Position
+from assetflow.api.deps import CursorsDep, DbDep
+from assetflow.api.problems import problem_responses
+from assetflow.api.schemas import DatasetsPage, DatasetStats, StatusCounts
+from assetflow.common import counters, datasets
+
+router = APIRouter(prefix="/v1")
+_SCOPE = '["datasets"]'
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_stats(dataset_id: str, doc: dict[str, Any]) -> DatasetStats:
+    """A dataset document's counters as the API shows them."""
+    counts = counters.counts_of(doc)
+    return DatasetStats(
+        dataset_id=dataset_id,
+        image_count=counts.images,
+        total_bytes=counts.bytes,
+        statuses=StatusCounts(**counts.statuses),
+        updated_at=doc.get(datasets.F.UPDATED_AT),
+    )
+
+
+@router.get("/datasets", response_model=DatasetsPage, responses=problem_responses(400, 422, 503))
+async def list_datasets(
+    db: DbDep,
+    cursors: CursorsDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> DatasetsPage:
+    """Datasets with live images, by id, with their counts (no image is read)."""
+    after = cursors.decode(cursor, _SCOPE).id if cursor else None
+    docs, more = await repository.list_datasets(db, after, limit)
+    next_cursor = None
+    if more and docs:
+        next_cursor = cursors.encode(Position(_EPOCH, docs[-1][datasets.F.ID]), _SCOPE)
+    items = [to_stats(doc[datasets.F.ID], doc) for doc in docs]
+    return DatasetsPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/datasets/{dataset_id}/stats",
+    response_model=DatasetStats,
+    responses=problem_responses(
+        404, 422, 503, descriptions={404: "no route matches, e.g. an id containing '/'"}
+    ),
+)
+async def get_dataset_stats(dataset_id: str, db: DbDep) -> DatasetStats:
+    """Image count, bytes and status counts of a dataset (exact counters: no image is read)."""
+    return to_stats(dataset_id, await repository.dataset_summary(db, dataset_id))
