@@ -176,7 +176,8 @@ def test_overwrite_and_delete(
     s3.delete_object(Bucket=BUCKET, Key=key_gone)
     wait_count(api, dataset_id, 1)
     assert [i["key"] for i in list_all(api, dataset_id, 50)] == [key_keep]
-    assert stats(api, dataset_id) == {
+    totals = stats(api, dataset_id)
+    assert {k: totals[k] for k in ("dataset_id", "image_count", "total_bytes")} == {
         "dataset_id": dataset_id,
         "image_count": 1,
         "total_bytes": len(b"version two"),
