@@ -3,6 +3,8 @@
 import asyncio
 import json
 import random
+import sys
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -11,9 +13,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.common import counters
 from assetflow.common.decoding import ObjectChange
+from assetflow.common.errors import DatabaseUnavailableError
 from assetflow.common.events import ObjectCreated
 from assetflow.common.migrations import migrate
 from assetflow.indexer.writes import apply_changes
+from devstack import config
 from tests.support.events import (
     T0,
     change_tags,
@@ -22,6 +26,7 @@ from tests.support.events import (
     thumbnails_created,
     thumbnails_failed,
 )
+from tests.support.stack import MONGO_URL
 
 Db = AsyncDatabase[dict[str, Any]]
 TAGS = ["cat", "dog", "bird", "car", "tree"]
@@ -139,3 +144,43 @@ async def test_tag_and_untagged_ranges_are_served_by_the_tag_index(db: Db, tags:
     )
     plan = json.dumps(explain["queryPlanner"]["winningPlan"], default=str)
     assert '"listing_by_tag"' in plan, plan
+
+
+ORPHAN = """
+import sys, time
+from pymongo import MongoClient
+client = MongoClient(sys.argv[1])
+db = client[sys.argv[2]]
+session = client.start_session()
+session.start_transaction()
+db["datasets"].update_one({"_id": "d"}, {"$set": {"orphan": True}}, upsert=True, session=session)
+print("in transaction", flush=True)
+time.sleep(300)
+"""
+
+
+@pytest.mark.asyncio
+async def test_a_transaction_orphaned_by_sigkill_delays_writes_only_until_its_lifetime(
+    db: Db,
+) -> None:
+    """A SIGKILLed writer's open transaction blocks its documents until the server aborts it."""
+    await apply_changes(db, [created("d/images/a.jpg", 1)])
+    orphan = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", ORPHAN, MONGO_URL, db.name, stdout=asyncio.subprocess.PIPE
+    )
+    assert orphan.stdout is not None
+    assert (await orphan.stdout.readline()).strip() == b"in transaction"
+    orphan.kill()
+    await orphan.wait()
+    start = time.monotonic()
+    blocked = 0
+    while True:
+        try:
+            await apply_changes(db, [created("d/images/b.jpg", 2)])
+            break
+        except DatabaseUnavailableError:  # the consumer would back off and redeliver
+            blocked += 1
+            assert time.monotonic() - start < config.TRANSACTION_LIFETIME_S + 15
+            await asyncio.sleep(1)
+    assert blocked > 0  # the orphan really held the dataset's counters
+    await assert_exact(db)

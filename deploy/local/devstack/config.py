@@ -20,6 +20,8 @@ MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"
 SECANTUS_CRATE = "secantus-mdb"
 SECANTUS_VERSION = "0.5.3-beta.196"
 SECANTUS_CACHE = os.environ.get("DEVSTACK_DB_CACHE", "512M")
+TRANSACTION_LIFETIME_S = 15
+"""transactionLifetimeLimitSeconds the database runs with (see components.mongo_healthy)."""
 
 KAFKA_PORT = 9092
 KAFKA_CONTROLLER_PORT = 9093
