@@ -154,11 +154,13 @@ def test_stats_count_live_images_only(seeded: Any) -> None:
         for e in events
         if isinstance(e, ObjectCreated) and e.dataset_id == "ds" and e.key != "ds/images/0.jpg"
     ]
-    assert client.get("/v1/datasets/ds/stats").json() == {
+    stats = client.get("/v1/datasets/ds/stats").json()
+    assert {k: stats[k] for k in ("dataset_id", "image_count", "total_bytes")} == {
         "dataset_id": "ds",
         "image_count": 44,
         "total_bytes": sum(e.size for e in live),
     }
+    assert sum(stats["statuses"].values()) == 44 and stats["updated_at"] is not None
 
 
 def test_readyz_reports_dependencies(seeded: Any) -> None:
