@@ -61,5 +61,15 @@ def test_catalog_counts_follow_uploads_thumbnails_and_deletes(
         return bool(body["image_count"] == 5 and body["statuses"]["rejected"] == 5)
 
     wait_for("the delete to leave the counts", shrunk, timeout=30)
+
+    url = f"{api.base_url}/v1/datasets/{names[0]}/sample"
+    first = httpx.get(url, params={"n": 3, "seed": 42}, timeout=10).json()
+    assert first["seed"] == 42 and len(first["items"]) == 3
+    assert httpx.get(url, params={"n": 3, "seed": 42}, timeout=10).json() == first
+    everything = httpx.get(url, params={"n": 100}, timeout=10).json()
+    assert sorted(i["key"] for i in everything["items"]) == sorted(
+        f"{names[0]}/images/{i}.jpg" for i in range(1, 6)
+    )
+    assert httpx.get(url, params={"n": 101}, timeout=10).status_code == 422
     bad = httpx.get(f"{api.base_url}/v1/datasets", params={"cursor": "garbage"}, timeout=10)
     assert bad.status_code == 400

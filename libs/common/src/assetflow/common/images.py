@@ -5,6 +5,7 @@ of a document and the indexes the listings need. Services build and read documen
 it, never through string keys of their own.
 """
 
+import base64
 from datetime import datetime
 from typing import Any, Final, TypedDict
 
@@ -52,6 +53,7 @@ class F:
     THUMBNAILED_AT: Final = "thumbnailed_at"
     TAGS: Final = "tags"
     TAG_COMMANDS: Final = "tag_commands"
+    SAMPLE_KEY: Final = "sample_key"
 
 
 class RenditionDoc(TypedDict):
@@ -110,6 +112,7 @@ class ImageDocument(TypedDict):
     thumbnailed_at: datetime | None
     tags: list[str]
     tag_commands: list[str]
+    sample_key: float
 
 
 # The listing order is newest first with the id as tie-break; each index below serves one
@@ -119,6 +122,7 @@ LISTING_INDEX: Final = "listing"
 FOLDER_INDEX: Final = "listing_by_folder"
 STATUS_INDEX: Final = "listing_by_status"
 TAG_INDEX: Final = "listing_by_tag"
+SAMPLE_INDEX: Final = "sample"
 
 
 def _listing_index(name: str, *prefix: str) -> IndexModel:
@@ -134,6 +138,12 @@ INDEXES: Final = (
     # Multikey: one entry per tag, and one ([]) for an untagged image, so "has tag t",
     # "has any of ts" and "untagged" are each a bounded range in upload order.
     _listing_index(TAG_INDEX, F.TAGS),
+    # Random samples: a uniform key per image, so "the first image at or after p" is a
+    # bounded range read whatever the dataset's size.
+    IndexModel(
+        [(F.DATASET_ID, ASCENDING), (F.DELETED, ASCENDING), (F.SAMPLE_KEY, ASCENDING)],
+        name=SAMPLE_INDEX,
+    ),
 )
 
 RECENT_TAG_COMMANDS: Final = 20
@@ -185,11 +195,22 @@ def event_fields(event: ObjectCreated | ObjectRemoved, now: datetime) -> dict[st
     return fields | {F.DELETED: True, F.DELETED_AT: event.event_time}
 
 
+def sample_key(image_id: str) -> float:
+    """A uniform number in [0, 1) fixed by the id (itself a BLAKE2b digest), stable forever."""
+    digest = base64.urlsafe_b64decode(image_id + "=" * (-len(image_id) % 4))
+    return int.from_bytes(digest[:7], "big") / float(1 << 56)
+
+
 def new_document(
     event: ObjectCreated | ObjectRemoved, image_id: str, now: datetime
 ) -> ImageDocument:
     """A complete document for an object the index has never seen."""
-    doc: dict[str, Any] = {F.ID: image_id, F.TAGS: [], F.TAG_COMMANDS: []}
+    doc: dict[str, Any] = {
+        F.ID: image_id,
+        F.TAGS: [],
+        F.TAG_COMMANDS: [],
+        F.SAMPLE_KEY: sample_key(image_id),
+    }
     if isinstance(event, ObjectRemoved):
         # A tombstone for an object we never saw still carries every field, typed.
         doc |= {

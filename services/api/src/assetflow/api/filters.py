@@ -85,6 +85,19 @@ class ListingFilter:
         others = [(F.FOLDER, self.folder), (F.STATUS, self.status)]
         return any(value is not None for field, value in others if field != leading)
 
+    def matches(self, doc: dict[str, Any]) -> bool:
+        """Whether a live image of the dataset is selected by every condition."""
+        tags = set(doc.get(F.TAGS) or ())
+        if self.untagged and tags:
+            return False
+        if self.tags:
+            wanted = set(self.tags)
+            if not (wanted <= tags if self.match == "all" else wanted & tags):
+                return False
+        if self.folder is not None and doc.get(F.FOLDER) != self.folder:
+            return False
+        return self.status is None or doc.get(F.STATUS) == self.status
+
     def residual_match(self, doc: dict[str, Any]) -> bool:
         """Whether a row of a prefix's range meets the conditions the prefix leaves out."""
         if self.folder is not None and doc.get(F.FOLDER) != self.folder:

@@ -79,6 +79,13 @@ class StatusCounts(BaseModel):
     failed: int = 0
 
 
+class ImagesSample(BaseModel):
+    """Images picked at random; pass the same seed again for the same sample."""
+
+    items: list[ImagePublic]
+    seed: int = Field(description="the seed used (generated when none was given)")
+
+
 class DatasetStats(BaseModel):
     """Totals over a dataset's live images, read from counters the indexer keeps exact."""
 

@@ -1,9 +1,10 @@
 """Image listing and lookup."""
 
+import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic_core import to_json
 
 from assetflow.api import repository
@@ -11,7 +12,7 @@ from assetflow.api.cursor import Position
 from assetflow.api.deps import CursorsDep, DbDep, PresignerDep, SettingsDep
 from assetflow.api.filters import ListingFilter, Match, scope_of
 from assetflow.api.problems import problem_responses
-from assetflow.api.schemas import ImagePublic, ImagesPage, rfc3339_ms
+from assetflow.api.schemas import ImagePublic, ImagesPage, ImagesSample, rfc3339_ms
 from assetflow.common.errors import NotFoundError
 from assetflow.common.events import ImageStatus
 from assetflow.common.images import F
@@ -26,6 +27,26 @@ _NO_ROUTE = "no route matches, e.g. an id containing '/'"
 _C = r",\x00-\x1f\x7f-\x9f"
 _TAG = rf"[^{_C}]*[^\s{_C}][^{_C}]*"
 _TAG_LIST = rf"^{_TAG}(,{_TAG})*$"
+
+
+async def _listing_filter(
+    folder: Annotated[str | None, Query(max_length=1024)] = None,
+    status: Annotated[ImageStatus | None, Query(description="only images in this state")] = None,
+    tags: Annotated[
+        str | None,
+        Query(
+            max_length=4000,
+            pattern=_TAG_LIST,
+            description="comma-separated tags, e.g. cat,dog (normalised like stored tags)",
+        ),
+    ] = None,
+    match: Annotated[Match, Query(description="all: every tag; any: at least one")] = "all",
+    untagged: Annotated[bool, Query(description="only images without tags")] = False,
+) -> ListingFilter:
+    return ListingFilter.parse(folder, status, tags, match, untagged)
+
+
+ListingFilterDep = Annotated[ListingFilter, Depends(_listing_filter)]
 
 
 def _json(body: Any) -> Response:
@@ -92,24 +113,12 @@ async def list_dataset_images(
     presigner: PresignerDep,
     cursors: CursorsDep,
     settings: SettingsDep,
+    listing: ListingFilterDep,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-    folder: Annotated[str | None, Query(max_length=1024)] = None,
-    status: Annotated[ImageStatus | None, Query(description="only images in this state")] = None,
-    tags: Annotated[
-        str | None,
-        Query(
-            max_length=4000,
-            pattern=_TAG_LIST,
-            description="comma-separated tags, e.g. cat,dog (normalised like stored tags)",
-        ),
-    ] = None,
-    match: Annotated[Match, Query(description="all: every tag; any: at least one")] = "all",
-    untagged: Annotated[bool, Query(description="only images without tags")] = False,
 ) -> Response:
     """List a dataset's images, newest first, one keyset page at a time."""
     page_size = limit or settings.api.default_limit
-    listing = ListingFilter.parse(folder, status, tags, match, untagged)
     scope = scope_of(dataset_id, listing)
     after = cursors.decode(cursor, scope) if cursor else None
     page = await repository.list_images(db, dataset_id, listing, after, page_size)
@@ -121,6 +130,27 @@ async def list_dataset_images(
         position = Position(last[F.UPLOADED_AT], last[F.ID], page.span_ms)
         next_cursor = cursors.encode(position, scope)
     return _json({"items": items, "next_cursor": next_cursor})
+
+
+@router.get(
+    "/datasets/{dataset_id}/sample",
+    response_model=ImagesSample,
+    responses=problem_responses(400, 404, 422, 503, descriptions={404: _NO_ROUTE}),
+)
+async def sample_dataset_images(
+    dataset_id: str,
+    db: DbDep,
+    presigner: PresignerDep,
+    settings: SettingsDep,
+    listing: ListingFilterDep,
+    n: Annotated[int, Query(ge=1, le=100)] = 8,
+    seed: Annotated[int | None, Query(ge=0, le=2**53)] = None,
+) -> Response:
+    """n distinct live images at random (uniform), in time independent of the dataset's size."""
+    seed = secrets.randbelow(2**53) if seed is None else seed
+    docs = await repository.sample_images(db, dataset_id, listing, n, seed)
+    sign = presigner.signer(settings.api.presign_expires_s)
+    return _json({"items": [to_public(doc, sign) for doc in docs], "seed": seed})
 
 
 @router.get(
