@@ -12,7 +12,7 @@ RUN := $(UV) run --frozen
 DEVSTACK := $(RUN) python -m devstack
 PYTEST := $(RUN) pytest
 
-.PHONY: help bootstrap install up down status logs run test packages unit integration e2e lint reconcile fmt bench clean
+.PHONY: help bootstrap install up down status logs run test packages unit integration e2e lint reconcile backfill fmt bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,7 +64,10 @@ e2e: bootstrap  ## end-to-end tests against the local stack
 	@deploy/local/with-stack $(PYTEST) tests/e2e
 
 reconcile: bootstrap  ## recount every dataset's counters from its images; REPAIR=1 fixes drift
-	@$(RUN) python -m assetflow.indexer.reconcile $(if $(REPAIR),--repair,)
+	@$(RUN) assetflow reconcile $(if $(REPAIR),--repair,)
+
+backfill: bootstrap  ## compare the bucket listing with the index and publish the differences (ARGS="--prefix ds/ --dry-run --resume")
+	@$(RUN) assetflow backfill $(ARGS)
 
 lint: bootstrap  ## ruff + mypy
 	@$(RUN) ruff check .

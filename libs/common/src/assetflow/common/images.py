@@ -138,6 +138,8 @@ INDEXES: Final = (
     # Multikey: one entry per tag, and one ([]) for an untagged image, so "has tag t",
     # "has any of ts" and "untagged" are each a bounded range in upload order.
     _listing_index(TAG_INDEX, F.TAGS),
+    # Backfill walks the index in key order beside the bucket listing.
+    IndexModel([(F.BUCKET, ASCENDING), (F.KEY, ASCENDING)], name="by_key"),
     # Random samples: a uniform key per image, so "the first image at or after p" is a
     # bounded range read whatever the dataset's size.
     IndexModel(

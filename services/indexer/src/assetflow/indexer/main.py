@@ -3,15 +3,22 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from faststream import ContextRepo
 from faststream.asgi import AsgiFastStream
 
-from assetflow.common.clients import make_kafka_broker, make_mongo_client
+from assetflow.common.clients import (
+    make_kafka_broker,
+    make_mongo_client,
+    make_s3_session,
+    s3_client_kwargs,
+)
 from assetflow.common.consuming import WORK_CONTEXT, consumer_app, subscribe_batches
 from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
-from assetflow.common.producer import BrokerProducer
+from assetflow.common.producer import BrokerProducer, send_asset_event
+from assetflow.indexer.backfill import reconcile_forever
 from assetflow.indexer.indexing import SERVICE, Indexer, index_batch
 from assetflow.indexer.reconcile import check_drift_forever
 from assetflow.indexer.settings import IndexerSettings
@@ -27,17 +34,31 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
     @asynccontextmanager
     async def lifespan(context: ContextRepo) -> AsyncIterator[None]:
         client = make_mongo_client(settings.mongo)
-        checker: asyncio.Task[None] | None = None
+        tasks: list[asyncio.Task[None]] = []
         try:
             db = client[settings.mongo.db]
             await migrate(db)
             broker.context.set_global(WORK_CONTEXT, Indexer(db=db, producer=producer))
             interval = settings.indexer.drift_check_interval_s
-            checker = asyncio.create_task(check_drift_forever(db, interval))
+            tasks.append(asyncio.create_task(check_drift_forever(db, interval)))
+            if (sweep := settings.indexer.reconcile_interval_s) > 0:
+                session = make_s3_session()
+
+                def open_s3() -> Any:
+                    return session.client("s3", **s3_client_kwargs(settings.s3))
+
+                async def publish(events: list[Any]) -> None:
+                    sends = [await send_asset_event(producer, SERVICE, e) for e in events]
+                    await asyncio.gather(*sends)
+
+                bucket = settings.s3.bucket
+                tasks.append(
+                    asyncio.create_task(reconcile_forever(db, open_s3, bucket, publish, sweep))
+                )
             yield
         finally:
-            if checker is not None:
-                checker.cancel()
+            for task in tasks:
+                task.cancel()
             await client.close()
 
     subscribe_batches(

@@ -38,3 +38,11 @@ WRITE_CONFLICTS = Counter(
     "assetflow_indexer_write_conflicts_total",
     "Batch transactions retried because another writer committed the same documents first",
 )
+RECONCILE_MISSING = Counter(
+    "assetflow_reconcile_missing_total",
+    "Objects the periodic reconcile found in the bucket but not (or deleted) in the index",
+)
+RECONCILE_STALE = Counter(
+    "assetflow_reconcile_stale_total",
+    "Index entries the periodic reconcile found outdated (etag differs) or left behind (gone)",
+)

@@ -1,20 +1,15 @@
-"""Recompute counters from the images, report drift, and repair it (`make reconcile`)."""
+"""Recompute counters from the images, report drift, and repair it (`assetflow reconcile`)."""
 
 import asyncio
 import logging
 import random
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from rich.console import Console
-from rich.progress import Progress
 
 from assetflow.common import counters, datasets
-from assetflow.common.clients import make_mongo_client
 from assetflow.indexer.observability import DRIFT, DRIFT_CHECKS
-from assetflow.indexer.settings import IndexerSettings
 
 Db = AsyncDatabase[dict[str, Any]]
 log = logging.getLogger(__name__)
@@ -71,42 +66,3 @@ async def check_drift_forever(db: Db, interval_s: float) -> None:
             await sample_drift(db)
         except Exception:  # a failed check must not stop the indexer; the next one retries
             log.exception("drift check failed")
-
-
-def main(
-    dataset: Annotated[list[str] | None, typer.Option(help="only these datasets")] = None,
-    repair: Annotated[bool, typer.Option(help="set drifted counters to the truth")] = False,
-) -> None:
-    """Recount every dataset's counters from its images and report (or repair) drift."""
-    console = Console()
-    exit_code = asyncio.run(_run(console, dataset or [], repair))
-    raise typer.Exit(exit_code)
-
-
-async def _run(console: Console, only: list[str], repair: bool) -> int:
-    settings = IndexerSettings()
-    client = make_mongo_client(settings.mongo)
-    try:
-        db = client[settings.mongo.db]
-        ids = only or await dataset_ids(db)
-        drifted = 0
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("recounting", total=len(ids))
-            for dataset_id in ids:
-                drift = await reconcile_dataset(db, dataset_id, repair=repair)
-                if drift:
-                    drifted += 1
-                    verb = "repaired" if repair else "drift"
-                    console.print(f"{dataset_id}: {verb} {drift}")
-                progress.advance(task)
-        console.print(
-            f"{len(ids)} dataset(s) recounted, {drifted} with drift"
-            + (" (repaired)" if repair and drifted else "")
-        )
-        return 1 if drifted and not repair else 0
-    finally:
-        await client.close()
-
-
-if __name__ == "__main__":
-    typer.run(main)

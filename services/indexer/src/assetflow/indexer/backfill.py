@@ -1,0 +1,239 @@
+"""Backfill and reconcile the index from the bucket listing.
+
+The bucket is listed with ``ListObjectsV2`` pages (sorted by key) and each page is compared
+with the index range of the same keys (the ``by_key`` index, also sorted), so memory stays
+flat whatever the bucket's size. What differs becomes ordinary object events on
+``assets.objects``, which the indexer (and the thumbnailer) apply like any other:
+
+- an object missing from the index, or whose etag differs, or that the index holds as
+  deleted: an ``ObjectCreated`` whose sequencer is derived from the object's
+  ``LastModified`` (minus 1 ms). MinIO's sequencers are the event's Unix time in
+  nanoseconds, so the real event of this version, or of any later version or delete,
+  compares newer and wins; an older real event arriving late stays stale.
+- an index entry whose object is gone: an ``ObjectRemoved`` whose sequencer is the moment
+  the listing page was read, so an upload made after that moment is never removed.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from assetflow.common import images
+from assetflow.common.events import ObjectCreated, ObjectRemoved
+from assetflow.common.images import F
+from assetflow.common.layout import parse_object_key
+from assetflow.common.sequencer import normalize_sequencer
+from assetflow.indexer.observability import RECONCILE_MISSING, RECONCILE_STALE
+
+Database = AsyncDatabase[dict[str, Any]]
+Event = ObjectCreated | ObjectRemoved
+Publish = Callable[[list[Event]], Awaitable[None]]
+log = logging.getLogger(__name__)
+
+PROGRESS = "backfill_progress"
+PAGE_SIZE = 1000
+_KEY_END = "\U0010ffff"
+
+
+def sequencer_at(moment: datetime) -> str:
+    """A sequencer for ``moment``, comparable with MinIO's (Unix time in ns, hex)."""
+    nanos = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 1000
+    return normalize_sequencer(f"{nanos:X}")
+
+
+@dataclass
+class Report:
+    """What a run found (and published, unless it was a dry run)."""
+
+    listed: int = 0
+    missing: int = 0
+    changed: int = 0
+    gone: int = 0
+    skipped: int = 0
+    published: int = 0
+    last_key: str | None = None
+    by_dataset: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def differences(self) -> int:
+        """Objects whose index entry was missing, outdated, or left behind."""
+        return self.missing + self.changed + self.gone
+
+
+def created_event(bucket: str, obj: dict[str, Any]) -> ObjectCreated | None:
+    """The event a listed object stands for, or None if its key is outside the layout."""
+    location = parse_object_key(obj["Key"])
+    if location is None:
+        return None
+    modified: datetime = obj["LastModified"].astimezone(UTC)
+    return ObjectCreated(
+        bucket=bucket,
+        key=obj["Key"],
+        dataset_id=location.dataset_id,
+        path=location.path,
+        event_time=modified.replace(microsecond=modified.microsecond // 1000 * 1000),
+        sequencer=sequencer_at(modified - timedelta(milliseconds=1)),
+        size=int(obj.get("Size") or 0),
+        etag=str(obj.get("ETag") or "").strip('"'),
+    )
+
+
+def removed_event(bucket: str, doc: dict[str, Any], listed_at: datetime) -> ObjectRemoved:
+    """The removal of an index entry whose object the listing no longer has."""
+    return ObjectRemoved(
+        bucket=bucket,
+        key=doc[F.KEY],
+        dataset_id=doc[F.DATASET_ID],
+        path=doc[F.PATH],
+        event_time=listed_at.replace(microsecond=listed_at.microsecond // 1000 * 1000),
+        sequencer=sequencer_at(listed_at),
+    )
+
+
+def compare_page(
+    bucket: str,
+    listed: list[dict[str, Any]],
+    indexed: list[dict[str, Any]],
+    listed_at: datetime,
+    report: Report,
+) -> list[Event]:
+    """Events that bring the index range of one listing page in line with the listing; pure."""
+    by_key = {doc[F.KEY]: doc for doc in indexed}
+    events: list[Event] = []
+    listed_keys = set()
+    for obj in listed:
+        event = created_event(bucket, obj)
+        if event is None:
+            report.skipped += 1
+            continue
+        listed_keys.add(event.key)
+        doc = by_key.get(event.key)
+        if doc is None or doc.get(F.DELETED):
+            report.missing += 1
+        elif doc.get(F.ETAG) != event.etag:
+            report.changed += 1
+        else:
+            continue
+        events.append(event)
+    for key, doc in by_key.items():
+        if key not in listed_keys and not doc.get(F.DELETED):
+            report.gone += 1
+            events.append(removed_event(bucket, doc, listed_at))
+    for change in events:
+        report.by_dataset[change.dataset_id] = report.by_dataset.get(change.dataset_id, 0) + 1
+    return events
+
+
+async def index_range(
+    db: Database, bucket: str, after: str | None, upto: str | None, prefix: str
+) -> list[dict[str, Any]]:
+    """Index entries of ``bucket`` with ``after < key <= upto`` (within ``prefix``), by key."""
+    bounds: dict[str, Any] = {"$gt": after} if after is not None else {"$gte": prefix}
+    bounds["$lte" if upto is not None else "$lt"] = upto if upto is not None else prefix + _KEY_END
+    fields = {F.KEY: 1, F.ETAG: 1, F.DELETED: 1, F.DATASET_ID: 1, F.PATH: 1}
+    found = db[images.COLLECTION].find({F.BUCKET: bucket, F.KEY: bounds}, fields).sort(F.KEY, 1)
+    return [doc for doc in await found.to_list() if doc[F.KEY].startswith(prefix)]
+
+
+async def backfill(
+    db: Database,
+    pages: AsyncIterator[list[dict[str, Any]]],
+    bucket: str,
+    prefix: str,
+    publish: Publish | None,
+    start_after: str | None = None,
+    on_page: Callable[[Report], Awaitable[None]] | None = None,
+) -> Report:
+    """Walk the listing pages, compare each with the index and publish the differences.
+
+    ``publish`` None is a dry run. Progress (the last key whose page is durable in Kafka)
+    is handed to ``on_page`` after each page, so a run can resume from it.
+    """
+    report = Report(last_key=start_after)
+    async for listed in pages:
+        listed_at = datetime.now(UTC)
+        upto = listed[-1]["Key"] if listed else None
+        indexed = await index_range(db, bucket, report.last_key, upto, prefix)
+        events = compare_page(bucket, listed, indexed, listed_at, report)
+        if events and publish is not None:
+            await publish(events)
+            report.published += len(events)
+        report.listed += len(listed)
+        report.last_key = upto or report.last_key
+        if on_page is not None:
+            await on_page(report)
+    # Index entries after the last listed key belong to objects that are gone too.
+    tail = await index_range(db, bucket, report.last_key, None, prefix)
+    events = compare_page(bucket, [], tail, datetime.now(UTC), report)
+    if events and publish is not None:
+        await publish(events)
+        report.published += len(events)
+    return report
+
+
+async def listing_pages(
+    s3: Any, bucket: str, prefix: str, start_after: str | None
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """``ListObjectsV2`` pages of the bucket under ``prefix``, after ``start_after``."""
+    params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": PAGE_SIZE}
+    if start_after:
+        params["StartAfter"] = start_after
+    while True:
+        page = await s3.list_objects_v2(**params)
+        contents = page.get("Contents", [])
+        if contents:
+            yield contents
+        if not page.get("IsTruncated"):
+            return
+        params.pop("StartAfter", None)
+        params["ContinuationToken"] = page["NextContinuationToken"]
+
+
+async def saved_progress(db: Database, bucket: str, prefix: str) -> str | None:
+    """The last key a previous run of this bucket and prefix finished, if any."""
+    doc = await db[PROGRESS].find_one({"_id": f"{bucket}/{prefix}"})
+    return None if doc is None else doc.get("last_key")
+
+
+async def save_progress(db: Database, bucket: str, prefix: str, report: Report) -> None:
+    """Remember how far this run got (after its page is durable in Kafka)."""
+    await db[PROGRESS].update_one(
+        {"_id": f"{bucket}/{prefix}"},
+        {"$set": {"last_key": report.last_key, "updated_at": datetime.now(UTC)}},
+        upsert=True,
+    )
+
+
+async def clear_progress(db: Database, bucket: str, prefix: str) -> None:
+    """A finished run leaves nothing to resume."""
+    await db[PROGRESS].delete_one({"_id": f"{bucket}/{prefix}"})
+
+
+async def reconcile_forever(
+    db: Database, open_s3: Callable[[], Any], bucket: str, publish: Publish, interval_s: float
+) -> None:
+    """The periodic sweep: the whole bucket against the index, every ``interval_s``."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            async with open_s3() as s3:
+                pages = listing_pages(s3, bucket, "", None)
+                report = await backfill(db, pages, bucket, "", publish)
+            RECONCILE_MISSING.inc(report.missing)
+            RECONCILE_STALE.inc(report.changed + report.gone)
+            if report.differences:
+                log.warning(
+                    "reconcile published differences",
+                    extra={
+                        "missing": report.missing,
+                        "changed": report.changed,
+                        "gone": report.gone,
+                    },
+                )
+        except Exception:  # a failed sweep must not stop the indexer; the next one retries
+            log.exception("reconcile sweep failed")
