@@ -12,7 +12,7 @@ from assetflow.api.cursor import CursorCodec
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.presign import Presigner
 from assetflow.api.problems import install_problem_handlers, install_problem_schemas
-from assetflow.api.routes import datasets, health, images, tags
+from assetflow.api.routes import datasets, health, images, media, tags
 from assetflow.api.settings import ApiSettings
 from assetflow.api.tagging import Publisher, Tagging
 from assetflow.common.clients import make_mongo_client, make_s3_session, s3_client_kwargs
@@ -80,6 +80,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(datasets.router)
     app.include_router(images.router)
+    app.include_router(media.router)
     app.include_router(tags.router)
     app.include_router(health.router)
     install_problem_schemas(app)

@@ -43,6 +43,7 @@ class Problem(BaseModel):
 _MEANINGS: Final[dict[int, str]] = {
     400: "bad request, e.g. a cursor that is malformed or from another listing",
     404: "not found",
+    416: "range not satisfiable",
     422: "a parameter failed validation",
     503: "a dependency (the database) is unavailable; retry later",
 }

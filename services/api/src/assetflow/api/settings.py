@@ -22,6 +22,9 @@ class ApiOptions(BaseModel):
     presign_expires_s: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
     cursor_secret: SecretStr = SecretStr("dev-cursor-secret")
     default_limit: int = Field(default=50, ge=1, le=500)
+    media_proxy: bool = Field(
+        default=False, description="stream files through the API instead of redirecting"
+    )
     resume_interval_s: float = Field(
         default=15.0, gt=0, description="how often orphaned tag commands are looked for"
     )
