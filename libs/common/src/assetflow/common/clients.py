@@ -26,15 +26,20 @@ def make_s3_session() -> aioboto3.Session:
     return aioboto3.Session()
 
 
-def s3_client_kwargs(settings: S3Settings, max_pool_connections: int = 10) -> dict[str, Any]:
+def s3_client_kwargs(
+    settings: S3Settings, max_pool_connections: int = 10, *, public: bool = False
+) -> dict[str, Any]:
     """Arguments for ``session.client('s3', **kwargs)`` against the configured endpoint.
 
-    ``max_pool_connections`` should cover the requests a service keeps in flight at once.
+    ``max_pool_connections`` should cover the requests a service keeps in flight at once;
+    ``public`` targets the endpoint clients reach (for presigned URLs).
     """
     from botocore.config import Config
 
     return {
-        "endpoint_url": settings.endpoint_url,
+        "endpoint_url": (settings.public_endpoint_url or settings.endpoint_url)
+        if public
+        else settings.endpoint_url,
         "aws_access_key_id": settings.access_key,
         "aws_secret_access_key": settings.secret_key.get_secret_value(),
         "region_name": settings.region,

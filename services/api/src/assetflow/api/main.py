@@ -6,15 +6,17 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
+import botocore.session
 from fastapi import FastAPI
 
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.presign import Presigner
 from assetflow.api.problems import install_problem_handlers, install_problem_schemas
-from assetflow.api.routes import datasets, health, images, media, tags
+from assetflow.api.routes import datasets, health, images, media, tags, uploads
 from assetflow.api.settings import ApiSettings
 from assetflow.api.tagging import Publisher, Tagging
+from assetflow.api.uploads import Uploads
 from assetflow.common.clients import make_mongo_client, make_s3_session, s3_client_kwargs
 from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
@@ -60,12 +62,17 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 secret_key=settings.s3.secret_key.get_secret_value(),
                 region=settings.s3.region,
             )
+            signing = botocore.session.get_session().create_client(
+                "s3", **s3_client_kwargs(settings.s3, public=True)
+            )
+            uploads = Uploads(db, s3, signing, settings.s3.bucket, settings.api.presign_expires_s)
             tagging = Tagging(db, Publisher(settings.kafka))
             stack.push_async_callback(tagging.close)
             sweeper = asyncio.create_task(tagging.resume_forever(settings.api.resume_interval_s))
             stack.callback(sweeper.cancel)
             stack.enter_context(_collector_tuned_for_requests())
             yield {
+                "uploads": uploads,
                 "tagging": tagging,
                 "settings": settings,
                 "mongo": mongo,
@@ -81,6 +88,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(datasets.router)
     app.include_router(images.router)
     app.include_router(media.router)
+    app.include_router(uploads.router)
     app.include_router(tags.router)
     app.include_router(health.router)
     install_problem_schemas(app)

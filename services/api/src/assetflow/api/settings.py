@@ -25,6 +25,16 @@ class ApiOptions(BaseModel):
     media_proxy: bool = Field(
         default=False, description="stream files through the API instead of redirecting"
     )
+    multipart_threshold: int = Field(
+        default=64 * 1024 * 1024, ge=5 * 1024 * 1024, description="bytes; above: multipart"
+    )
+    upload_limits: dict[str, int] = Field(
+        default={
+            "image/*": 5 * 1024**3,
+            "application/octet-stream": 100 * 1024**3,  # RAW files, as many cameras label them
+        },
+        description="largest upload per content type (glob patterns, first match wins)",
+    )
     resume_interval_s: float = Field(
         default=15.0, gt=0, description="how often orphaned tag commands are looked for"
     )

@@ -1,0 +1,150 @@
+"""Direct uploads: presigned PUT, or multipart with per-part URLs, resume, complete, abort."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field, field_validator
+
+from assetflow.api.deps import SettingsDep
+from assetflow.api.problems import problem_responses
+from assetflow.api.uploads import MAX_PARTS, UploadRequest, Uploads
+
+router = APIRouter(prefix="/v1")
+
+
+async def _uploads(request: Request) -> Uploads:
+    return request.state.uploads  # type: ignore[no-any-return]
+
+
+UploadsDep = Annotated[Uploads, Depends(_uploads)]
+_ERRORS = problem_responses(400, 404, 422, 503)
+
+
+def _no_bool(value: Any) -> Any:
+    """JSON true/false is not a number (pydantic would read it as 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    return value
+
+
+class UploadBody(BaseModel):
+    """The file to upload: where it goes, how big it is, what it is."""
+
+    path: str = Field(min_length=1, max_length=1024, description="under <dataset>/images/")
+    size: int = Field(ge=0, description="bytes")
+
+    _size_is_a_number = field_validator("size", mode="before")(_no_bool)
+    content_type: str = Field(min_length=1, max_length=255, examples=["image/jpeg"])
+    tags: list[str] = Field(default_factory=list, max_length=1000, description="upload-time tags")
+
+
+class PartUrl(BaseModel):
+    """Where to PUT one part (send its bytes as the body; keep the ETag of the answer)."""
+
+    number: int
+    url: str
+
+
+class UploadStarted(BaseModel):
+    """PUT: send the file to ``url`` with ``headers``. MULTIPART: PUT each part, then complete."""
+
+    method: Literal["PUT", "MULTIPART"]
+    key: str
+    url: str | None = None
+    headers: dict[str, str] | None = None
+    upload_id: str | None = None
+    part_size: int | None = None
+    parts: list[PartUrl] | None = None
+
+
+class StoredPart(BaseModel):
+    """A part storage already holds."""
+
+    number: int
+    etag: str
+    size: int
+
+
+class UploadProgress(BaseModel):
+    """What a multipart upload already has, and fresh URLs for the parts it lacks."""
+
+    upload_id: str
+    key: str
+    part_size: int
+    parts: list[StoredPart]
+    missing: list[PartUrl]
+
+
+class CompletedPart(BaseModel):
+    """A part's number and the ETag storage answered its PUT with."""
+
+    number: int = Field(ge=1, le=MAX_PARTS)
+
+    _number_is_a_number = field_validator("number", mode="before")(_no_bool)
+    etag: str = Field(
+        pattern=r'^"?[0-9a-fA-F]{32}"?$', description="as storage answered the part's PUT"
+    )
+
+
+class CompleteBody(BaseModel):
+    """Every part, once."""
+
+    parts: list[CompletedPart] = Field(min_length=1, max_length=MAX_PARTS)
+
+
+class Completed(BaseModel):
+    """The object exists; it is indexed when storage's notification arrives."""
+
+    key: str
+
+
+@router.post(
+    "/datasets/{dataset_id}/uploads",
+    status_code=201,
+    response_model=UploadStarted,
+    responses=_ERRORS,
+)
+async def start_upload(
+    dataset_id: str, body: UploadBody, uploads: UploadsDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Start an upload: one presigned PUT, or a multipart upload above the threshold."""
+    limits = settings.api.upload_limits
+    request = UploadRequest.parse(
+        dataset_id, body.path, body.size, body.content_type, body.tags, limits
+    )
+    return await uploads.start(request, settings.api.multipart_threshold)
+
+
+@router.get(
+    "/datasets/{dataset_id}/uploads/{upload_id}",
+    response_model=UploadProgress,
+    responses=_ERRORS,
+)
+async def get_upload(dataset_id: str, upload_id: str, uploads: UploadsDep) -> dict[str, Any]:
+    """The parts stored so far (resume after a dropped connection)."""
+    return await uploads.parts(dataset_id, upload_id)
+
+
+@router.post(
+    "/datasets/{dataset_id}/uploads/{upload_id}/complete",
+    response_model=Completed,
+    responses=_ERRORS,
+)
+async def complete_upload(
+    dataset_id: str, upload_id: str, body: CompleteBody, uploads: UploadsDep
+) -> Completed:
+    """Assemble the parts into the object."""
+    etags = {part.number: part.etag for part in body.parts}
+    return Completed(key=await uploads.complete(dataset_id, upload_id, etags))
+
+
+@router.delete(
+    "/datasets/{dataset_id}/uploads/{upload_id}",
+    status_code=204,
+    response_class=Response,
+    responses=_ERRORS,
+)
+async def abort_upload(dataset_id: str, upload_id: str, uploads: UploadsDep) -> Response:
+    """Abort: storage drops every part stored so far."""
+    await uploads.abort(dataset_id, upload_id)
+    return Response(status_code=204)
