@@ -78,6 +78,9 @@ def test_method_not_allowed_says_which_methods_are(client: TestClient) -> None:
         response = client.request(method, "/v1/datasets/ds/images")
         assert response.headers["allow"] == "GET"
         _problem(response, 405)
+    # One path, two routes: both methods are allowed.
+    response = client.request("PUT", "/v1/datasets/ds/uploads/some-upload")
+    assert response.headers["allow"] == "DELETE, GET"
 
 
 def test_unknown_route_is_404_problem(client: TestClient) -> None:
