@@ -30,12 +30,23 @@ def _no_bool(value: Any) -> Any:
 class UploadBody(BaseModel):
     """The file to upload: where it goes, how big it is, what it is."""
 
-    path: str = Field(min_length=1, max_length=1024, description="under <dataset>/images/")
-    size: int = Field(ge=0, description="bytes")
+    # What a schema can state; the rest ('..' or empty segments, 1,024 UTF-8 bytes, the size
+    # limit of the content type) is a 400 naming the rule.
+    path: str = Field(
+        min_length=1,
+        max_length=1024,
+        pattern=r"^[^/\\\x00-\x1f\x7f][^\\\x00-\x1f\x7f]*$",
+        description="relative, under <dataset>/images/",
+    )
+    size: int = Field(ge=0, le=100 * 1024**3, description="bytes")
+    content_type: str = Field(
+        pattern=r"^(image/[a-z0-9.+-]{1,64}|application/octet-stream)$",
+        description="image/* or application/octet-stream (with the default API_UPLOAD_LIMITS)",
+        examples=["image/jpeg"],
+    )
+    tags: list[str] = Field(default_factory=list, max_length=1000, description="upload-time tags")
 
     _size_is_a_number = field_validator("size", mode="before")(_no_bool)
-    content_type: str = Field(min_length=1, max_length=255, examples=["image/jpeg"])
-    tags: list[str] = Field(default_factory=list, max_length=1000, description="upload-time tags")
 
 
 class PartUrl(BaseModel):
