@@ -8,7 +8,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.stack import ROOT, ServiceProcess, service_env, wait_for
+from assetflow.common.layout import message_key
+from assetflow.indexer.backfill import created_event
+from tests.e2e.test_pipeline import list_all
+from tests.support.stack import (
+    BUCKET,
+    ROOT,
+    TOPICS,
+    ServiceProcess,
+    produce,
+    put_object,
+    service_env,
+    wait_for,
+)
 
 UNNOTIFIED = "assetflow-test-unnotified"
 
@@ -99,3 +111,33 @@ def test_periodic_reconcile_indexes_what_was_never_notified(
         assert sweeper.metric("assetflow_reconcile_missing_total") >= 3
     finally:
         sweeper.stop()
+
+
+@pytest.mark.e2e
+def test_a_delete_during_backfill_is_not_resurrected(
+    services: dict[str, ServiceProcess], s3: Any, dataset_id: str
+) -> None:
+    """The listing saw the object; it was deleted before backfill's event was applied."""
+    api = services["api"]
+    key = f"{dataset_id}/images/doomed.jpg"
+    put_object(s3, key, b"soon deleted")
+    wait_for("the upload indexed", lambda: stats(api, dataset_id)["image_count"] == 1, timeout=60)
+    # What backfill would publish for the page it listed while the object still existed.
+    (listed,) = s3.list_objects_v2(Bucket=BUCKET, Prefix=key)["Contents"]
+    late = created_event(BUCKET, listed)
+    assert late is not None
+    s3.delete_object(Bucket=BUCKET, Key=key)  # a real delete, with MinIO's own sequencer
+    wait_for("the delete indexed", lambda: stats(api, dataset_id)["image_count"] == 0, timeout=60)
+    produce(TOPICS.asset_objects, [(message_key(BUCKET, key), late.model_dump_json().encode())])
+    marker = f"{dataset_id}/images/after.jpg"
+    put_object(s3, marker, b"indexed after the late event")
+    # The late event went straight to assets.objects; the marker through MinIO's queue and
+    # ingest, so by the time the marker is listed the late event has long been applied.
+    wait_for(
+        "a later upload indexed",
+        lambda: marker in [item["key"] for item in list_all(api, dataset_id, 10)],
+        timeout=60,
+    )
+    keys = [item["key"] for item in list_all(api, dataset_id, 10)]
+    assert keys == [marker], keys
+    assert stats(api, dataset_id)["image_count"] == 1
