@@ -65,7 +65,9 @@ def test_catalog_counts_follow_uploads_thumbnails_and_deletes(
     url = f"{api.base_url}/v1/datasets/{names[0]}/sample"
     first = httpx.get(url, params={"n": 3, "seed": 42}, timeout=10).json()
     assert first["seed"] == 42 and len(first["items"]) == 3
-    assert httpx.get(url, params={"n": 3, "seed": 42}, timeout=10).json() == first
+    again = httpx.get(url, params={"n": 3, "seed": 42}, timeout=10).json()
+    # Ids, not whole bodies: presigned URLs change with the second they are signed in.
+    assert [i["id"] for i in again["items"]] == [i["id"] for i in first["items"]]
     everything = httpx.get(url, params={"n": 100}, timeout=10).json()
     assert sorted(i["key"] for i in everything["items"]) == sorted(
         f"{names[0]}/images/{i}.jpg" for i in range(1, 6)
