@@ -28,6 +28,7 @@ from assetflow.api.repository import list_images
 from assetflow.common import counters
 from assetflow.common.migrations import migrate
 from assetflow.indexer.writes import apply_changes
+from bench.listing_bench import timed
 from tests.support.events import created
 from tests.support.stack import MONGO_URL, ServiceProcess, skip_history, wait_for
 
@@ -52,17 +53,6 @@ async def seed(db: Db, dataset: str, n: int) -> None:
             for i in range(start, min(n, start + 1000))
         ]
         await apply_changes(db, batch)
-
-
-async def timed(run: Callable[[], Awaitable[Any]], repeats: int) -> tuple[float, float]:
-    """(min, median) ms over ``repeats`` runs after one warm-up."""
-    await run()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        await run()
-        samples.append((time.perf_counter() - start) * 1000)
-    return min(samples), statistics.median(samples)
 
 
 def read_cases(db: Db, dataset: str) -> dict[str, Callable[[], Awaitable[Any]]]:

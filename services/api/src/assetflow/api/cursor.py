@@ -7,11 +7,12 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from assetflow.common.errors import InvalidCursorError
 
 _SIG_BYTES = 16
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,16 @@ class Position:
     id: str
     span_ms: int = 0
     """How wide (in upload time) the window that ended this page was: where the next starts."""
+
+    def to_payload(self) -> list[Any]:
+        """``[epoch millis, id, span_ms]``: what a cursor (or a stored command) carries."""
+        millis = (self.uploaded_at - EPOCH) // timedelta(milliseconds=1)
+        return [millis, self.id, self.span_ms]
+
+    @classmethod
+    def from_payload(cls, millis: int, doc_id: str, span_ms: int) -> "Position":
+        """The inverse of ``to_payload``; raises OverflowError for a time out of range."""
+        return cls(EPOCH + timedelta(milliseconds=millis), doc_id, max(0, span_ms))
 
 
 def _b64e(data: bytes) -> str:
@@ -44,9 +55,7 @@ class CursorCodec:
 
     def encode(self, position: Position, scope: str) -> str:
         """Cursor for the page after ``position`` in the listing named by ``scope``."""
-        millis = (position.uploaded_at - _EPOCH) // timedelta(milliseconds=1)
-        payload = [millis, position.id, position.span_ms]
-        body = _b64e(json.dumps(payload, separators=(",", ":")).encode())
+        body = _b64e(json.dumps(position.to_payload(), separators=(",", ":")).encode())
         return f"{body}.{self._sign(scope, body)}"
 
     def decode(self, cursor: str, scope: str) -> Position:
@@ -63,7 +72,6 @@ class CursorCodec:
         if not (isinstance(millis, int) and isinstance(doc_id, str) and isinstance(span_ms, int)):
             raise InvalidCursorError("cursor payload has the wrong shape")
         try:
-            uploaded_at = _EPOCH + timedelta(milliseconds=millis)
+            return Position.from_payload(millis, doc_id, span_ms)
         except OverflowError:
             raise InvalidCursorError("cursor time is out of range") from None
-        return Position(uploaded_at, doc_id, max(0, span_ms))

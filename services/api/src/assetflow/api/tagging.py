@@ -38,7 +38,6 @@ SERVICE = "api"
 PAGE = 500
 MAX_WHERE_IMAGES = 100_000
 LEASE = timedelta(seconds=30)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,14 +253,8 @@ def _message(command_id: str, doc: dict[str, Any], change: TagChange) -> ChangeT
 
 
 def _stored(position: Position | None) -> list[Any] | None:
-    if position is None:
-        return None
-    millis = (position.uploaded_at - _EPOCH) // timedelta(milliseconds=1)
-    return [millis, position.id, position.span_ms]
+    return None if position is None else position.to_payload()
 
 
 def _position(stored: list[Any] | None) -> Position | None:
-    if not stored:
-        return None
-    millis, image_id, span_ms = stored
-    return Position(_EPOCH + timedelta(milliseconds=millis), image_id, span_ms)
+    return Position.from_payload(*stored) if stored else None

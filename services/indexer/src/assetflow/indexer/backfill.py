@@ -24,7 +24,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.common import images
-from assetflow.common.events import ObjectCreated, ObjectRemoved
+from assetflow.common.events import ObjectCreated, ObjectRemoved, event_time_utc
 from assetflow.common.images import F
 from assetflow.common.layout import parse_object_key
 from assetflow.common.sequencer import normalize_sequencer
@@ -76,7 +76,7 @@ def created_event(bucket: str, obj: dict[str, Any]) -> ObjectCreated | None:
         key=obj["Key"],
         dataset_id=location.dataset_id,
         path=location.path,
-        event_time=modified.replace(microsecond=modified.microsecond // 1000 * 1000),
+        event_time=event_time_utc(modified),
         sequencer=sequencer_at(modified - timedelta(milliseconds=1)),
         size=int(obj.get("Size") or 0),
         etag=str(obj.get("ETag") or "").strip('"'),
@@ -90,7 +90,7 @@ def removed_event(bucket: str, doc: dict[str, Any], listed_at: datetime) -> Obje
         key=doc[F.KEY],
         dataset_id=doc[F.DATASET_ID],
         path=doc[F.PATH],
-        event_time=listed_at.replace(microsecond=listed_at.microsecond // 1000 * 1000),
+        event_time=event_time_utc(listed_at),
         sequencer=sequencer_at(listed_at),
     )
 

@@ -1,12 +1,11 @@
 """The dataset catalog and per-dataset stats, served from the indexer's exact counters."""
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from assetflow.api import repository
-from assetflow.api.cursor import Position
+from assetflow.api.cursor import EPOCH, Position
 from assetflow.api.deps import CursorsDep, DbDep
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas import DatasetsPage, DatasetStats, StatusCounts
@@ -14,7 +13,6 @@ from assetflow.common import counters, datasets
 
 router = APIRouter(prefix="/v1")
 _SCOPE = '["datasets"]'
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_stats(dataset_id: str, doc: dict[str, Any]) -> DatasetStats:
@@ -41,7 +39,7 @@ async def list_datasets(
     docs, more = await repository.list_datasets(db, after, limit)
     next_cursor = None
     if more and docs:
-        next_cursor = cursors.encode(Position(_EPOCH, docs[-1][datasets.F.ID]), _SCOPE)
+        next_cursor = cursors.encode(Position(EPOCH, docs[-1][datasets.F.ID]), _SCOPE)
     items = [to_stats(doc[datasets.F.ID], doc) for doc in docs]
     return DatasetsPage(items=items, next_cursor=next_cursor)
 

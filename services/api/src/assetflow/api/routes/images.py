@@ -10,7 +10,7 @@ from pydantic_core import to_json
 from assetflow.api import repository
 from assetflow.api.cursor import Position
 from assetflow.api.deps import CursorsDep, DbDep, PresignerDep, SettingsDep
-from assetflow.api.filters import ListingFilter, Match, scope_of
+from assetflow.api.filters import TAG_LIST_PATTERN, ListingFilter, Match, scope_of
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas import ImagePublic, ImagesPage, ImagesSample, rfc3339_ms
 from assetflow.common.errors import NotFoundError
@@ -22,11 +22,6 @@ Signer = Callable[[str, str], str]  # (bucket, key) -> presigned GET URL
 
 # A path parameter cannot hold "/": an id with an (encoded) slash matches no route.
 _NO_ROUTE = "no route matches, e.g. an id containing '/'"
-# Comma-separated tags, each with a visible character and no control one (what a schema can
-# say; the rest, e.g. the 64-character limit after normalisation, is a 400 naming the rule).
-_C = r",\x00-\x1f\x7f-\x9f"
-_TAG = rf"[^{_C}]*[^\s{_C}][^{_C}]*"
-_TAG_LIST = rf"^{_TAG}(,{_TAG})*$"
 
 
 async def _listing_filter(
@@ -36,7 +31,7 @@ async def _listing_filter(
         str | None,
         Query(
             max_length=4000,
-            pattern=_TAG_LIST,
+            pattern=TAG_LIST_PATTERN,
             description="comma-separated tags, e.g. cat,dog (normalised like stored tags)",
         ),
     ] = None,

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from assetflow.api import repository
 from assetflow.api.deps import DbDep
-from assetflow.api.filters import ListingFilter, Match
+from assetflow.api.filters import TAG_PATTERN, ListingFilter, Match
 from assetflow.api.problems import problem_responses
 from assetflow.api.tagging import MAX_WHERE_IMAGES, TagChange, Tagging
 from assetflow.common.commands import C, CommandStatus, status_of
@@ -20,11 +20,7 @@ router = APIRouter(prefix="/v1")
 MAX_IDS = 1000
 # One tag as sent (normalised server-side); a list longer than the per-image limit is a 400
 # naming that limit, so max_length here only bounds the body.
-# The pattern states what the schema can: some visible character, no comma, no control one.
-_C = r",\x00-\x1f\x7f-\x9f"
-Tag = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=rf"^[^{_C}]*[^\s{_C}][^{_C}]*$")
-]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=TAG_PATTERN)]
 _Tags: Any = Field(default_factory=list, max_length=1000)
 
 
