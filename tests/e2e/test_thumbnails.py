@@ -5,7 +5,8 @@ from typing import Any
 import httpx
 import pyvips
 
-from tests.support import images
+from tests.support import images, raw
+from tests.support.raw_samples import sample_path
 from tests.support.stack import BUCKET, THUMBNAILS_BUCKET, ServiceProcess, put_object, wait_for
 
 THUMBS = THUMBNAILS_BUCKET
@@ -158,3 +159,46 @@ def test_overwrite_replaces_the_thumbnail_and_delete_removes_it(
     wait_for("the deleted image to leave the listing", lambda: listing(api, dataset_id) == [])
     wait_for("its renditions to be deleted", lambda: thumbnail_keys(s3, dataset_id) == [])
     assert httpx.get(second["thumb_url"], timeout=10).status_code == 404
+
+
+def test_raw_camera_files_get_previews_from_the_embedded_jpeg_or_a_demosaic(
+    services: dict[str, ServiceProcess], s3: Any, dataset_id: str
+) -> None:
+    api = services["api"]
+    uploads = {
+        "with-preview.dng": raw.dng(1200, 800, preview="jpeg", orientation=6),
+        "sensor-only.dng": raw.dng(1200, 800, preview=None, make="Nikon", model="Z 9"),
+        "damaged.raf": b"FUJIFILMCCD-RAW 0201FF383501" + bytes(4_000),
+        "sony.arw": sample_path("sony.arw").read_bytes(),  # a real camera file
+    }
+    for name, body in uploads.items():
+        put_object(s3, f"{dataset_id}/images/raw/{name}", body)
+
+    items = wait_for(
+        "every RAW upload to leave 'pending'", lambda: settled(api, dataset_id, 4), timeout=60
+    )
+
+    sony = items["raw/sony.arw"]
+    assert (sony["status"], sony["width"], sony["height"]) == ("ready", 5184, 3464)
+    assert (sony["camera"], sony["captured_at"]) == ("Sony ILCE-7RM3", "2018-07-11T01:18:47")
+    embedded, demosaiced = items["raw/with-preview.dng"], items["raw/sensor-only.dng"]
+    assert (embedded["status"], embedded["width"], embedded["height"]) == ("ready", 800, 1200)
+    assert (embedded["camera"], embedded["captured_at"]) == (
+        "Assetflow Test Camera",
+        "2024-05-06T07:08:09",
+    )
+    assert (demosaiced["status"], demosaiced["width"], demosaiced["height"]) == (
+        "ready",
+        1200,
+        800,
+    )
+    assert demosaiced["camera"] == "Nikon Z 9"
+    for item in (embedded, demosaiced, sony):
+        preview, _ = fetch_image(item["preview_url"])
+        assert preview.get("vips-loader") == "jpegload_buffer"
+        assert (preview.width > preview.height) == (item["width"] > item["height"])
+        thumb, _ = fetch_image(item["thumb_url"])
+        assert max(thumb.width, thumb.height) == 256
+    damaged = items["raw/damaged.raf"]
+    assert damaged["status"] == "failed"
+    assert damaged["status_reason"].startswith("cannot decode the raf file: ")

@@ -120,7 +120,9 @@ class ThumbnailsCreated(_ThumbnailResult):
 
     type: Literal["ThumbnailsCreated"] = "ThumbnailsCreated"
     thumbnails_bucket: str
-    source_format: str = Field(description="libvips loader family, e.g. 'jpeg', 'png'")
+    source_format: str = Field(
+        description="format family from the file's magic bytes, e.g. 'jpeg', 'png', 'dng', 'arw'"
+    )
     width: int = Field(ge=1, description="as displayed, after EXIF orientation")
     height: int = Field(ge=1, description="as displayed, after EXIF orientation")
     thumbhash: str = Field(description="base64 ThumbHash placeholder")

@@ -1,4 +1,4 @@
-"""Thumbnailer metrics: outcomes, stage durations, bytes read and images in flight."""
+"""Thumbnailer metrics: outcomes, stage durations, bytes read, images in flight, RAW routes."""
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -16,3 +16,8 @@ DURATION = Histogram(
 )
 BYTES_READ = Counter("assetflow_thumbnailer_bytes_read_total", "Bytes of originals downloaded")
 IN_FLIGHT = Gauge("assetflow_thumbnailer_in_flight", "Images being downloaded, decoded or stored")
+RAW_DECODES = Counter(
+    "assetflow_thumbnailer_raw_decodes_total",
+    "Camera RAW files rendered, by format and route (embedded_jpeg, embedded_bitmap, demosaic)",
+    ["format", "route"],
+)

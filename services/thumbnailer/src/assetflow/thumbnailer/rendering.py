@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Literal
 
 import pyvips
+import rawpy
 
 from assetflow.common.events import ExifSummary
 from assetflow.thumbnailer.exif import read_exif
 from assetflow.thumbnailer.formats import SNIFF_BYTES, sniff
+from assetflow.thumbnailer.observability import RAW_DECODES
+from assetflow.thumbnailer.rawfiles import decode_raw, displayed_size, open_raw
 from assetflow.thumbnailer.thumbhash import thumbhash_base64
 
 Source = bytes | Path
@@ -83,6 +86,8 @@ def render(source: Source, options: RenderOptions) -> Rendered | Refused:
         return Refused("rejected", f"not an image: {_describe(head)}")
     if not sniffed.accepted:
         return Refused("rejected", f"unsupported image type: {sniffed.name}")
+    if sniffed.raw:
+        return _render_raw(source, head, options, sniffed.name)
     if _loader(source) is None:
         return Refused(
             "rejected", f"unsupported image type: {sniffed.name} (no decoder in this build)"
@@ -91,13 +96,9 @@ def render(source: Source, options: RenderOptions) -> Rendered | Refused:
         header = _open_header(source)  # lazy: reads the header, decodes no pixels
     except pyvips.Error as exc:
         return Refused("failed", f"cannot read the {sniffed.name} header: {_vips_message(exc)}")
-    pixels = header.width * header.height
-    if pixels > options.max_pixels:
-        return Refused(
-            "rejected",
-            f"{header.width}x{header.height} px is {pixels / 1e6:.1f} megapixels, "
-            f"over the limit of {options.max_pixels / 1e6:g}",
-        )
+    too_big = _over_limit(header.width, header.height, options)
+    if too_big is not None:
+        return too_big
     exif = read_exif(header)
     width, height = header.width, header.height
     if exif.orientation in _TRANSPOSING:
@@ -108,13 +109,57 @@ def render(source: Source, options: RenderOptions) -> Rendered | Refused:
         return Refused("failed", f"cannot decode the {sniffed.name} image: {_vips_message(exc)}")
 
 
+def _render_raw(
+    source: Source, head: bytes, options: RenderOptions, name: str
+) -> Rendered | Refused:
+    try:
+        with open_raw(source) as raw:  # parses metadata only; pixels come later
+            width, height = displayed_size(raw)
+            too_big = _over_limit(width, height, options)
+            if too_big is not None:
+                return too_big
+            decoded = decode_raw(raw, head, min_edge=options.thumb_edge, edge=options.preview_edge)
+    except rawpy.LibRawError as exc:
+        return Refused("failed", f"cannot decode the {name} file: {_libraw_message(exc)}")
+    RAW_DECODES.labels(name, decoded.route).inc()
+    try:
+        preview = decoded.image.thumbnail_image(
+            options.preview_edge, height=options.preview_edge, size="down"
+        )
+        return _renditions(preview, options, name, width, height, decoded.exif)
+    except pyvips.Error as exc:
+        return Refused("failed", f"cannot render the {name} image: {_vips_message(exc)}")
+
+
+def _over_limit(width: int, height: int, options: RenderOptions) -> Refused | None:
+    pixels = width * height
+    if pixels <= options.max_pixels:
+        return None
+    return Refused(
+        "rejected",
+        f"{width}x{height} px is {pixels / 1e6:.1f} megapixels, "
+        f"over the limit of {options.max_pixels / 1e6:g}",
+    )
+
+
 def _derive(
     source: Source, options: RenderOptions, name: str, width: int, height: int, exif: ExifSummary
 ) -> Rendered:
     # The one decode: shrink-on-load straight to preview size, turned upright by EXIF.
-    # Materialising it means the two encodes and the thumbhash all read these pixels
-    # instead of each re-running the lazy decode pipeline.
-    preview = _srgb8(_thumbnail(source, options.preview_edge)).copy_memory()
+    return _renditions(_thumbnail(source, options.preview_edge), options, name, width, height, exif)
+
+
+def _renditions(
+    preview: pyvips.Image,
+    options: RenderOptions,
+    name: str,
+    width: int,
+    height: int,
+    exif: ExifSummary,
+) -> Rendered:
+    # Materialising the preview means the two encodes and the thumbhash all read these
+    # pixels instead of each re-running the lazy decode pipeline.
+    preview = _srgb8(preview).copy_memory()
     thumb = preview.thumbnail_image(options.thumb_edge, height=options.thumb_edge, size="down")
     thumb = thumb.copy_memory()
     thumb_data = thumb.webpsave_buffer(Q=options.thumb_quality, keep="none")
@@ -192,3 +237,10 @@ def _vips_message(exc: pyvips.Error) -> str:
     # pyvips errors carry libvips' whole log; its first non-empty detail line is the cause.
     lines = [line.strip() for line in str(exc.detail or exc.message).splitlines() if line.strip()]
     return lines[0] if lines else "unknown libvips error"
+
+
+def _libraw_message(exc: rawpy.LibRawError) -> str:
+    text = exc.args[0] if exc.args else exc
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return str(text) or type(exc).__name__
