@@ -44,6 +44,11 @@ def main() -> None:
     """Seed, backfill, time, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=100_000)
+    parser.add_argument(
+        "--no-upload-tags",
+        action="store_true",
+        help="list without user metadata (no upload-time tags), as before issue 9's tags",
+    )
     args = parser.parse_args()
     dataset = f"backfill-{args.objects}"
     start = time.perf_counter()
@@ -65,6 +70,7 @@ def main() -> None:
             "backfill",
             "--prefix",
             f"{dataset}/",
+            *(["--no-upload-tags"] if args.no_upload_tags else []),
         ]
         start = time.perf_counter()
         done = subprocess.run(
@@ -93,6 +99,7 @@ def main() -> None:
         "bench": "backfill",
         "machine": platform.machine(),
         "objects": args.objects,
+        "upload_tags": not args.no_upload_tags,
         "backfill_cli_s": round(published, 2),
         "all_listable_s": round(total, 2),
         "objects_per_s": round(args.objects / total, 1),

@@ -48,7 +48,9 @@ def test_backfill_reconciles_a_bucket_that_never_notified(
         s3.create_bucket(Bucket=UNNOTIFIED)
     keys = [f"{dataset_id}/images/f{i % 3}/{i:02d}.jpg" for i in range(30)]
     for i, key in enumerate(keys):
-        s3.put_object(Bucket=UNNOTIFIED, Key=key, Body=f"object {i}".encode())
+        # Three objects carry upload-time tags, which a listing does not show.
+        metadata = {"tags": "Cat,d%C3%B6g"} if 10 <= i < 13 else {}
+        s3.put_object(Bucket=UNNOTIFIED, Key=key, Body=f"object {i}".encode(), Metadata=metadata)
     s3.put_object(Bucket=UNNOTIFIED, Key=f"{dataset_id}/readme.txt", Body=b"not an image path")
 
     dry = run_backfill("--prefix", f"{dataset_id}/", "--dry-run")
@@ -63,6 +65,9 @@ def test_backfill_reconciles_a_bucket_that_never_notified(
         lambda: stats(api, dataset_id)["statuses"]["rejected"] == 30,
         timeout=60,
     )
+    served = httpx.get(f"{api.base_url}/v1/datasets/{dataset_id}/tags", timeout=10).json()
+    assert {row["tag"]: row["count"] for row in served["tags"]} == {"cat": 3, "dög": 3}
+    assert served["untagged"] == 27
 
     for key in keys[:5]:
         s3.put_object(Bucket=UNNOTIFIED, Key=key, Body=b"a new version, longer than before")

@@ -5,7 +5,7 @@ characters or commas (a comma separates tags in the upload header). An image has
 """
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote
@@ -13,6 +13,7 @@ from urllib.parse import unquote
 MAX_TAG_LENGTH: Final = 64
 MAX_TAGS_PER_IMAGE: Final = 50
 UPLOAD_TAGS_METADATA: Final = "X-Amz-Meta-Tags"
+_UPLOAD_TAGS_NAME: Final = "tags"  # the same header as S3 clients report it, prefix stripped
 """The user-metadata entry (``x-amz-meta-tags`` on the PUT) MinIO puts in the event record."""
 
 
@@ -73,6 +74,14 @@ def parse_upload_tags(header: str | None) -> UploadTags:
     tags = sorted(valid)
     dropped += tags[MAX_TAGS_PER_IMAGE:]
     return UploadTags(tags[:MAX_TAGS_PER_IMAGE], dropped)
+
+
+def metadata_tags(metadata: Mapping[str, str]) -> UploadTags:
+    """Upload tags from object metadata: an event's ``X-Amz-Meta-Tags`` or a HEAD's ``tags``."""
+    names = {UPLOAD_TAGS_METADATA.lower(), _UPLOAD_TAGS_NAME}
+    return parse_upload_tags(
+        next((value for name, value in metadata.items() if name.lower() in names), None)
+    )
 
 
 def changed_tags(current: Iterable[str], add: Iterable[str], remove: Iterable[str]) -> list[str]:

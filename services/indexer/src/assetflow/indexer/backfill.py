@@ -12,15 +12,25 @@ flat whatever the bucket's size. What differs becomes ordinary object events on
   compares newer and wins; an older real event arriving late stays stale.
 - an index entry whose object is gone: an ``ObjectRemoved`` whose sequencer is the moment
   the listing page was read, so an upload made after that moment is never removed.
+
+Upload-time tags live in user metadata, which a plain S3 listing does not carry. MinIO
+adds it to ``ListObjectsV2`` pages on request (``metadata=true``, see ``listing_pages``),
+at about twice the listing's cost: the backfill CLI, where most listed objects are new,
+asks for it; the periodic sweep, where differences are rare, does not. A created event
+whose listing entry has no metadata gets its tags from one ``HEAD`` of that exact version
+(``If-Match`` its etag), a page's HEADs concurrently.
 """
 
 import asyncio
 import logging
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from botocore.exceptions import ClientError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.common import images
@@ -28,6 +38,7 @@ from assetflow.common.events import ObjectCreated, ObjectRemoved, event_time_utc
 from assetflow.common.images import F
 from assetflow.common.layout import parse_object_key
 from assetflow.common.sequencer import normalize_sequencer
+from assetflow.common.tags import metadata_tags
 from assetflow.indexer.observability import RECONCILE_MISSING, RECONCILE_STALE
 
 Database = AsyncDatabase[dict[str, Any]]
@@ -37,6 +48,9 @@ log = logging.getLogger(__name__)
 
 PROGRESS = "backfill_progress"
 PAGE_SIZE = 1000
+TAG_LOOKUPS = 32  # concurrent HEADs for upload tags
+USER_METADATA = "UserMetadata"
+_S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _KEY_END = "\U0010ffff"
 
 
@@ -80,6 +94,7 @@ def created_event(bucket: str, obj: dict[str, Any]) -> ObjectCreated | None:
         sequencer=sequencer_at(modified - timedelta(milliseconds=1)),
         size=int(obj.get("Size") or 0),
         etag=str(obj.get("ETag") or "").strip('"'),
+        tags=metadata_tags(obj.get(USER_METADATA) or {}).tags,
     )
 
 
@@ -140,6 +155,30 @@ async def index_range(
     return [doc for doc in await found.to_list() if doc[F.KEY].startswith(prefix)]
 
 
+async def with_upload_tags(s3: Any, events: list[Event], unknown: set[str]) -> list[Event]:
+    """``events`` with upload-time tags read by HEAD for created objects whose key is in
+    ``unknown`` (listed without their user metadata)."""
+    limit = asyncio.Semaphore(TAG_LOOKUPS)
+
+    async def tagged(event: Event) -> Event:
+        if not isinstance(event, ObjectCreated) or event.key not in unknown:
+            return event
+        async with limit:
+            try:
+                head = await s3.head_object(
+                    Bucket=event.bucket, Key=event.key, IfMatch=f'"{event.etag}"'
+                )
+            except ClientError as exc:
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if status in (404, 412):
+                    return event  # deleted or replaced since listed: its own event follows
+                raise
+        tags = metadata_tags(head.get("Metadata") or {}).tags
+        return event.model_copy(update={"tags": tags}) if tags else event
+
+    return list(await asyncio.gather(*(tagged(event) for event in events)))
+
+
 async def backfill(
     db: Database,
     pages: AsyncIterator[list[dict[str, Any]]],
@@ -148,11 +187,13 @@ async def backfill(
     publish: Publish | None,
     start_after: str | None = None,
     on_page: Callable[[Report], Awaitable[None]] | None = None,
+    tags_from: Any | None = None,
 ) -> Report:
     """Walk the listing pages, compare each with the index and publish the differences.
 
     ``publish`` None is a dry run. Progress (the last key whose page is durable in Kafka)
-    is handed to ``on_page`` after each page, so a run can resume from it.
+    is handed to ``on_page`` after each page, so a run can resume from it. ``tags_from``
+    is the S3 client that reads upload-time tags (None: events carry no tags).
     """
     report = Report(last_key=start_after)
     async for listed in pages:
@@ -160,6 +201,9 @@ async def backfill(
         upto = listed[-1]["Key"] if listed else None
         indexed = await index_range(db, bucket, report.last_key, upto, prefix)
         events = compare_page(bucket, listed, indexed, listed_at, report)
+        unknown = {obj["Key"] for obj in listed if USER_METADATA not in obj}
+        if events and unknown and tags_from is not None and publish is not None:
+            events = await with_upload_tags(tags_from, events, unknown)
         if events and publish is not None:
             await publish(events)
             report.published += len(events)
@@ -177,21 +221,66 @@ async def backfill(
 
 
 async def listing_pages(
-    s3: Any, bucket: str, prefix: str, start_after: str | None
+    s3: Any, bucket: str, prefix: str, start_after: str | None, *, metadata: bool = False
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """``ListObjectsV2`` pages of the bucket under ``prefix``, after ``start_after``."""
+    """``ListObjectsV2`` pages of the bucket under ``prefix``, after ``start_after``.
+
+    With ``metadata``, entries carry ``UserMetadata`` where the server lists it (MinIO).
+    """
+    if metadata:
+        with_user_metadata(s3)
     params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": PAGE_SIZE}
     if start_after:
         params["StartAfter"] = start_after
     while True:
         page = await s3.list_objects_v2(**params)
         contents = page.get("Contents", [])
+        listed_metadata = page.get(USER_METADATA, [])
+        if len(listed_metadata) == len(contents):  # in page order, None where not listed
+            for obj, listed in zip(contents, listed_metadata, strict=True):
+                if listed is not None:
+                    obj[USER_METADATA] = listed
         if contents:
             yield contents
         if not page.get("IsTruncated"):
             return
         params.pop("StartAfter", None)
         params["ContinuationToken"] = page["NextContinuationToken"]
+
+
+def with_user_metadata(s3: Any) -> None:
+    """Make this client's ``ListObjectsV2`` ask for, and keep, MinIO's per-object user metadata.
+
+    botocore's parser drops elements the S3 model lacks, so the handler reads them from the
+    raw page into ``UserMetadata``, one entry per ``Contents`` in page order (matching by
+    position: raw keys are URL-encoded). Servers without the extension ignore the parameter
+    and every entry is None. Registering twice is harmless (same unique ids).
+    """
+    events = s3.meta.events
+    events.register("before-sign.s3.ListObjectsV2", _ask_for_metadata, unique_id="af-list-meta")
+    events.register("before-parse.s3.ListObjectsV2", _keep_metadata, unique_id="af-keep-meta")
+
+
+def _ask_for_metadata(request: Any, **_: Any) -> None:
+    if "metadata=true" not in (urlsplit(request.url).query or ""):
+        request.url += ("&" if "?" in request.url else "?") + "metadata=true"
+
+
+def _keep_metadata(
+    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
+) -> None:
+    body = response_dict.get("body")
+    if response_dict.get("status_code") != 200 or not isinstance(body, bytes):
+        return
+    found: list[dict[str, str] | None] = []
+    for entry in ET.fromstring(body).iter(f"{_S3_NS}Contents"):
+        listed = entry.find(f"{_S3_NS}{USER_METADATA}")
+        found.append(
+            None
+            if listed is None
+            else {child.tag.removeprefix(_S3_NS): child.text or "" for child in listed}
+        )
+    customized_response_dict[USER_METADATA] = found
 
 
 async def saved_progress(db: Database, bucket: str, prefix: str) -> str | None:
@@ -223,7 +312,7 @@ async def reconcile_forever(
         try:
             async with open_s3() as s3:
                 pages = listing_pages(s3, bucket, "", None)
-                report = await backfill(db, pages, bucket, "", publish)
+                report = await backfill(db, pages, bucket, "", publish, tags_from=s3)
             RECONCILE_MISSING.inc(report.missing)
             RECONCILE_STALE.inc(report.changed + report.gone)
             if report.differences:

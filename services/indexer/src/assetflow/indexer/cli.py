@@ -70,10 +70,14 @@ def backfill(
     prefix: Annotated[str, typer.Option(help="only keys under it, e.g. <dataset_id>/")] = "",
     dry_run: Annotated[bool, typer.Option(help="report differences, publish nothing")] = False,
     resume: Annotated[bool, typer.Option(help="continue after the last finished key")] = False,
+    upload_tags: Annotated[
+        bool, typer.Option(help="read each new object's x-amz-meta-tags (one HEAD each)")
+    ] = True,
 ) -> None:
     """Compare the bucket listing with the index and publish events for every difference."""
     settings = IndexerSettings()
-    report = asyncio.run(_backfill(settings, bucket or settings.s3.bucket, prefix, dry_run, resume))
+    target = bucket or settings.s3.bucket
+    report = asyncio.run(_backfill(settings, target, prefix, dry_run, resume, upload_tags))
     verb = "would publish" if dry_run else "published"
     console.print(
         f"listed {report.listed:,} objects: {report.missing:,} missing from the index, "
@@ -83,7 +87,12 @@ def backfill(
 
 
 async def _backfill(
-    settings: IndexerSettings, bucket: str, prefix: str, dry_run: bool, resume: bool
+    settings: IndexerSettings,
+    bucket: str,
+    prefix: str,
+    dry_run: bool,
+    resume: bool,
+    upload_tags: bool,
 ) -> bf.Report:
     broker = make_kafka_broker(settings.kafka, client_id="assetflow-backfill")
     producer = BrokerProducer(broker, settings.kafka.topics)
@@ -117,9 +126,16 @@ async def _backfill(
                     elapsed = progress.tasks[0].elapsed or 1e-9
                     progress.update(task, completed=report.listed, rate=report.listed / elapsed)
 
-                pages = bf.listing_pages(s3, bucket, prefix, start_after)
+                pages = bf.listing_pages(s3, bucket, prefix, start_after, metadata=upload_tags)
                 report = await bf.backfill(
-                    db, pages, bucket, prefix, None if dry_run else publish, start_after, on_page
+                    db,
+                    pages,
+                    bucket,
+                    prefix,
+                    None if dry_run else publish,
+                    start_after,
+                    on_page,
+                    tags_from=s3 if upload_tags else None,
                 )
             if not dry_run:
                 await bf.clear_progress(db, bucket, prefix)

@@ -9,7 +9,7 @@ from assetflow.common.errors import InvalidEventError
 from assetflow.common.events import ObjectCreated, ObjectRemoved, event_time_utc
 from assetflow.common.layout import decode_event_key, parse_object_key
 from assetflow.common.sequencer import normalize_sequencer
-from assetflow.common.tags import UPLOAD_TAGS_METADATA, parse_upload_tags
+from assetflow.common.tags import metadata_tags
 from assetflow.ingest.observability import DROPPED_UPLOAD_TAGS
 
 
@@ -111,11 +111,7 @@ def _translate_record(record: _Record) -> Translated:
 
 def _upload_tags(metadata: dict[str, str], key: str) -> list[str]:
     """Tags from the upload's ``x-amz-meta-tags``; bad entries are dropped, never fatal."""
-    header = next(
-        (value for name, value in metadata.items() if name.lower() == UPLOAD_TAGS_METADATA.lower()),
-        None,
-    )
-    parsed = parse_upload_tags(header)
+    parsed = metadata_tags(metadata)
     if parsed.dropped:
         DROPPED_UPLOAD_TAGS.inc(len(parsed.dropped))
         log.warning("upload tags dropped", extra={"key": key, "dropped": parsed.dropped[:10]})
