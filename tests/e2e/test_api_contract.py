@@ -122,6 +122,17 @@ def _config(dictionaries: dict[str, list[str]]) -> str:
             "checks.positive_data_acceptance.expected-statuses = "
             '["2xx", "3xx", 400, 401, 403, 404, 409, 429, "5xx"]',
         ]
+    # Annotation writes are conditional: a made-up If-Match names another revision (412), a
+    # shape's fit inside the image and unique ids are checked by the server (400), and a
+    # missing If-Match is 428 Precondition Required (RFC 6585), not a validation error.
+    lines += [
+        "",
+        "[[operations]]",
+        'include-path = "/v1/images/{image_id}/annotations"',
+        "checks.positive_data_acceptance.expected-statuses = "
+        '["2xx", "3xx", 400, 401, 403, 404, 409, 412, 429, "5xx"]',
+        "checks.missing_required_header.expected-statuses = [428]",
+    ]
     # Completing needs the ETags storage answered real part uploads with: no generated body
     # can be valid, so this one operation is left to tests/e2e/test_uploads.py.
     lines += [

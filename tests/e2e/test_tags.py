@@ -135,6 +135,11 @@ def test_tag_counts_stay_exact_through_everything(
     for response in responses[-8:]:
         wait_done(api, response.json()["command_id"])
 
+    # Both indexers applied part of the commands (they share the partitions); read before
+    # the kill below, which restarts the first one's counters.
+    assert indexer.metric("assetflow_indexer_tag_commands_total") > 0
+    assert second_indexer.metric("assetflow_indexer_tag_commands_total") > 0
+
     # The indexer is SIGKILLed while a bulk command over the whole dataset is applied.
     everything = bulk(api, dataset_id, {"add": ["all"], "where": {}})
     indexer.kill()
@@ -173,9 +178,6 @@ def test_tag_counts_stay_exact_through_everything(
     assert all("all" in item["tags"] for key, item in final.items() if key not in keys[220:240])
     assert all({"all", "overwritten"} <= set(final[key]["tags"]) for key in keys[220:240])
     assert tag_counts(api, dataset_id)["tags"][0] == {"tag": "all", "count": N - 20}
-    # Both indexers applied part of the commands (they shared the partitions).
-    assert second_indexer.metric("assetflow_indexer_tag_commands_total") > 0
-    assert indexer.metric("assetflow_indexer_tag_commands_total") > 0
     check_filtered_listings(api, dataset_id, list(final.values()))
 
 

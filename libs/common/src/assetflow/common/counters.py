@@ -1,5 +1,5 @@
 """Exact denormalized counters: live images, bytes, untagged images and images per status
-per dataset, and images per (dataset, tag).
+per dataset, images per (dataset, tag), and shapes and images per (dataset, label).
 
 Counters move only by deltas computed from an image's state before and after a change, and
 the indexer writes those deltas in the same transaction as the image, so a counter can never
@@ -17,6 +17,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.common import datasets
+from assetflow.common.annotations import L, label_count_id
 from assetflow.common.images import COLLECTION, F
 
 TAG_COUNTS: Final = "tag_counts"
@@ -56,6 +57,7 @@ class Contribution:
     size: int
     tags: frozenset[str]
     status: str
+    labels: frozenset[tuple[str, int]] = frozenset()  # (label, shapes)
 
 
 @dataclass
@@ -67,6 +69,8 @@ class CounterDeltas:
     untagged: Counter[str] = field(default_factory=Counter)
     statuses: Counter[tuple[str, str]] = field(default_factory=Counter)
     tags: Counter[tuple[str, str]] = field(default_factory=Counter)
+    label_shapes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    label_images: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def move(self, before: Contribution | None, after: Contribution | None) -> None:
         """Account for one image going from ``before`` to ``after`` (None: not live)."""
@@ -83,6 +87,9 @@ class CounterDeltas:
             self.statuses[dataset, contribution.status] += sign
             for tag in contribution.tags:
                 self.tags[dataset, tag] += sign
+            for label, shapes in contribution.labels:
+                self.label_shapes[dataset, label] += sign * shapes
+                self.label_images[dataset, label] += sign
 
     def dataset_updates(self, now: datetime | None = None) -> list[UpdateOne]:
         """One upsert per dataset whose counters moved (``$inc``), stamping ``updated_at``."""
@@ -119,6 +126,24 @@ class CounterDeltas:
             if delta
         ]
 
+    def label_updates(self) -> list[UpdateOne]:
+        """One ``$inc`` upsert per (dataset, label) whose shape or image count moved."""
+        keys = sorted(set(self.label_shapes) | set(self.label_images))
+        updates = []
+        for dataset, label in keys:
+            inc = {L.SHAPES: self.label_shapes[dataset, label]}
+            inc[L.IMAGES] = self.label_images[dataset, label]
+            inc = {name: value for name, value in inc.items() if value}
+            if inc:
+                updates.append(
+                    UpdateOne(
+                        {L.ID: label_count_id(dataset, label)},
+                        {"$inc": inc, "$setOnInsert": {L.DATASET_ID: dataset, L.LABEL: label}},
+                        upsert=True,
+                    )
+                )
+        return updates
+
 
 def contribution(doc: dict[str, Any] | None) -> Contribution | None:
     """An image document's contribution, or None if it is absent or deleted."""
@@ -126,7 +151,8 @@ def contribution(doc: dict[str, Any] | None) -> Contribution | None:
         return None
     tags = frozenset(doc.get(F.TAGS) or ())
     status = doc.get(F.STATUS) or "pending"
-    return Contribution(doc[F.DATASET_ID], int(doc.get(F.SIZE) or 0), tags, status)
+    labels = frozenset((row["label"], int(row["shapes"])) for row in doc.get(F.LABELS) or ())
+    return Contribution(doc[F.DATASET_ID], int(doc.get(F.SIZE) or 0), tags, status, labels)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from assetflow.common.deadletter import SourceRecord
 from assetflow.common.events import (
+    AnnotationsChanged,
     ChangeTags,
     ObjectCreated,
     ObjectRemoved,
@@ -25,6 +26,8 @@ class DecodedBatch:
 
     changes: list[tuple[SourceRecord, ObjectChange]] = field(default_factory=list)
     rejects: list[tuple[SourceRecord, str]] = field(default_factory=list)
+    # Facts about data the index does not hold (annotations live in their own collection).
+    notices: list[tuple[SourceRecord, AnnotationsChanged]] = field(default_factory=list)
 
     @property
     def object_changes(self) -> list[ObjectChange]:
@@ -51,5 +54,8 @@ def decode_batch(records: Sequence[SourceRecord]) -> DecodedBatch:
         except ValidationError as exc:
             batch.rejects.append((record, f"invalid asset event: {exc.errors()[0]['msg']}"))
             continue
-        batch.changes.append((record, message))
+        if isinstance(message, AnnotationsChanged):
+            batch.notices.append((record, message))
+        else:
+            batch.changes.append((record, message))
     return batch

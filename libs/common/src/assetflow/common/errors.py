@@ -55,3 +55,15 @@ class DatabaseUnavailableError(TransientError):
 
 class BrokerUnavailableError(TransientError):
     """Kafka cannot be reached."""
+
+
+class StaleRevisionError(AssetflowError):
+    """A conditional write named a revision that is no longer the current one."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"the current revision is {current}; re-read and retry")
+        self.current = current
+
+
+class PreconditionRequiredError(AssetflowError):
+    """A write that must be conditional (If-Match) came without its condition."""

@@ -169,7 +169,38 @@ class ChangeTags(BaseModel):
         return image_id(self.bucket, self.key)
 
 
-AssetMessage = ObjectCreated | ObjectRemoved | ThumbnailsCreated | ThumbnailsFailed | ChangeTags
+class AnnotationsChanged(BaseModel):
+    """An image's annotations were replaced or patched: a fact, published after the write.
+
+    Keyed like the object's events, so a consumer sees it in order with them. The
+    annotations themselves are read from the database (``revision`` says which).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = 1
+    type: Literal["AnnotationsChanged"] = "AnnotationsChanged"
+    bucket: str
+    key: str
+    dataset_id: str
+    revision: int = Field(ge=1)
+    shapes: int = Field(ge=0)
+    changed_at: AwareDatetime
+
+    @property
+    def image_id(self) -> str:
+        """Deterministic id of the image whose annotations changed."""
+        return image_id(self.bucket, self.key)
+
+
+AssetMessage = (
+    ObjectCreated
+    | ObjectRemoved
+    | ThumbnailsCreated
+    | ThumbnailsFailed
+    | ChangeTags
+    | AnnotationsChanged
+)
 ASSET_MESSAGE_ADAPTER: TypeAdapter[AssetMessage] = TypeAdapter(
     Annotated[AssetMessage, Field(discriminator="type")]
 )

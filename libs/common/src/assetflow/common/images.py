@@ -54,6 +54,10 @@ class F:
     TAGS: Final = "tags"
     TAG_COMMANDS: Final = "tag_commands"
     SAMPLE_KEY: Final = "sample_key"
+    # A summary of the image's annotations (written by the API with them, cleared on delete).
+    LABELS: Final = "labels"
+    ANNOTATION_REVISION: Final = "annotation_revision"
+    ANNOTATION_HASH: Final = "annotation_hash"
 
 
 class RenditionDoc(TypedDict):

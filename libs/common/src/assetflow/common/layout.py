@@ -37,6 +37,11 @@ def parse_object_key(key: str) -> ObjectLocation | None:
     return ObjectLocation(dataset_id=dataset_id, path=path, folder=folder, file_name=file_name)
 
 
+def object_key(dataset_id: str, path: str) -> str:
+    """The object key of an image at ``path`` in ``dataset_id``."""
+    return f"{dataset_id}/{IMAGES_SEGMENT}/{path}"
+
+
 def image_id(bucket: str, key: str) -> str:
     """Deterministic, URL-safe document id for an object (128-bit BLAKE2b, base64url)."""
     digest = hashlib.blake2b(f"{bucket}/{key}".encode(), digest_size=16).digest()

@@ -17,6 +17,15 @@ _UPLOAD_TAGS_NAME: Final = "tags"  # the same header as S3 clients report it, pr
 """The user-metadata entry (``x-amz-meta-tags`` on the PUT) MinIO puts in the event record."""
 
 
+# What a schema can say of a tag as sent: a visible character, no comma, no control one (the
+# rest, e.g. 64 characters after normalisation, is checked by normalize_tag).
+_NOT_IN_TAG = r",\x00-\x1f\x7f-\x9f"
+_TAG = rf"[^{_NOT_IN_TAG}]*[^\s{_NOT_IN_TAG}][^{_NOT_IN_TAG}]*"
+TAG_PATTERN: Final = rf"^{_TAG}$"
+TAG_LIST_PATTERN: Final = rf"^{_TAG}(,{_TAG})*$"
+"""Comma-separated tags, as the listing's ``?tags=`` takes them."""
+
+
 class InvalidTagError(ValueError):
     """A tag that cannot be normalised into a valid one; the message says why."""
 

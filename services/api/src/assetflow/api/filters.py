@@ -6,17 +6,17 @@ from typing import Any, Literal
 
 from assetflow.common.errors import InvalidRequestError
 from assetflow.common.images import F
-from assetflow.common.tags import MAX_TAGS_PER_IMAGE, InvalidTagError, normalize_tags
+from assetflow.common.tags import (
+    MAX_TAGS_PER_IMAGE,
+    TAG_LIST_PATTERN,
+    TAG_PATTERN,
+    InvalidTagError,
+    normalize_tags,
+)
+
+__all__ = ["TAG_LIST_PATTERN", "TAG_PATTERN", "ListingFilter", "Match", "scope_of"]
 
 Match = Literal["all", "any"]
-
-# What a schema can say of a tag as sent: a visible character, no comma, no control one (the
-# rest, e.g. 64 characters after normalisation, is a 400 naming the rule).
-_NOT_IN_TAG = r",\x00-\x1f\x7f-\x9f"
-_TAG = rf"[^{_NOT_IN_TAG}]*[^\s{_NOT_IN_TAG}][^{_NOT_IN_TAG}]*"
-TAG_PATTERN = rf"^{_TAG}$"
-TAG_LIST_PATTERN = rf"^{_TAG}(,{_TAG})*$"
-"""Comma-separated tags, as the listing's ``?tags=`` takes them."""
 
 
 @dataclass(frozen=True, slots=True)

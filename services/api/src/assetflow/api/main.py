@@ -9,11 +9,12 @@ from typing import Any
 import botocore.session
 from fastapi import FastAPI
 
+from assetflow.api.annotating import Annotating
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.presign import Presigner
 from assetflow.api.problems import install_problem_handlers, install_problem_schemas
-from assetflow.api.routes import datasets, health, images, media, tags, uploads
+from assetflow.api.routes import annotations, datasets, health, images, media, tags, uploads
 from assetflow.api.settings import ApiSettings
 from assetflow.api.tagging import Publisher, Tagging
 from assetflow.api.uploads import Uploads
@@ -66,14 +67,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 "s3", **s3_client_kwargs(settings.s3, public=True)
             )
             uploads = Uploads(db, s3, signing, settings.s3.bucket, settings.api.presign_expires_s)
-            tagging = Tagging(db, Publisher(settings.kafka))
+            publisher = Publisher(settings.kafka)
+            tagging = Tagging(db, publisher)
             stack.push_async_callback(tagging.close)
-            sweeper = asyncio.create_task(tagging.resume_forever(settings.api.resume_interval_s))
-            stack.callback(sweeper.cancel)
+            annotating = Annotating(db, publisher)
+            interval = settings.api.resume_interval_s
+            for sweep in (tagging.resume_forever(interval), annotating.republish_forever(interval)):
+                stack.callback(asyncio.create_task(sweep).cancel)
             stack.enter_context(_collector_tuned_for_requests())
             yield {
                 "uploads": uploads,
                 "tagging": tagging,
+                "annotating": annotating,
                 "settings": settings,
                 "mongo": mongo,
                 "db": db,
@@ -90,6 +95,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(media.router)
     app.include_router(uploads.router)
     app.include_router(tags.router)
+    app.include_router(annotations.router)
     app.include_router(health.router)
     install_problem_schemas(app)
     return app

@@ -14,7 +14,13 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assetflow.common.errors import InvalidRequestError, NotFoundError, TransientError
+from assetflow.common.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    PreconditionRequiredError,
+    StaleRevisionError,
+    TransientError,
+)
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -40,12 +46,20 @@ class Problem(BaseModel):
     )
 
 
+class RevisionProblem(Problem):
+    """A conditional write that lost: the body says which revision is current."""
+
+    current_revision: int = Field(description="re-read at this revision, then retry")
+
+
 # What each declared status means on our routes; a route may say it more precisely.
 _MEANINGS: Final[dict[int, str]] = {
     400: "bad request, e.g. a cursor that is malformed or from another listing",
     404: "not found",
+    412: "the revision If-Match names is not the current one",
     416: "range not satisfiable",
     422: "a parameter failed validation",
+    428: "the write needs If-Match",
     503: "a dependency (the database) is unavailable; retry later",
 }
 _REF: Final = "#/components/schemas/{model}"
@@ -98,6 +112,17 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+IF_MATCH: Final = "If-Match"
+
+
+def _missing_precondition(error: Mapping[str, Any]) -> bool:
+    """A required If-Match header that is absent: 428 (RFC 6585), not a validation error."""
+    return error.get("type") == "missing" and tuple(error.get("loc", ())) == (
+        "header",
+        IF_MATCH.lower(),
+    )
+
+
 def problem(
     status: int,
     detail: str,
@@ -130,6 +155,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
         return problem(404, str(exc), request)
 
+    @app.exception_handler(StaleRevisionError)
+    async def _stale(request: Request, exc: StaleRevisionError) -> JSONResponse:
+        headers = {"ETag": f'"{exc.current}"'}
+        return problem(412, str(exc), request, headers=headers, current_revision=exc.current)
+
+    @app.exception_handler(PreconditionRequiredError)
+    async def _unconditional(request: Request, exc: PreconditionRequiredError) -> JSONResponse:
+        return problem(428, str(exc), request)
+
     @app.exception_handler(TransientError)
     async def _unavailable(request: Request, exc: TransientError) -> JSONResponse:
         return problem(503, str(exc), request)
@@ -144,6 +178,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(_missing_precondition(e) for e in exc.errors()):
+            return problem(
+                428,
+                f"this write needs {IF_MATCH} with the revision it is based on, "
+                f'e.g. {IF_MATCH}: "0"',
+                request,
+            )
         errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)
         return problem(422, detail, request, errors=errors)

@@ -25,7 +25,7 @@ from assetflow.common import commands, images
 from assetflow.common.clients import make_kafka_broker
 from assetflow.common.commands import C
 from assetflow.common.errors import BrokerUnavailableError, InvalidRequestError, NotFoundError
-from assetflow.common.events import ChangeTags
+from assetflow.common.events import AnnotationsChanged, ChangeTags
 from assetflow.common.images import F
 from assetflow.common.producer import BrokerProducer, send_asset_event
 from assetflow.common.settings import KafkaSettings
@@ -60,7 +60,8 @@ class TagChange:
 
 
 class Publisher:
-    """Publishes tag commands; connects to Kafka on first use, so reads never need Kafka."""
+    """Publishes commands and facts on ``assets.objects``; connects to Kafka on first use,
+    so reads never need Kafka."""
 
     def __init__(self, settings: KafkaSettings) -> None:
         self._broker = make_kafka_broker(settings, client_id="assetflow-api")
@@ -68,7 +69,7 @@ class Publisher:
         self._connected = False
         self._lock = asyncio.Lock()
 
-    async def publish(self, messages: Sequence[ChangeTags]) -> None:
+    async def publish(self, messages: Sequence[ChangeTags | AnnotationsChanged]) -> None:
         """Send every message and wait until Kafka has all of them durably."""
         try:
             async with self._lock:
@@ -78,7 +79,7 @@ class Publisher:
             futures = [await send_asset_event(self._producer, SERVICE, m) for m in messages]
             await asyncio.gather(*futures)
         except (KafkaError, OSError) as exc:
-            raise BrokerUnavailableError(f"cannot publish tag commands: {exc}") from exc
+            raise BrokerUnavailableError(f"cannot publish to Kafka: {exc}") from exc
 
     async def close(self) -> None:
         """Flush and disconnect."""

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pymongo.asynchronous.database import AsyncDatabase
 
+from assetflow.common import layout
 from assetflow.common.errors import InvalidRequestError, NotFoundError, StorageUnavailableError
 from assetflow.common.layout import parse_object_key
 from assetflow.common.tags import InvalidTagError, normalize_tags
@@ -66,7 +67,7 @@ class UploadRequest:
     @property
     def key(self) -> str:
         """The object key in the datasets bucket."""
-        return f"{self.dataset_id}/images/{self.path}"
+        return layout.object_key(self.dataset_id, self.path)
 
     @classmethod
     def parse(

@@ -1,7 +1,5 @@
 """Idempotent, order-safe batch writes of object changes (with their counters) and results."""
 
-import asyncio
-import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,10 +9,8 @@ from typing import Any
 from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
-from assetflow.common import commands, counters, datasets, images
-from assetflow.common.dberrors import is_write_conflict, translate_db_error
+from assetflow.common import annotations, commands, counters, datasets, images
 from assetflow.common.decoding import ObjectChange
 from assetflow.common.events import (
     ChangeTags,
@@ -26,10 +22,10 @@ from assetflow.common.events import (
 from assetflow.common.images import F
 from assetflow.common.sequencer import is_newer
 from assetflow.common.tags import MAX_TAGS_PER_IMAGE, changed_tags, merge_upload_tags
+from assetflow.common.transactions import in_transaction
 from assetflow.indexer.observability import WRITE_CONFLICTS
 
 Result = ThumbnailsCreated | ThumbnailsFailed
-CONFLICT_ATTEMPTS = 8
 Database = AsyncDatabase[dict[str, Any]]
 # What a change needs to know of the stored image (tombstones included).
 STATE_FIELDS = {
@@ -41,6 +37,8 @@ STATE_FIELDS = {
     F.TAG_COMMANDS: 1,
     F.ETAG: 1,
     F.STATUS: 1,
+    F.LABELS: 1,
+    F.ANNOTATION_REVISION: 1,
 }
 
 
@@ -79,6 +77,7 @@ class BatchPlan:
     inserts: list[InsertOne[dict[str, Any]]] = field(default_factory=list)
     updates: list[UpdateOne] = field(default_factory=list)
     deltas: counters.CounterDeltas = field(default_factory=counters.CounterDeltas)
+    annotation_updates: list[UpdateOne] = field(default_factory=list)
     applied: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
     result: BatchResult = field(default_factory=BatchResult)
@@ -110,6 +109,8 @@ def plan_changes(
             plan.result.stale += 1
         else:
             _apply_event(image, change, now)
+            if isinstance(change, ObjectRemoved):
+                _clear_annotations(change.image_id, image, plan, now)
     for image_id, image in touched.items():
         if not image.set_fields:
             continue
@@ -137,6 +138,27 @@ def _apply_event(image: _Image, event: ObjectChange, now: datetime) -> None:
     else:
         fields[F.TAGS] = []  # a deleted image leaves every count; re-creating starts afresh
     image.change(fields)
+
+
+def _clear_annotations(image_id: str, image: _Image, plan: BatchPlan, now: datetime) -> None:
+    """A deleted image leaves its annotations behind; the revision keeps counting up, so an
+    ``If-Match`` from before the delete can never match a re-created image's annotations."""
+    if not image.state.get(F.LABELS):  # every shape has a label: no labels, no shapes
+        return
+    revision = int(image.state.get(F.ANNOTATION_REVISION) or 0)
+    image.change({F.LABELS: [], F.ANNOTATION_REVISION: revision + 1, F.ANNOTATION_HASH: None})
+    plan.annotation_updates.append(
+        UpdateOne(
+            {annotations.A.ID: image_id},
+            {
+                "$set": {
+                    annotations.A.SHAPES: [],
+                    annotations.A.REVISION: revision + 1,
+                    annotations.A.UPDATED_AT: now,
+                }
+            },
+        )
+    )
 
 
 def _apply_result(image: _Image, result: Result, plan: BatchPlan, now: datetime) -> None:
@@ -194,6 +216,8 @@ async def apply_changes(db: Database, changes: Sequence[ObjectChange]) -> BatchR
             (datasets.COLLECTION, dataset_ops),
             (images.COLLECTION, [*plan.inserts, *plan.updates]),
             (counters.TAG_COUNTS, plan.deltas.tag_updates()),
+            (annotations.LABEL_COUNTS, plan.deltas.label_updates()),
+            (annotations.COLLECTION, plan.annotation_updates),
             (commands.COLLECTION, commands.progress_updates(plan.applied, plan.refused)),
         ]
         for collection, ops in writes:
@@ -201,23 +225,9 @@ async def apply_changes(db: Database, changes: Sequence[ObjectChange]) -> BatchR
                 await db[collection].bulk_write(ops, ordered=False, session=session)
         return plan.result
 
-    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        try:
-            async with (
-                db.client.start_session() as session,
-                await session.start_transaction(),
-            ):
-                return await transaction(session)
-        except PyMongoError as exc:
-            # Only a write conflict (another writer of the same image or counter committed
-            # first) is retried here, at once: it is settled in milliseconds. An outage is
-            # not: it goes back to the consumer, which backs off (with_transaction would
-            # retry it for two minutes without a sign).
-            if not is_write_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
-                raise translate_db_error(exc, "index write failed") from exc
-            WRITE_CONFLICTS.inc()
-            await asyncio.sleep(random.uniform(0, 0.01 * attempt))
-    raise AssertionError("unreachable")
+    return await in_transaction(
+        db, transaction, what="index write failed", on_conflict=WRITE_CONFLICTS.inc
+    )
 
 
 async def apply_results(db: Database, results: Sequence[Result]) -> tuple[int, int]:
