@@ -45,7 +45,7 @@ run: bootstrap  ## install, start stack + services in the foreground; Ctrl-C sto
 test: bootstrap packages  ## install what is missing, start the stack if needed, run all tiers, stop what was started
 	@deploy/local/with-stack $(PYTEST) tests/unit tests/integration tests/e2e
 
-SERVICES := api ingest indexer thumbnailer
+SERVICES := api ingest indexer thumbnailer snapshotter
 packages: $(UV)  ## each service alone (uv sync --locked --package): a missing dependency fails here
 	@for svc in $(SERVICES); do \
 	  UV_PROJECT_ENVIRONMENT=$(CURDIR)/.local/venvs/$$svc $(UV) sync --locked --no-dev --quiet \
@@ -72,7 +72,7 @@ backfill: bootstrap  ## compare the bucket listing with the index and publish th
 lint: bootstrap  ## ruff + mypy
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy libs/common/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src
+	@$(RUN) mypy libs/common/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src services/snapshotter/src
 
 fmt: bootstrap  ## format with ruff
 	@$(RUN) ruff format . && $(RUN) ruff check --fix .

@@ -106,8 +106,8 @@ def repository_cpu_ms(pages: int, limit: int, rounds: int, concurrency: int) -> 
 
     from assetflow.api import repository
     from assetflow.api.cursor import Position
-    from assetflow.api.filters import ListingFilter
     from assetflow.common.clients import make_mongo_client
+    from assetflow.common.filters import ListingFilter
     from assetflow.common.settings import MongoSettings
 
     async def run() -> float:

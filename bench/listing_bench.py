@@ -26,10 +26,10 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.cursor import Position
-from assetflow.api.filters import ListingFilter
 from assetflow.api.repository import PROJECTION, list_images
 from assetflow.common import datasets, images
 from assetflow.common.events import ObjectCreated
+from assetflow.common.filters import ListingFilter
 from assetflow.common.images import F
 from assetflow.common.migrations import migrate
 from assetflow.common.sequencer import normalize_sequencer

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from pymongo import AsyncMongoClient
 
-from assetflow.api.filters import ListingFilter
 from assetflow.api.repository import list_images
 from assetflow.common import counters
+from assetflow.common.filters import ListingFilter
 from assetflow.common.migrations import migrate
 from assetflow.indexer.writes import apply_changes
 from bench.listing_bench import timed

@@ -25,7 +25,10 @@ def services() -> Iterator[dict[str, ServiceProcess]]:
         client.drop_database(TEST_DB)
     prepare_test_lane()
     skip_history(TEST_GROUP_PREFIX)
-    procs = {name: ServiceProcess(name) for name in ("indexer", "ingest", "thumbnailer", "api")}
+    procs = {
+        name: ServiceProcess(name)
+        for name in ("indexer", "ingest", "thumbnailer", "snapshotter", "api")
+    }
     try:
         for proc in procs.values():
             proc.start()

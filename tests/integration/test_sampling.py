@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.api.filters import ListingFilter
 from assetflow.api.repository import SMALL_DATASET, sample_images
+from assetflow.common.filters import ListingFilter
 from assetflow.common.images import sample_key
 from assetflow.indexer.writes import apply_changes
 from tests.support.events import created

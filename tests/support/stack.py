@@ -34,7 +34,13 @@ TEST_GROUP_PREFIX = "assetflow-test"
 TOPICS = Topics(config.TEST_TOPIC_PREFIX)
 BUCKET = config.TEST_BUCKET
 THUMBNAILS_BUCKET = config.TEST_THUMBNAILS_BUCKET
-PORTS = {"api": 18000, "ingest": 18001, "indexer": 18002, "thumbnailer": 18003}
+PORTS = {
+    "api": 18000,
+    "ingest": 18001,
+    "indexer": 18002,
+    "thumbnailer": 18003,
+    "snapshotter": 18004,
+}
 
 T = TypeVar("T")
 
@@ -233,6 +239,7 @@ def skip_history(group_prefix: str) -> None:
             ("ingest", TOPICS.minio_events),
             ("indexer", TOPICS.asset_objects),
             ("thumbnailer", TOPICS.asset_objects),
+            ("snapshotter", TOPICS.commands),
         ):
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=KAFKA,

@@ -212,7 +212,10 @@ INDEXER = _service("indexer", "assetflow.indexer.main", config.INDEXER_PORT, "/h
 THUMBNAILER = _service(
     "thumbnailer", "assetflow.thumbnailer.main", config.THUMBNAILER_PORT, "/healthz"
 )
+SNAPSHOTTER = _service(
+    "snapshotter", "assetflow.snapshotter.main", config.SNAPSHOTTER_PORT, "/healthz"
+)
 API = _service("api", "assetflow.api.main", config.API_PORT, "/readyz")
 
-SERVICES = (INDEXER, INGEST, THUMBNAILER, API)
+SERVICES = (INDEXER, INGEST, THUMBNAILER, SNAPSHOTTER, API)
 ALL = INFRA + SERVICES

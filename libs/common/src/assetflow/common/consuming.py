@@ -37,9 +37,12 @@ class ConsumerOptions(BaseModel):
     batch_timeout_ms: int = Field(default=100, ge=1)
 
 
-async def raw_batch_decoder(msg: StreamMessage[Any]) -> Any:
+async def raw_decoder(msg: StreamMessage[Any]) -> Any:
     """Leave message bodies as bytes: parsing (and dead-lettering) is the handler's job."""
     return msg.body
+
+
+raw_batch_decoder = raw_decoder  # batches: the same, a list of bodies
 
 
 def source_records(msg: KafkaMessage) -> list[SourceRecord]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.common import annotations, counters, images
+from assetflow.common import annotations, counters, images, snapshots
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,8 @@ async def migrate(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
         (counters.TAG_COUNTS, counters.INDEXES),
         (annotations.COLLECTION, annotations.INDEXES),
         (annotations.LABEL_COUNTS, annotations.LABEL_INDEXES),
+        (snapshots.COLLECTION, snapshots.INDEXES),
+        (snapshots.MANIFESTS, snapshots.MANIFEST_INDEXES),
     ):
         ensured = await db[collection].create_indexes(list(indexes))
         log.debug("indexes ensured", extra={"collection": collection, "indexes": ensured})

@@ -9,6 +9,12 @@ MINIO_EVENTS: Final = "minio.events"
 ASSET_OBJECTS: Final = "assets.objects"
 """Our versioned object events and thumbnail results, all keyed by ``bucket/key``."""
 
+COMMANDS: Final = "assets.commands"
+"""Requests for long work (snapshot builds), keyed by dataset."""
+
+SNAPSHOTS: Final = "assets.snapshots"
+"""Snapshot progress and outcomes, keyed by dataset."""
+
 DLQ: Final = "assets.dlq"
 """Messages no consumer can process, with the reason in headers."""
 
@@ -16,6 +22,8 @@ DLQ: Final = "assets.dlq"
 PARTITIONS: Final[dict[str, int]] = {
     MINIO_EVENTS: 3,
     ASSET_OBJECTS: 6,
+    COMMANDS: 3,
+    SNAPSHOTS: 3,
     DLQ: 1,
 }
 
@@ -39,6 +47,16 @@ class Topics:
     def asset_objects(self) -> str:
         """Object events and thumbnail results."""
         return self.prefix + ASSET_OBJECTS
+
+    @property
+    def commands(self) -> str:
+        """Snapshot build requests."""
+        return self.prefix + COMMANDS
+
+    @property
+    def snapshots(self) -> str:
+        """Snapshot progress and outcomes."""
+        return self.prefix + SNAPSHOTS
 
     @property
     def dlq(self) -> str:

@@ -14,7 +14,16 @@ from assetflow.api.cursor import CursorCodec
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.presign import Presigner
 from assetflow.api.problems import install_problem_handlers, install_problem_schemas
-from assetflow.api.routes import annotations, datasets, health, images, media, tags, uploads
+from assetflow.api.routes import (
+    annotations,
+    datasets,
+    health,
+    images,
+    media,
+    snapshots,
+    tags,
+    uploads,
+)
 from assetflow.api.settings import ApiSettings
 from assetflow.api.tagging import Publisher, Tagging
 from assetflow.api.uploads import Uploads
@@ -79,6 +88,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 "uploads": uploads,
                 "tagging": tagging,
                 "annotating": annotating,
+                "publisher": publisher,
                 "settings": settings,
                 "mongo": mongo,
                 "db": db,
@@ -96,6 +106,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(uploads.router)
     app.include_router(tags.router)
     app.include_router(annotations.router)
+    app.include_router(snapshots.router)
     app.include_router(health.router)
     install_problem_schemas(app)
     return app

@@ -9,8 +9,8 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.cursor import Position
-from assetflow.api.filters import ListingFilter
 from assetflow.common import counters, datasets, images
+from assetflow.common.filters import ListingFilter
 from assetflow.common.images import F
 
 Database = AsyncDatabase[dict[str, Any]]

@@ -20,6 +20,9 @@ class ApiOptions(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
     presign_expires_s: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    snapshot_url_expires_s: int = Field(
+        default=12 * 3600, ge=1, le=7 * 24 * 3600, description="presigned snapshot downloads"
+    )
     cursor_secret: SecretStr = SecretStr("dev-cursor-secret")
     default_limit: int = Field(default=50, ge=1, le=500)
     media_proxy: bool = Field(

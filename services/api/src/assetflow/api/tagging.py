@@ -20,15 +20,16 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api import repository
 from assetflow.api.cursor import Position
-from assetflow.api.filters import ListingFilter
 from assetflow.common import commands, images
 from assetflow.common.clients import make_kafka_broker
 from assetflow.common.commands import C
 from assetflow.common.errors import BrokerUnavailableError, InvalidRequestError, NotFoundError
 from assetflow.common.events import AnnotationsChanged, ChangeTags
+from assetflow.common.filters import ListingFilter
 from assetflow.common.images import F
 from assetflow.common.producer import BrokerProducer, send_asset_event
 from assetflow.common.settings import KafkaSettings
+from assetflow.common.snapshots import CreateSnapshot
 from assetflow.common.tags import MAX_TAGS_PER_IMAGE, InvalidTagError, changed_tags, normalize_tags
 
 Database = AsyncDatabase[dict[str, Any]]
@@ -72,14 +73,31 @@ class Publisher:
     async def publish(self, messages: Sequence[ChangeTags | AnnotationsChanged]) -> None:
         """Send every message and wait until Kafka has all of them durably."""
         try:
-            async with self._lock:
-                if not self._connected:
-                    await self._broker.connect()
-                    self._connected = True
+            await self._connect()
             futures = [await send_asset_event(self._producer, SERVICE, m) for m in messages]
             await asyncio.gather(*futures)
         except (KafkaError, OSError) as exc:
             raise BrokerUnavailableError(f"cannot publish to Kafka: {exc}") from exc
+
+    async def send_command(self, dataset_id: str, command: CreateSnapshot) -> None:
+        """Publish a command on the commands topic, keyed by dataset; waits until durable."""
+        try:
+            await self._connect()
+            future = await self._producer.send(
+                self._producer.topics.commands,
+                command.model_dump_json().encode(),
+                key=dataset_id.encode(),
+                headers={"type": command.type},
+            )
+            await future
+        except (KafkaError, OSError) as exc:
+            raise BrokerUnavailableError(f"cannot publish to Kafka: {exc}") from exc
+
+    async def _connect(self) -> None:
+        async with self._lock:
+            if not self._connected:
+                await self._broker.connect()
+                self._connected = True
 
     async def close(self) -> None:
         """Flush and disconnect."""

@@ -10,12 +10,13 @@ from pydantic_core import to_json
 from assetflow.api import repository
 from assetflow.api.cursor import Position
 from assetflow.api.deps import CursorsDep, DbDep, PresignerDep, SettingsDep
-from assetflow.api.filters import TAG_LIST_PATTERN, ListingFilter, Match, scope_of
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas import ImagePublic, ImagesPage, ImagesSample, rfc3339_ms
 from assetflow.common.errors import NotFoundError
 from assetflow.common.events import ImageStatus
+from assetflow.common.filters import ListingFilter, Match, scope_of
 from assetflow.common.images import F
+from assetflow.common.tags import TAG_LIST_PATTERN
 
 router = APIRouter(prefix="/v1")
 Signer = Callable[[str, str], str]  # (bucket, key) -> presigned GET URL

@@ -8,13 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from assetflow.api import repository
 from assetflow.api.deps import DbDep
-from assetflow.api.filters import TAG_PATTERN, ListingFilter, Match
 from assetflow.api.problems import problem_responses
 from assetflow.api.tagging import MAX_WHERE_IMAGES, TagChange, Tagging
 from assetflow.common.commands import C, CommandStatus, status_of
 from assetflow.common.errors import InvalidRequestError
 from assetflow.common.events import ImageStatus
-from assetflow.common.tags import MAX_TAGS_PER_IMAGE
+from assetflow.common.filters import ListingFilter, Match
+from assetflow.common.tags import MAX_TAGS_PER_IMAGE, TAG_PATTERN
 
 router = APIRouter(prefix="/v1")
 MAX_IDS = 1000
@@ -70,6 +70,8 @@ class TagChangeRequest(BaseModel):
 
 class Where(BaseModel):
     """The images a listing with these filters returns."""
+
+    model_config = ConfigDict(strict=True)  # "true" is not a boolean, "1" not a folder list
 
     folder: str | None = Field(default=None, max_length=1024)
     status: ImageStatus | None = None

@@ -8,13 +8,9 @@ from assetflow.common.errors import InvalidRequestError
 from assetflow.common.images import F
 from assetflow.common.tags import (
     MAX_TAGS_PER_IMAGE,
-    TAG_LIST_PATTERN,
-    TAG_PATTERN,
     InvalidTagError,
     normalize_tags,
 )
-
-__all__ = ["TAG_LIST_PATTERN", "TAG_PATTERN", "ListingFilter", "Match", "scope_of"]
 
 Match = Literal["all", "any"]
 

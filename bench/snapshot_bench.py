@@ -1,0 +1,147 @@
+"""Snapshot benchmark: MB/s and the snapshotter's peak RSS for 200 MB and 1 GB, and what an
+unchanged request costs.
+
+Originals (random bytes named .jpg, so they are stored, not deflated: the realistic case)
+are PUT once into the unnotified bench bucket (kept between runs) and indexed with
+``assetflow backfill`` into a bench database. For each size a fresh snapshotter process
+builds a COCO snapshot; the clock runs from the API's 202 to ``ready``, and the process's
+peak RSS (VmHWM) is read after the build. Then the same request again is ``unchanged``:
+its time is the planning cost (manifest + content id) alone.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+from pymongo import MongoClient
+
+from tests.support.stack import MONGO_URL, ROOT, ServiceProcess, s3_client, skip_history, wait_for
+
+BUCKET = "assetflow-bench-unnotified"
+DB = "assetflow_bench_snapshot"
+GROUP_PREFIX = "assetflow-bench-snapshot"
+OBJECT = 512 << 10
+
+
+def seed(dataset: str, n: int, size: int) -> None:
+    """n objects of ``size`` random bytes under ``dataset`` unless a previous run left them."""
+    s3 = s3_client()
+    if BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=BUCKET)
+    have = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{dataset}/", MaxKeys=1).get("KeyCount", 0)
+    if have:
+        return
+    keys = [f"{dataset}/images/f{i % 20}/{i:06d}.jpg" for i in range(n)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=BUCKET, Key=k, Body=os.urandom(size)), keys))
+
+
+def backfill(env: dict[str, str], dataset: str) -> None:
+    """Index the dataset from the bucket listing."""
+    command = [sys.executable, "-m", "assetflow.indexer.cli", "backfill", "--prefix"]
+    subprocess.run([*command, f"{dataset}/"], env=env, cwd=ROOT, capture_output=True, check=True)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set size so far."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def snapshot(api: ServiceProcess, dataset: str) -> tuple[dict[str, Any], float]:
+    """Request a COCO snapshot and wait for it; returns its document and the seconds taken."""
+    began = time.perf_counter()
+    response = httpx.post(
+        f"{api.base_url}/v1/datasets/{dataset}/snapshots", json={"format": "coco"}, timeout=30
+    )
+    response.raise_for_status()
+    snapshot_id = response.json()["snapshot_id"]
+
+    def done() -> dict[str, Any] | None:
+        body = httpx.get(f"{api.base_url}/v1/snapshots/{snapshot_id}", timeout=30).json()
+        return body if body["status"] in ("ready", "unchanged", "failed") else None
+
+    result = wait_for("the snapshot", done, timeout=3600, interval=0.05)
+    assert result["status"] != "failed", result
+    return result, time.perf_counter() - began
+
+
+def main() -> None:
+    """Seed, index, build each size with a fresh snapshotter, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes-mb", default="200,1024")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes_mb.split(",")]
+    datasets = {mb: f"snapbench-{mb}mb" for mb in sizes}
+    for mb, dataset in datasets.items():
+        seed(dataset, mb * (1 << 20) // OBJECT, OBJECT)
+    with MongoClient(MONGO_URL) as client:
+        client.drop_database(DB)
+    skip_history(GROUP_PREFIX)
+    api = ServiceProcess("api", group_prefix=GROUP_PREFIX, db=DB, port_offset=320)
+    indexer = ServiceProcess("indexer", group_prefix=GROUP_PREFIX, db=DB, port_offset=320)
+    for proc in (api, indexer):
+        proc.env |= {"S3_BUCKET": BUCKET}
+        proc.start()
+    results: dict[str, Any] = {"bench": "snapshot", "machine": platform.machine()}
+    try:
+        for mb, dataset in datasets.items():
+            backfill(indexer.env, dataset)
+            n = mb * (1 << 20) // OBJECT
+
+            def indexed(dataset: str = dataset, n: int = n) -> bool:
+                url = f"{api.base_url}/v1/datasets/{dataset}/stats"
+                return bool(httpx.get(url, timeout=10).json()["image_count"] == n)
+
+            wait_for(f"{dataset} indexed", indexed, timeout=600)
+            snapshotter = ServiceProcess(
+                "snapshotter", group_prefix=GROUP_PREFIX, db=DB, port_offset=320
+            )
+            snapshotter.env |= {"S3_BUCKET": BUCKET}
+            snapshotter.start()
+            try:
+                assert snapshotter.proc is not None
+                idle = peak_rss_mb(snapshotter.proc.pid)
+                built, seconds = snapshot(api, dataset)
+                peak = peak_rss_mb(snapshotter.proc.pid)
+                unchanged, again = snapshot(api, dataset)
+                assert unchanged["status"] == "unchanged", unchanged
+            finally:
+                snapshotter.stop()
+            results[f"{mb}MB"] = {
+                "images": built["images"],
+                "bytes": built["bytes"],
+                "zip_bytes": built["size"],
+                "seconds": round(seconds, 2),
+                "mb_per_s": round(built["bytes"] / seconds / 1e6, 1),
+                "rss_idle_mb": round(idle, 1),
+                "rss_peak_mb": round(peak, 1),
+                "unchanged_request_s": round(again, 3),
+            }
+            row = results[f"{mb}MB"]
+            print(
+                f"{mb:5d} MB, {row['images']} images: {row['seconds']} s = "
+                f"{row['mb_per_s']} MB/s; snapshotter RSS idle {row['rss_idle_mb']} MB, "
+                f"peak {row['rss_peak_mb']} MB; unchanged request {row['unchanged_request_s']} s",
+                flush=True,
+            )
+    finally:
+        api.stop()
+        indexer.stop()
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""snapshotter: versioned, zipped dataset snapshots streamed to storage."""

@@ -1,0 +1,504 @@
+"""Build one snapshot: the manifest from the index, its content id, the zip streamed to storage.
+
+Runs in a worker thread with blocking clients (``zipfile`` writes synchronously). Memory
+stays flat whatever the dataset: the manifest goes to the database in chunks, originals
+stream through (small ones are fetched a few at a time ahead), and the archive leaves in
+multipart parts. Every original is read at exactly the manifest's version (``If-Match``
+its etag), so a snapshot holds what its manifest says or fails saying which image moved.
+"""
+
+import hashlib
+import json
+import logging
+import time
+import zipfile
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pymongo import DESCENDING
+from pymongo.database import Database
+
+from assetflow.common import annotations, images, snapshots
+from assetflow.common.annotations import A, Shape
+from assetflow.common.coco import bbox_of, export_entries
+from assetflow.common.errors import StorageUnavailableError
+from assetflow.common.filters import ListingFilter
+from assetflow.common.images import F
+from assetflow.common.snapshots import ContentHasher, ManifestEntry, S, SnapshotEvent
+from assetflow.snapshotter.settings import SnapshotterOptions
+from assetflow.snapshotter.zipsink import MultipartSink, abort_upload, part_size_for
+
+log = logging.getLogger(__name__)
+Emit = Callable[[SnapshotEvent], None]
+Doc = dict[str, Any]
+
+# Formats that are compressed already: stored as they are (deflating them wastes CPU).
+_STORED_SUFFIXES = frozenset(
+    {
+        ".jpg",
+        ".jpeg",
+        ".png",
+        ".webp",
+        ".gif",
+        ".avif",
+        ".heic",
+        ".heif",
+        ".jxl",
+        ".dng",
+        ".cr2",
+        ".cr3",
+        ".nef",
+        ".arw",
+        ".raf",
+        ".orf",
+        ".rw2",
+        ".zip",
+        ".gz",
+        ".mp4",
+        ".mov",
+    }
+)
+_READ_CHUNK = 1 << 20
+_KEY_END = "\U0010ffff"
+_FIELDS = {
+    F.KEY: 1,
+    F.PATH: 1,
+    F.FOLDER: 1,
+    F.ETAG: 1,
+    F.SIZE: 1,
+    F.STATUS: 1,
+    F.TAGS: 1,
+    F.WIDTH: 1,
+    F.HEIGHT: 1,
+    F.ANNOTATION_REVISION: 1,
+    F.ANNOTATION_HASH: 1,
+}
+
+
+class SnapshotChangedError(Exception):
+    """The selection changed under the build: an image or its annotations moved on."""
+
+
+@dataclass
+class Progress:
+    """Counts of a running build, reported at most once per interval."""
+
+    images_total: int = 0
+    bytes_total: int = 0
+    images_done: int = 0
+    bytes_done: int = 0
+    shapes: int = 0
+    reported_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Builder:
+    """What a build needs; one per snapshotter process."""
+
+    db: Database[Doc]
+    s3: Any
+    bucket: str
+    options: SnapshotterOptions
+    emit: Emit
+
+    def run(self, snapshot_id: str) -> str:
+        """Build (or finish, or skip) one requested snapshot; returns its final status.
+
+        Raises StorageUnavailableError (and database errors) for the consumer to retry the
+        command; a changed selection fails the snapshot with the reason instead.
+        """
+        doc = self.db[snapshots.COLLECTION].find_one({S.ID: snapshot_id})
+        if doc is None:
+            log.warning("snapshot request not found", extra={"snapshot_id": snapshot_id})
+            return "missing"
+        if doc[S.STATUS] in snapshots.FINISHED:
+            return str(doc[S.STATUS])  # a redelivered command: already done
+        try:
+            return self._build(doc)
+        except SnapshotChangedError as exc:
+            self._finish(doc, "failed", {S.REASON: str(exc)}, "SnapshotFailed")
+            return "failed"
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailableError(f"snapshot {snapshot_id}: {exc}") from exc
+
+    def _build(self, doc: Doc) -> str:
+        snapshot_id, dataset = doc[S.ID], doc[S.DATASET_ID]
+        if doc.get(S.UPLOAD_ID):  # an earlier attempt died mid-build: drop its parts
+            abort_upload(self.s3, self.bucket, doc[S.KEY], doc[S.UPLOAD_ID])
+        progress = Progress()
+        content_id = self._plan(doc, progress)
+        latest = self.db[snapshots.COLLECTION].find_one(
+            {S.DATASET_ID: dataset, S.STATUS: "ready"}, sort=[(S.VERSION, DESCENDING)]
+        )
+        if latest is not None and latest[S.CONTENT_ID] == content_id:
+            self.db[snapshots.MANIFESTS].delete_many({"snapshot_id": snapshot_id})
+            done = {S.BASED_ON: latest[S.VERSION], S.CONTENT_ID: content_id}
+            self._finish(doc, "unchanged", done, "SnapshotCreated", progress)
+            return "unchanged"
+        version = int(doc.get(S.VERSION) or (latest[S.VERSION] + 1 if latest else 1))
+        key = snapshots.zip_key(dataset, version)
+        upload_id = self.s3.create_multipart_upload(
+            Bucket=self.bucket, Key=key, ContentType="application/zip"
+        )["UploadId"]
+        self.db[snapshots.COLLECTION].update_one(
+            {S.ID: snapshot_id},
+            {
+                "$set": {
+                    S.STATUS: "running",
+                    S.VERSION: version,
+                    S.KEY: key,
+                    S.UPLOAD_ID: upload_id,
+                    S.CONTENT_ID: content_id,
+                    S.IMAGES_TOTAL: progress.images_total,
+                    S.BYTES_TOTAL: progress.bytes_total,
+                    S.UPDATED_AT: datetime.now(UTC),
+                }
+            },
+        )
+        doc |= {S.VERSION: version, S.KEY: key, S.CONTENT_ID: content_id}
+        part_size = part_size_for(progress.bytes_total, self.options.part_size)
+        sink = MultipartSink(
+            self.s3, self.bucket, key, upload_id, part_size, self.options.parts_in_flight
+        )
+        try:
+            with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
+                self._write_images(archive, doc, progress)
+                self._write_annotations(archive, doc, progress)
+                self._write_manifest(archive, snapshot_id)
+                archive.writestr(
+                    _info("snapshot.json", deflate=True), json.dumps(_summary(doc, progress))
+                )
+            size = sink.complete()
+        except BaseException:
+            sink.abort()
+            raise
+        pointer = {"version": version, "key": key, "content_id": content_id}
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=snapshots.latest_key(dataset),
+            Body=json.dumps(pointer).encode(),
+            ContentType="application/json",
+        )
+        self._finish(doc, "ready", {S.SIZE: size, S.UPLOAD_ID: None}, "SnapshotCreated", progress)
+        return "ready"
+
+    def _plan(self, doc: Doc, progress: Progress) -> str:
+        """Store the manifest in chunks; returns the content id."""
+        snapshot_id = doc[S.ID]
+        manifests = self.db[snapshots.MANIFESTS]
+        manifests.delete_many({"snapshot_id": snapshot_id})  # a restart plans afresh
+        hasher = ContentHasher(doc[S.FORMAT], doc.get(S.WHERE) or {})
+        chunk: list[ManifestEntry] = []
+        n = 0
+        for entry in self._selection(doc):
+            chunk.append(entry)
+            progress.images_total += 1
+            progress.bytes_total += entry.size
+            if len(chunk) == snapshots.CHUNK:
+                hasher.add(chunk)
+                self._store_chunk(snapshot_id, n, chunk)
+                chunk, n = [], n + 1
+        if chunk:
+            hasher.add(chunk)
+            self._store_chunk(snapshot_id, n, chunk)
+        return hasher.hexdigest()
+
+    def _selection(self, doc: Doc) -> Iterator[ManifestEntry]:
+        """Every live image the request selects, in key order (the by_key index)."""
+        listing = ListingFilter(**(doc.get(S.WHERE) or {}))
+        prefix = f"{doc[S.DATASET_ID]}/images/"
+        query = {
+            F.BUCKET: self.bucket,
+            F.KEY: {"$gte": prefix, "$lt": prefix + _KEY_END},
+            F.DELETED: False,
+        }
+        found = self.db[images.COLLECTION].find(query, _FIELDS).sort(F.KEY, 1)
+        for image in found:
+            if not listing.matches(image):
+                continue
+            yield ManifestEntry(
+                path=image[F.PATH],
+                image_id=image[F.ID],
+                key=image[F.KEY],
+                etag=image[F.ETAG],
+                size=int(image[F.SIZE]),
+                width=image.get(F.WIDTH),
+                height=image.get(F.HEIGHT),
+                annotation_revision=int(image.get(F.ANNOTATION_REVISION) or 0),
+                annotation_hash=image.get(F.ANNOTATION_HASH),
+            )
+
+    def _store_chunk(self, snapshot_id: str, n: int, chunk: list[ManifestEntry]) -> None:
+        self.db[snapshots.MANIFESTS].replace_one(
+            {"_id": snapshots.chunk_id(snapshot_id, n)},
+            {"snapshot_id": snapshot_id, "n": n, "entries": [e.model_dump() for e in chunk]},
+            upsert=True,
+        )
+
+    def chunks(self, snapshot_id: str) -> Iterator[tuple[int, list[ManifestEntry]]]:
+        """The stored manifest, chunk by chunk, in order."""
+        found = self.db[snapshots.MANIFESTS].find({"snapshot_id": snapshot_id}).sort("n", 1)
+        for chunk in found:
+            yield chunk["n"], [ManifestEntry.model_validate(e) for e in chunk["entries"]]
+
+    def _write_images(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="fetch") as pool:
+            for n, entries in self.chunks(doc[S.ID]):
+                for entry, body in self._fetched(pool, entries):
+                    entry.sha256 = self._write_image(archive, entry, body)
+                    progress.images_done += 1
+                    progress.bytes_done += entry.size
+                    self._report(doc, progress)
+                self._store_chunk(doc[S.ID], n, entries)  # with the sha256s
+
+    def _fetched(
+        self, pool: ThreadPoolExecutor, entries: list[ManifestEntry]
+    ) -> Iterator[tuple[ManifestEntry, bytes | Any]]:
+        """Entries with their bytes (small ones fetched ahead) or a stream (large ones)."""
+        small = min(self.options.prefetch_bytes // 4, 8 << 20)
+        window: deque[tuple[ManifestEntry, Future[bytes] | None]] = deque()
+        held = 0
+        for entry in entries:
+            ahead = pool.submit(self._read_all, entry) if entry.size <= small else None
+            window.append((entry, ahead))
+            held += entry.size if ahead else 0
+            while window and (
+                len(window) > self.options.prefetch_objects or held > self.options.prefetch_bytes
+            ):
+                first, future = window.popleft()
+                held -= first.size if future else 0
+                yield first, future.result() if future else self._open(first)
+        for first, future in window:
+            yield first, future.result() if future else self._open(first)
+
+    def _open(self, entry: ManifestEntry) -> Any:
+        try:
+            answer = self.s3.get_object(
+                Bucket=self.bucket, Key=entry.key, IfMatch=f'"{entry.etag}"'
+            )
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status in (404, 412):
+                raise SnapshotChangedError(
+                    f"{entry.path} was overwritten or deleted while the snapshot was built "
+                    f"(the manifest has etag {entry.etag}); request the snapshot again"
+                ) from exc
+            raise
+        return answer["Body"]
+
+    def _read_all(self, entry: ManifestEntry) -> bytes:
+        body = self._open(entry)
+        try:
+            return bytes(body.read())
+        finally:
+            body.close()
+
+    def _write_image(self, archive: zipfile.ZipFile, entry: ManifestEntry, body: Any) -> str:
+        info = _info(f"images/{entry.path}", deflate=not _is_compressed(entry.path))
+        info.file_size = entry.size  # lets zipfile choose ZIP64 for entries over 4 GiB
+        digest = hashlib.sha256()
+        written = 0
+        with archive.open(info, "w", force_zip64=entry.size >= 1 << 31) as out:
+            if isinstance(body, bytes):
+                chunks: Any = [body]
+            else:
+                chunks = body.iter_chunks(_READ_CHUNK)
+            for chunk in chunks:
+                digest.update(chunk)
+                out.write(chunk)
+                written += len(chunk)
+        if written != entry.size:
+            raise SnapshotChangedError(
+                f"{entry.path}: read {written} bytes, the manifest says {entry.size}"
+            )
+        return digest.hexdigest()
+
+    def _annotated(self, entries: list[ManifestEntry]) -> dict[str, list[Shape]]:
+        """The shapes of a chunk's annotated images, exactly at the manifest's revisions."""
+        wanted = {e.image_id: e for e in entries if e.annotation_revision}
+        if not wanted:
+            return {}
+        found = self.db[annotations.COLLECTION].find({A.ID: {"$in": list(wanted)}})
+        shapes: dict[str, list[Shape]] = {}
+        for doc in found:
+            entry = wanted[doc[A.ID]]
+            if doc[A.REVISION] != entry.annotation_revision:
+                raise SnapshotChangedError(
+                    f"the annotations of {entry.path} changed while the snapshot was built "
+                    f"(revision {entry.annotation_revision} -> {doc[A.REVISION]}); "
+                    "request the snapshot again"
+                )
+            shapes[doc[A.ID]] = [Shape.model_validate(s) for s in doc.get(A.SHAPES) or ()]
+        return shapes
+
+    def _write_annotations(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
+        if doc[S.FORMAT] == "yolo":
+            self._write_yolo(archive, doc, progress)
+        else:
+            self._write_coco(archive, doc, progress)
+
+    def _write_coco(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
+        categories: dict[str, int] = {}
+        with archive.open(_info("annotations.json", deflate=True), "w") as raw:
+            out = _Text(raw)
+            info = {"description": f"assetflow snapshot of {doc[S.DATASET_ID]}"}
+            out.write(f'{{"info": {json.dumps(info)}, "images": [')
+            number = 0
+            for _, entries in self.chunks(doc[S.ID]):
+                for entry in entries:
+                    number += 1
+                    image = {"id": number, "file_name": entry.path}
+                    image |= {"width": entry.width, "height": entry.height}
+                    out.write(("," if number > 1 else "") + json.dumps(image))
+            out.write('], "annotations": [')
+            number, next_id = 0, 1
+            for _, entries in self.chunks(doc[S.ID]):
+                shapes = self._annotated(entries)
+                for entry in entries:
+                    number += 1
+                    own = shapes.get(entry.image_id, [])
+                    for shape in own:
+                        categories.setdefault(shape.label, len(categories) + 1)
+                    for item in export_entries(own, number, categories, next_id):
+                        out.write(("," if next_id > 1 else "") + json.dumps(item))
+                        next_id += 1
+                    progress.shapes += len(own)
+            listed = [{"id": i, "name": name} for name, i in categories.items()]
+            out.write(f'], "categories": {json.dumps(listed)}}}')
+
+    def _write_yolo(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
+        classes: dict[str, int] = {}
+        for _, entries in self.chunks(doc[S.ID]):
+            shapes = self._annotated(entries)
+            for entry in entries:
+                own = shapes.get(entry.image_id, [])
+                lines = []
+                for shape in own:
+                    box = bbox_of(shape)
+                    if not box or not entry.width or not entry.height:
+                        continue  # a whole-image tag, or an image of unknown size
+                    x, y, w, h = box
+                    cls = classes.setdefault(shape.label, len(classes))
+                    cx, cy = (x + w / 2) / entry.width, (y + h / 2) / entry.height
+                    lines.append(
+                        f"{cls} {cx:.6f} {cy:.6f} {w / entry.width:.6f} {h / entry.height:.6f}"
+                    )
+                progress.shapes += len(own)
+                stem = entry.path.rsplit(".", 1)[0]
+                archive.writestr(_info(f"labels/{stem}.txt", deflate=True), "\n".join(lines))
+        names = "\n".join(f"  {i}: {json.dumps(name)}" for name, i in classes.items())
+        yaml = f"path: .\ntrain: images\nval: images\nnames:\n{names}\n"
+        archive.writestr(_info("data.yaml", deflate=True), yaml)
+
+    def _write_manifest(self, archive: zipfile.ZipFile, snapshot_id: str) -> None:
+        with archive.open(_info("manifest.jsonl", deflate=True), "w") as raw:
+            out = _Text(raw)
+            for _, entries in self.chunks(snapshot_id):
+                for entry in entries:
+                    line = entry.model_dump(
+                        include={"path", "size", "etag", "sha256", "annotation_revision"}
+                    )
+                    out.write(json.dumps(line) + "\n")
+
+    def _report(self, doc: Doc, progress: Progress, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - progress.reported_at < self.options.progress_interval_s:
+            return
+        progress.reported_at = now
+        self.db[snapshots.COLLECTION].update_one(
+            {S.ID: doc[S.ID]},
+            {
+                "$set": {
+                    S.IMAGES_DONE: progress.images_done,
+                    S.BYTES_DONE: progress.bytes_done,
+                    S.UPDATED_AT: datetime.now(UTC),
+                }
+            },
+        )
+        self.emit(_event(doc, "SnapshotProgress", "running", progress))
+
+    def _finish(
+        self,
+        doc: Doc,
+        status: str,
+        fields: Doc,
+        kind: str,
+        progress: Progress | None = None,
+    ) -> None:
+        progress = progress or Progress()
+        now = datetime.now(UTC)
+        done = {
+            S.STATUS: status,
+            S.FINISHED_AT: now,
+            S.UPDATED_AT: now,
+            S.IMAGES_TOTAL: progress.images_total,
+            S.IMAGES_DONE: progress.images_done,
+            S.BYTES_TOTAL: progress.bytes_total,
+            S.BYTES_DONE: progress.bytes_done,
+            S.SHAPES: progress.shapes,
+        }
+        self.db[snapshots.COLLECTION].update_one({S.ID: doc[S.ID]}, {"$set": done | fields})
+        event = _event(doc | fields, kind, status, progress)
+        self.emit(event)
+        log.info(
+            "snapshot %s", status, extra={"snapshot_id": doc[S.ID], "reason": fields.get(S.REASON)}
+        )
+
+
+class _Text:
+    """Text written as UTF-8 to a binary zip entry."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+
+    def write(self, text: str) -> None:
+        self._raw.write(text.encode())
+
+
+def _info(name: str, *, deflate: bool) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _is_compressed(path: str) -> bool:
+    dot = path.rfind(".")
+    return dot >= 0 and path[dot:].lower() in _STORED_SUFFIXES
+
+
+def _summary(doc: Doc, progress: Progress) -> Doc:
+    return {
+        "version": doc[S.VERSION],
+        "created_at": datetime.now(UTC).isoformat(),
+        "content_id": doc[S.CONTENT_ID],
+        "dataset_id": doc[S.DATASET_ID],
+        "format": doc[S.FORMAT],
+        "filter": doc.get(S.WHERE) or {},
+        "counts": {
+            "images": progress.images_total,
+            "bytes": progress.bytes_total,
+            "shapes": progress.shapes,
+        },
+    }
+
+
+def _event(doc: Doc, kind: str, status: str, progress: Progress) -> SnapshotEvent:
+    return SnapshotEvent(
+        type=kind,
+        snapshot_id=doc[S.ID],
+        dataset_id=doc[S.DATASET_ID],
+        status=status,
+        snapshot_version=doc.get(S.VERSION) or doc.get(S.BASED_ON),
+        images_done=progress.images_done,
+        images_total=progress.images_total,
+        bytes_done=progress.bytes_done,
+        bytes_total=progress.bytes_total,
+        reason=doc.get(S.REASON),
+        at=datetime.now(UTC),
+    )
