@@ -105,10 +105,10 @@ def _config(dictionaries: dict[str, list[str]]) -> str:
     # A tag change is checked after normalisation (NFC, lower case, trimmed: "  " is empty,
     # "A" and "a" are one tag), against the image's current tags (at most 50) and for
     # add/remove overlap: rules no JSON Schema can state, each a 400 naming the rule.
-    # The sample's and a snapshot's filters have one cross-parameter rule (untagged=true with
-    # tags is a 400) that OpenAPI parameters cannot state; an upload's path rules (no '..' or empty segment,
-    # UTF-8 length), its per-content-type size limit and the accepted types are checked by
-    # the server, each a 400 naming the rule.
+    # The sample's and a snapshot's filters have one cross-parameter rule (untagged=true
+    # with tags is a 400) that OpenAPI parameters cannot state; an upload's path rules (no
+    # '..' or empty segment, UTF-8 length), its per-content-type size limit and the accepted
+    # types are checked by the server, each a 400 naming the rule.
     for path in (
         "/v1/images/{image_id}/tags",
         "/v1/datasets/{dataset_id}/tags/bulk",
