@@ -60,6 +60,18 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def minio_pid() -> int:
+    """The local MinIO server's process id."""
+    found = subprocess.run(["pgrep", "-f", "minio server"], capture_output=True, text=True)
+    return int(found.stdout.split()[0])
+
+
 def snapshot(api: ServiceProcess, dataset: str) -> tuple[dict[str, Any], float]:
     """Request a COCO snapshot and wait for it; returns its document and the seconds taken."""
     began = time.perf_counter()
@@ -78,11 +90,40 @@ def snapshot(api: ServiceProcess, dataset: str) -> tuple[dict[str, Any], float]:
     return result, time.perf_counter() - began
 
 
+def plan_cost(spec: str) -> None:
+    """Time the planning phase (manifest + content id: all an unchanged request costs) of
+    existing indexed datasets, given as ``db/bucket/dataset`` entries."""
+    from assetflow.snapshotter.building import Builder, Progress
+    from assetflow.snapshotter.settings import SnapshotterOptions
+
+    with MongoClient(MONGO_URL, tz_aware=True) as client:
+        for entry in spec.split(","):
+            db, bucket, dataset = entry.split("/")
+            builder = Builder(client[db], None, bucket, SnapshotterOptions(), lambda e: None)
+            doc = {"_id": f"plan-bench-{dataset}", "format": "coco", "where": {}}
+            doc |= {"dataset_id": dataset}
+            times = []
+            for _ in range(3):
+                progress = Progress()
+                began = time.perf_counter()
+                builder._plan(doc, progress)
+                times.append(time.perf_counter() - began)
+            client[db]["snapshot_manifests"].delete_many({"snapshot_id": doc["_id"]})
+            print(
+                f"plan {dataset}: {progress.images_total} images, best of 3 "
+                f"{min(times):.3f} s = {progress.images_total / min(times):,.0f} images/s"
+            )
+
+
 def main() -> None:
     """Seed, index, build each size with a fresh snapshotter, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes-mb", default="200,1024")
+    parser.add_argument("--plan", help="only time planning of db/bucket/dataset[,...]")
     args = parser.parse_args()
+    if args.plan:
+        plan_cost(args.plan)
+        return
     sizes = [int(s) for s in args.sizes_mb.split(",")]
     datasets = {mb: f"snapbench-{mb}mb" for mb in sizes}
     for mb, dataset in datasets.items():
@@ -114,7 +155,10 @@ def main() -> None:
             try:
                 assert snapshotter.proc is not None
                 idle = peak_rss_mb(snapshotter.proc.pid)
+                pids = {"snapshotter": snapshotter.proc.pid, "minio": minio_pid()}
+                before = {name: cpu_s(pid) for name, pid in pids.items()}
                 built, seconds = snapshot(api, dataset)
+                cpu = {name: cpu_s(pid) - before[name] for name, pid in pids.items()}
                 peak = peak_rss_mb(snapshotter.proc.pid)
                 unchanged, again = snapshot(api, dataset)
                 assert unchanged["status"] == "unchanged", unchanged
@@ -129,12 +173,14 @@ def main() -> None:
                 "rss_idle_mb": round(idle, 1),
                 "rss_peak_mb": round(peak, 1),
                 "unchanged_request_s": round(again, 3),
+                "cpu_s": {name: round(value, 2) for name, value in cpu.items()},
             }
             row = results[f"{mb}MB"]
             print(
                 f"{mb:5d} MB, {row['images']} images: {row['seconds']} s = "
                 f"{row['mb_per_s']} MB/s; snapshotter RSS idle {row['rss_idle_mb']} MB, "
-                f"peak {row['rss_peak_mb']} MB; unchanged request {row['unchanged_request_s']} s",
+                f"peak {row['rss_peak_mb']} MB; unchanged request {row['unchanged_request_s']} s; "
+                f"CPU s {row['cpu_s']}",
                 flush=True,
             )
     finally:

@@ -153,3 +153,32 @@ def test_a_build_killed_midway_completes_after_restart_and_leaves_no_broken_vers
         )
     uploads = s3.list_multipart_uploads(Bucket=BUCKET, Prefix=f"{dataset_id}/")
     assert not uploads.get("Uploads"), "the killed build's parts were not aborted"
+
+
+@pytest.mark.e2e
+def test_archive_streams_the_selection_as_a_zip(
+    services: dict[str, ServiceProcess], s3: Any, dataset_id: str
+) -> None:
+    api = services["api"]
+    originals = {f"f{i % 2}/{i}.jpg": images.jpeg(40 + i, 30) for i in range(6)}
+    originals["f0/big.bin"] = os.urandom(3 << 20)
+    for path, body in originals.items():
+        put_object(s3, f"{dataset_id}/images/{path}", body)
+    wait_for(
+        "the uploads indexed",
+        lambda: len(list_all(api, dataset_id, 100)) == len(originals),
+        timeout=60,
+    )
+    with httpx.stream(
+        "GET", url(api, f"/datasets/{dataset_id}/archive"), params={"folder": "f0"}, timeout=60
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/zip"
+        assert f'filename="{dataset_id}.zip"' in response.headers["content-disposition"]
+        assert "content-length" not in response.headers  # streamed as it is made
+        body = b"".join(response.iter_bytes())
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    expected = {p: b for p, b in originals.items() if p.startswith("f0/")}
+    assert sorted(archive.namelist()) == sorted(f"images/{p}" for p in expected)
+    for path, original in expected.items():
+        assert archive.read(f"images/{path}") == original

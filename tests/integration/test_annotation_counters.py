@@ -10,9 +10,9 @@ import pytest
 import pytest_asyncio
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.api.annotating import Annotating, patch_with, replace_with
 from assetflow.api.tagging import Publisher
 from assetflow.common import annotations
+from assetflow.common.annotating import Annotating, patch_with, replace_with
 from assetflow.common.annotations import A, L, Shape
 from assetflow.common.errors import (
     DatabaseUnavailableError,

@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from assetflow.api.annotating import validate
 from assetflow.api.routes.annotations import expected_revision
 from assetflow.common import counters
+from assetflow.common.annotating import validate
 from assetflow.common.annotations import (
     EMPTY_HASH,
     Shape,

@@ -19,7 +19,7 @@ from assetflow.common.events import (
     ThumbnailsCreated,
     ThumbnailsFailed,
 )
-from assetflow.common.layout import parse_object_key
+from assetflow.common.layout import IMAGES_SEGMENT, parse_object_key
 
 COLLECTION: Final = "images"
 
@@ -260,3 +260,13 @@ def result_fields(result: ThumbnailsCreated | ThumbnailsFailed, now: datetime) -
 def result_guard(result: ThumbnailsCreated | ThumbnailsFailed) -> dict[str, Any]:
     """Filter a result's update must match: the same live version it was made from."""
     return {F.ID: result.image_id, F.ETAG: result.etag, F.DELETED: False}
+
+
+def live_in_key_order(bucket: str, dataset_id: str) -> dict[str, Any]:
+    """The query for a dataset's live images by key range (``by_key`` index; sort by key)."""
+    prefix = f"{dataset_id}/{IMAGES_SEGMENT}/"
+    return {
+        F.BUCKET: bucket,
+        F.KEY: {"$gte": prefix, "$lt": prefix + "\U0010ffff"},
+        F.DELETED: False,
+    }

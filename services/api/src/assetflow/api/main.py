@@ -9,16 +9,17 @@ from typing import Any
 import botocore.session
 from fastapi import FastAPI
 
-from assetflow.api.annotating import Annotating
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.presign import Presigner
 from assetflow.api.problems import install_problem_handlers, install_problem_schemas
 from assetflow.api.routes import (
     annotations,
+    archive,
     datasets,
     health,
     images,
+    imports,
     media,
     snapshots,
     tags,
@@ -27,6 +28,7 @@ from assetflow.api.routes import (
 from assetflow.api.settings import ApiSettings
 from assetflow.api.tagging import Publisher, Tagging
 from assetflow.api.uploads import Uploads
+from assetflow.common.annotating import Annotating
 from assetflow.common.clients import make_mongo_client, make_s3_session, s3_client_kwargs
 from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
@@ -107,6 +109,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(tags.router)
     app.include_router(annotations.router)
     app.include_router(snapshots.router)
+    app.include_router(archive.router)
+    app.include_router(imports.router)
     app.include_router(health.router)
     install_problem_schemas(app)
     return app

@@ -35,6 +35,7 @@ class ApiOptions(BaseModel):
         default={
             "image/*": 5 * 1024**3,
             "application/octet-stream": 100 * 1024**3,  # RAW files, as many cameras label them
+            "application/zip": 100 * 1024**3,  # dataset zips to import
         },
         description="largest upload per content type (glob patterns, first match wins)",
     )

@@ -31,6 +31,7 @@ from assetflow.common.producer import BrokerProducer, send_asset_event
 from assetflow.common.settings import KafkaSettings
 from assetflow.common.snapshots import CreateSnapshot
 from assetflow.common.tags import MAX_TAGS_PER_IMAGE, InvalidTagError, changed_tags, normalize_tags
+from assetflow.common.zipimport import ImportZip
 
 Database = AsyncDatabase[dict[str, Any]]
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class Publisher:
         except (KafkaError, OSError) as exc:
             raise BrokerUnavailableError(f"cannot publish to Kafka: {exc}") from exc
 
-    async def send_command(self, dataset_id: str, command: CreateSnapshot) -> None:
+    async def send_command(self, dataset_id: str, command: CreateSnapshot | ImportZip) -> None:
         """Publish a command on the commands topic, keyed by dataset; waits until durable."""
         try:
             await self._connect()

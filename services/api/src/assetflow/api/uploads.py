@@ -11,7 +11,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pymongo.asynchronous.database import AsyncDatabase
@@ -54,6 +54,10 @@ def part_size_for(size: int, threshold: int) -> int:
     return max(threshold, MIN_PART, math.ceil(size / MAX_PARTS))
 
 
+UploadTarget = Literal["images", "imports"]
+IMPORT_CONTENT_TYPE = "application/zip"
+
+
 @dataclass(frozen=True)
 class UploadRequest:
     """A validated request to upload one file."""
@@ -63,10 +67,13 @@ class UploadRequest:
     size: int
     content_type: str
     tags: list[str]
+    target: UploadTarget = "images"
 
     @property
     def key(self) -> str:
         """The object key in the datasets bucket."""
+        if self.target == "imports":
+            return f"{self.dataset_id}/imports/{self.path}"
         return layout.object_key(self.dataset_id, self.path)
 
     @classmethod
@@ -78,18 +85,23 @@ class UploadRequest:
         content_type: str,
         tags: list[str],
         limits: dict[str, int],
+        target: UploadTarget = "images",
     ) -> "UploadRequest":
         """Validate everything; raises InvalidRequestError naming the rule."""
-        request = cls(dataset_id, validate_path(path), size, content_type, [])
-        if parse_object_key(request.key) is None:
+        request = cls(dataset_id, validate_path(path), size, content_type, [], target)
+        if parse_object_key(layout.object_key(dataset_id, request.path)) is None:
             raise InvalidRequestError("the dataset id or path does not form a valid key")
+        if (target == "imports") != (content_type == IMPORT_CONTENT_TYPE):
+            raise InvalidRequestError(
+                f"an import is a {IMPORT_CONTENT_TYPE} upload with target 'imports', and only that"
+            )
         if size > (limit := size_limit(content_type, limits)):
             raise InvalidRequestError(f"size {size} is over the {limit}-byte limit for it")
         try:
             normalized = normalize_tags(tags)
         except InvalidTagError as exc:
             raise InvalidRequestError(str(exc)) from None
-        return cls(dataset_id, request.path, size, content_type, normalized)
+        return cls(dataset_id, request.path, size, content_type, normalized, target)
 
 
 class Uploads:

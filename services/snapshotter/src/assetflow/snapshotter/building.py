@@ -64,7 +64,6 @@ _STORED_SUFFIXES = frozenset(
     }
 )
 _READ_CHUNK = 1 << 20
-_KEY_END = "\U0010ffff"
 _FIELDS = {
     F.KEY: 1,
     F.PATH: 1,
@@ -211,12 +210,7 @@ class Builder:
     def _selection(self, doc: Doc) -> Iterator[ManifestEntry]:
         """Every live image the request selects, in key order (the by_key index)."""
         listing = ListingFilter(**(doc.get(S.WHERE) or {}))
-        prefix = f"{doc[S.DATASET_ID]}/images/"
-        query = {
-            F.BUCKET: self.bucket,
-            F.KEY: {"$gte": prefix, "$lt": prefix + _KEY_END},
-            F.DELETED: False,
-        }
+        query = images.live_in_key_order(self.bucket, doc[S.DATASET_ID])
         found = self.db[images.COLLECTION].find(query, _FIELDS).sort(F.KEY, 1)
         for image in found:
             if not listing.matches(image):

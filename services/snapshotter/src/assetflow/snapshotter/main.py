@@ -2,11 +2,12 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from faststream import AckPolicy, ContextRepo
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaMessage
@@ -14,18 +15,35 @@ from pydantic import ValidationError
 from pymongo import MongoClient
 
 from assetflow.common import metrics
+from assetflow.common.annotating import Annotating, ImportReport
 from assetflow.common.clients import make_kafka_broker, make_mongo_client, s3_client_kwargs
+from assetflow.common.coco import CocoFile
 from assetflow.common.consuming import Backoff, consumer_app, is_transient, raw_decoder
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
+from assetflow.common.events import AnnotationsChanged
 from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
-from assetflow.common.producer import BrokerProducer
-from assetflow.common.snapshots import CreateSnapshot, SnapshotEvent
+from assetflow.common.producer import BrokerProducer, send_asset_event
+from assetflow.common.snapshots import SnapshotEvent
+from assetflow.common.zipimport import ImportZip, decode_command
 from assetflow.snapshotter.building import Builder
+from assetflow.snapshotter.importing import Importer
 from assetflow.snapshotter.settings import SnapshotterSettings
 
 SERVICE = "snapshotter"
 log = logging.getLogger(__name__)
+
+
+class AssetPublisher:
+    """Publishes facts on ``assets.objects`` under each object's key, waiting until durable."""
+
+    def __init__(self, producer: BrokerProducer) -> None:
+        self._producer = producer
+
+    async def publish(self, messages: Sequence[AnnotationsChanged]) -> None:
+        """Send every message; returns once Kafka has all of them."""
+        sends = [await send_asset_event(self._producer, SERVICE, m) for m in messages]
+        await asyncio.gather(*sends)
 
 
 def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
@@ -41,7 +59,6 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
     async def lifespan(context: ContextRepo) -> AsyncIterator[None]:
         async_client = make_mongo_client(settings.mongo)
         await migrate(async_client[settings.mongo.db])
-        await async_client.close()
         # A build runs in a worker thread with blocking clients (zipfile writes synchronously).
         mongo: MongoClient[dict[str, Any]] = MongoClient(
             settings.mongo.url, tz_aware=True, serverSelectionTimeoutMS=settings.mongo.timeout_ms
@@ -62,17 +79,38 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
 
             asyncio.run_coroutine_threadsafe(send(), loop).result(timeout=60)
 
+        s3_kwargs = s3_client_kwargs(settings.s3, 8)
+        # Every byte already gets a SigV4 payload hash (plain HTTP), MinIO's MD5 and our
+        # sha256; botocore's extra CRC32 on each part and GET cost CPU for nothing here.
+        s3_kwargs["config"] = s3_kwargs["config"].merge(
+            Config(
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            )
+        )
+        s3 = boto3.client("s3", **s3_kwargs)
         state["builder"] = Builder(
             db=mongo[settings.mongo.db],
-            s3=boto3.client("s3", **s3_client_kwargs(settings.s3, 8)),
+            s3=s3,
             bucket=settings.s3.bucket,
             options=settings.snapshotter,
             emit=emit,
+        )
+        annotating = Annotating(async_client[settings.mongo.db], AssetPublisher(producer))
+
+        def annotate(dataset_id: str, coco: CocoFile) -> ImportReport:
+            """The COCO import of the API, run on the event loop from the import thread."""
+            work = annotating.import_coco(dataset_id, settings.s3.bucket, coco)
+            return asyncio.run_coroutine_threadsafe(work, loop).result()
+
+        state["importer"] = Importer(
+            db=mongo[settings.mongo.db], s3=s3, bucket=settings.s3.bucket, annotate=annotate
         )
         try:
             yield
         finally:
             mongo.close()
+            await async_client.close()
 
     backoff = Backoff()
 
@@ -90,23 +128,25 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
         raw = msg.raw_message
         metrics.CONSUMED.labels(SERVICE, topics.commands).inc()
         try:
-            command = CreateSnapshot.model_validate_json(body)
+            command = decode_command(body)
         except ValidationError as exc:
             record = SourceRecord(raw.topic, raw.partition, raw.offset, raw.key, raw.value)  # type: ignore[union-attr]
-            reason = f"invalid snapshot command: {exc.errors()[0]['msg']}"
+            reason = f"invalid command: {exc.errors()[0]['msg']}"
             await (await send_dead_letter(producer, record, SERVICE, reason))
             return
+        if isinstance(command, ImportZip):
+            run, job_id = state["importer"].run, command.import_id
+        else:
+            run, job_id = state["builder"].run, command.snapshot_id
         try:
-            status = await asyncio.to_thread(state["builder"].run, command.snapshot_id)
+            status = await asyncio.to_thread(run, job_id)
         except Exception as exc:
             if not is_transient(exc):
-                log.exception("snapshot build crashed", extra={"snapshot_id": command.snapshot_id})
+                log.exception("command crashed", extra={"job_id": job_id, "type": command.type})
             metrics.BATCH_RETRIES.labels(SERVICE).inc()
             await backoff.failed()
             raise  # not committed: the command is redelivered and the build restarts
         backoff.succeeded()
-        log.info(
-            "snapshot command done", extra={"snapshot_id": command.snapshot_id, "status": status}
-        )
+        log.info("command done", extra={"job_id": job_id, "status": status})
 
     return consumer_app(broker, SERVICE, lifespan)

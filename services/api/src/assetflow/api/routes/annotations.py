@@ -6,11 +6,11 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.params import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from assetflow.api.annotating import Annotated as AnnotatedImage
-from assetflow.api.annotating import Annotating, patch_with, replace_with
 from assetflow.api.deps import DbDep, SettingsDep
 from assetflow.api.problems import RevisionProblem, problem_responses
 from assetflow.common import annotations
+from assetflow.common.annotating import Annotated as AnnotatedImage
+from assetflow.common.annotating import Annotating, patch_with, replace_with
 from assetflow.common.annotations import MAX_SHAPES, L, Shape
 from assetflow.common.coco import CocoFile
 from assetflow.common.errors import InvalidRequestError, PreconditionRequiredError

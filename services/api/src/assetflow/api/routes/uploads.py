@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from assetflow.api.deps import SettingsDep
 from assetflow.api.problems import problem_responses
-from assetflow.api.uploads import MAX_PARTS, UploadRequest, Uploads
+from assetflow.api.uploads import MAX_PARTS, UploadRequest, Uploads, UploadTarget
 
 router = APIRouter(prefix="/v1")
 
@@ -36,15 +36,20 @@ class UploadBody(BaseModel):
         min_length=1,
         max_length=1024,
         pattern=r"^[^/\\\x00-\x1f\x7f][^\\\x00-\x1f\x7f]*$",
-        description="relative, under <dataset>/images/",
+        description="relative, under <dataset>/images/ (or <dataset>/imports/)",
     )
     size: int = Field(ge=0, le=100 * 1024**3, description="bytes")
     content_type: str = Field(
-        pattern=r"^(image/[a-z0-9.+-]{1,64}|application/octet-stream)$",
-        description="image/* or application/octet-stream (with the default API_UPLOAD_LIMITS)",
+        pattern=r"^(image/[a-z0-9.+-]{1,64}|application/octet-stream|application/zip)$",
+        description="image/*, application/octet-stream or (imports) application/zip, with the "
+        "default API_UPLOAD_LIMITS",
         examples=["image/jpeg"],
     )
     tags: list[str] = Field(default_factory=list, max_length=1000, description="upload-time tags")
+    target: UploadTarget = Field(
+        default="images",
+        description="images: a dataset image; imports: a zip to unpack with POST .../imports",
+    )
 
     _size_is_a_number = field_validator("size", mode="before")(_no_bool)
 
@@ -121,7 +126,7 @@ async def start_upload(
     """Start an upload: one presigned PUT, or a multipart upload above the threshold."""
     limits = settings.api.upload_limits
     request = UploadRequest.parse(
-        dataset_id, body.path, body.size, body.content_type, body.tags, limits
+        dataset_id, body.path, body.size, body.content_type, body.tags, limits, body.target
     )
     return await uploads.start(request, settings.api.multipart_threshold)
 

@@ -13,12 +13,11 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.api.tagging import Publisher
 from assetflow.common import annotations, counters, images, layout
 from assetflow.common.annotations import MAX_SHAPES, A, Shape
 from assetflow.common.coco import CocoFile, ImageShapes, orphans, read_coco
@@ -32,6 +31,14 @@ from assetflow.common.images import F
 from assetflow.common.transactions import in_transaction
 
 Database = AsyncDatabase[dict[str, Any]]
+
+
+class Publishes(Protocol):
+    """Where ``AnnotationsChanged`` goes (the API's Kafka publisher, or a service's own)."""
+
+    async def publish(self, messages: Sequence[AnnotationsChanged]) -> None: ...
+
+
 Change = Callable[[list[Shape]], list[Shape]]
 log = logging.getLogger(__name__)
 
@@ -88,7 +95,7 @@ def validate(shapes: Sequence[Shape], width: int | None, height: int | None) -> 
 class Annotating:
     """Reads and conditional writes of annotations, with their counters and events."""
 
-    def __init__(self, db: Database, publisher: Publisher) -> None:
+    def __init__(self, db: Database, publisher: Publishes) -> None:
         self.db = db
         self.publisher = publisher
 

@@ -1,0 +1,146 @@
+"""Unpack an uploaded dataset zip: check it whole, write its images, then apply its COCO file.
+
+The zip is read through ranged GETs (its central directory first), so nothing is written
+unless every entry passes (``zipimport.plan_zip``). Each image streams from the zip into
+``<dataset>/images/<path>``, where the usual pipeline indexes and thumbnails it; once all of
+them are indexed at the versions written, the COCO annotations are imported like
+``POST .../annotations/import`` does (whole images or nothing, every problem reported).
+"""
+
+import logging
+import mimetypes
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+from pymongo.database import Database
+
+from assetflow.common import images, layout, zipimport
+from assetflow.common.annotating import ImportReport
+from assetflow.common.coco import CocoFile
+from assetflow.common.errors import StorageUnavailableError
+from assetflow.common.images import F
+from assetflow.common.zipimport import I, ZipLimits, open_remote_zip, plan_zip
+
+log = logging.getLogger(__name__)
+Annotate = Callable[[str, CocoFile], ImportReport]
+MAX_REPORTED = 100
+
+
+@dataclass
+class Importer:
+    """What an import needs; one per snapshotter process."""
+
+    db: Database[dict[str, Any]]
+    s3: Any
+    bucket: str
+    annotate: Annotate
+    limits: ZipLimits = field(default_factory=ZipLimits)
+    index_timeout_s: float = 600.0
+    progress_interval_s: float = 1.0
+
+    def run(self, import_id: str) -> str:
+        """Run (or skip, if finished) one import; returns its final status.
+
+        Storage errors propagate for the consumer to retry the command; a refused zip or
+        a zip that breaks mid-way fails the import with the reasons.
+        """
+        doc = self.db[zipimport.COLLECTION].find_one({I.ID: import_id})
+        if doc is None:
+            return "missing"
+        if doc[I.STATUS] in ("done", "failed"):
+            return str(doc[I.STATUS])
+        try:
+            return self._import(doc)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailableError(f"import {import_id}: {exc}") from exc
+
+    def _import(self, doc: dict[str, Any]) -> str:
+        self._set(doc, {I.STATUS: "running"})
+        try:
+            archive = open_remote_zip(self.s3, self.bucket, doc[I.KEY])
+        except zipfile.BadZipFile as exc:
+            return self._fail(doc, [f"not a readable zip file: {exc}"])
+        with archive:
+            plan = plan_zip(archive.infolist(), self.limits)
+            if plan.problems:
+                more = len(plan.problems) - MAX_REPORTED
+                tail = [f"... and {more} more"] if more > 0 else []
+                return self._fail(doc, plan.problems[:MAX_REPORTED] + tail)
+            self._set(doc, {I.IMAGES_TOTAL: len(plan.images)})
+            try:
+                written = self._write_images(doc, archive, plan.images)
+                coco = self._read_annotations(archive, plan.annotations)
+            except zipfile.BadZipFile as exc:  # a CRC or size that lies: stop there
+                return self._fail(doc, [f"the zip is damaged: {exc}"])
+        if isinstance(coco, str):
+            self._set(doc, {I.ANNOTATION_ERRORS: [coco]})
+        elif coco is not None:
+            self._set(doc, {I.STATUS: "indexing"})
+            self._wait_indexed(written)
+            report = self.annotate(doc[I.DATASET_ID], coco)
+            errors = report.errors + [f"{name}: not in the dataset" for name in report.unmatched]
+            self._set(doc, {I.ANNOTATED: report.images, I.ANNOTATION_ERRORS: errors[:1000]})
+        self._set(doc, {I.STATUS: "done", I.FINISHED_AT: datetime.now(UTC)})
+        return "done"
+
+    def _write_images(
+        self, doc: dict[str, Any], archive: zipfile.ZipFile, entries: list[tuple[Any, str]]
+    ) -> dict[str, str]:
+        """Stream each image into the dataset; returns key -> etag written."""
+        written: dict[str, str] = {}
+        reported = time.monotonic()
+        for done, (info, path) in enumerate(entries, start=1):
+            key = layout.object_key(doc[I.DATASET_ID], path)
+            kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            with archive.open(info) as source:
+                self.s3.upload_fileobj(source, self.bucket, key, ExtraArgs={"ContentType": kind})
+            written[key] = self.s3.head_object(Bucket=self.bucket, Key=key)["ETag"].strip('"')
+            if time.monotonic() - reported >= self.progress_interval_s or done == len(entries):
+                reported = time.monotonic()
+                self._set(doc, {I.IMAGES_DONE: done})
+        return written
+
+    def _read_annotations(
+        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo | None
+    ) -> CocoFile | str | None:
+        """The COCO file, a reason it cannot be used, or None without one."""
+        if info is None:
+            return None
+        try:
+            return CocoFile.model_validate_json(archive.read(info))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            return f"annotations.json is not a COCO file: {where}: {first['msg']}"
+
+    def _wait_indexed(self, written: dict[str, str]) -> None:
+        """Until every written image is indexed at the version written (or the timeout)."""
+        deadline = time.monotonic() + self.index_timeout_s
+        keys = list(written)
+        while time.monotonic() < deadline:
+            found = self.db[images.COLLECTION].find(
+                {F.BUCKET: self.bucket, F.KEY: {"$in": keys}, F.DELETED: False},
+                {F.KEY: 1, F.ETAG: 1},
+            )
+            indexed = {d[F.KEY] for d in found if d[F.ETAG] == written[d[F.KEY]]}
+            keys = [key for key in keys if key not in indexed]
+            if not keys:
+                return
+            time.sleep(0.5)
+        log.warning("imported images not all indexed in time", extra={"missing": len(keys)})
+
+    def _fail(self, doc: dict[str, Any], problems: list[str]) -> str:
+        now = datetime.now(UTC)
+        self._set(doc, {I.STATUS: "failed", I.PROBLEMS: problems, I.FINISHED_AT: now})
+        log.info("import refused", extra={"import_id": doc[I.ID], "problems": problems[:3]})
+        return "failed"
+
+    def _set(self, doc: dict[str, Any], fields: dict[str, Any]) -> None:
+        fields = fields | {I.UPDATED_AT: datetime.now(UTC)}
+        self.db[zipimport.COLLECTION].update_one({I.ID: doc[I.ID]}, {"$set": fields})
