@@ -30,6 +30,7 @@ from assetflow.common.errors import StorageUnavailableError
 from assetflow.common.filters import ListingFilter
 from assetflow.common.images import F
 from assetflow.common.snapshots import ContentHasher, ManifestEntry, S, SnapshotEvent
+from assetflow.common.zipimport import IMAGE_SUFFIXES
 from assetflow.snapshotter.settings import SnapshotterOptions
 from assetflow.snapshotter.zipsink import MultipartSink, abort_upload, part_size_for
 
@@ -38,31 +39,7 @@ Emit = Callable[[SnapshotEvent], None]
 Doc = dict[str, Any]
 
 # Formats that are compressed already: stored as they are (deflating them wastes CPU).
-_STORED_SUFFIXES = frozenset(
-    {
-        ".jpg",
-        ".jpeg",
-        ".png",
-        ".webp",
-        ".gif",
-        ".avif",
-        ".heic",
-        ".heif",
-        ".jxl",
-        ".dng",
-        ".cr2",
-        ".cr3",
-        ".nef",
-        ".arw",
-        ".raf",
-        ".orf",
-        ".rw2",
-        ".zip",
-        ".gz",
-        ".mp4",
-        ".mov",
-    }
-)
+_STORED_SUFFIXES = (IMAGE_SUFFIXES - {".tif", ".tiff", ".bmp"}) | {".zip", ".gz", ".mp4", ".mov"}
 _READ_CHUNK = 1 << 20
 _FIELDS = {
     F.KEY: 1,

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assetflow.api.deps import DbDep, SettingsDep
 from assetflow.api.problems import problem_responses
 from assetflow.api.routes.media import S3Dep
-from assetflow.api.routes.snapshots import PublisherDep
+from assetflow.api.routes.snapshots import PublisherDep, accept
 from assetflow.common import zipimport
 from assetflow.common.errors import InvalidRequestError, NotFoundError, StorageUnavailableError
 from assetflow.common.zipimport import I, ImportZip, path_problem
@@ -96,24 +96,9 @@ async def request_import(
         raise StorageUnavailableError(f"storage refused the lookup: {exc}") from exc
     except BotoCoreError as exc:
         raise StorageUnavailableError(f"storage unavailable: {exc}") from exc
-    now = datetime.now(UTC)
     import_id = uuid.uuid4().hex
-    await db[zipimport.COLLECTION].insert_one(
-        {
-            I.ID: import_id,
-            I.DATASET_ID: dataset_id,
-            I.KEY: body.key,
-            I.STATUS: "queued",
-            I.CREATED_AT: now,
-            I.UPDATED_AT: now,
-        }
-    )
-    command = ImportZip(import_id=import_id, dataset_id=dataset_id, requested_at=now)
-    try:
-        await publisher.send_command(dataset_id, command)
-    except Exception:
-        await db[zipimport.COLLECTION].delete_one({I.ID: import_id})  # not accepted: a 503
-        raise
+    command = ImportZip(import_id=import_id, dataset_id=dataset_id, requested_at=datetime.now(UTC))
+    await accept(db[zipimport.COLLECTION], {I.ID: import_id, I.KEY: body.key}, publisher, command)
     return ImportAccepted(import_id=import_id, status="queued")
 
 

@@ -19,6 +19,7 @@ from assetflow.common import snapshots
 from assetflow.common.errors import NotFoundError
 from assetflow.common.filters import ListingFilter
 from assetflow.common.snapshots import CreateSnapshot, ManifestEntry, S, SnapshotFormat
+from assetflow.common.zipimport import ImportZip
 
 router = APIRouter(prefix="/v1")
 Ref = Annotated[
@@ -134,24 +135,25 @@ async def request_snapshot(
     )
     now = datetime.now(UTC)
     snapshot_id = uuid.uuid4().hex
-    await db[snapshots.COLLECTION].insert_one(
-        {
-            S.ID: snapshot_id,
-            S.DATASET_ID: dataset_id,
-            S.FORMAT: body.format,
-            S.WHERE: listing.as_json(),
-            S.STATUS: "queued",
-            S.CREATED_AT: now,
-            S.UPDATED_AT: now,
-        }
-    )
+    doc = {S.ID: snapshot_id, S.FORMAT: body.format, S.WHERE: listing.as_json()}
     command = CreateSnapshot(snapshot_id=snapshot_id, dataset_id=dataset_id, requested_at=now)
-    try:
-        await publisher.send_command(dataset_id, command)
-    except Exception:
-        await db[snapshots.COLLECTION].delete_one({S.ID: snapshot_id})  # not accepted: a 503
-        raise
+    await accept(db[snapshots.COLLECTION], doc, publisher, command)
     return Accepted(snapshot_id=snapshot_id, status="queued")
+
+
+async def accept(
+    collection: Any, doc: dict[str, Any], publisher: Publisher, command: CreateSnapshot | ImportZip
+) -> None:
+    """Record a queued job, then publish its command; a job whose command Kafka did not take
+    is removed again (the client gets a 503 and retries)."""
+    now = command.requested_at
+    doc |= {"dataset_id": command.dataset_id, "status": "queued"}
+    await collection.insert_one(doc | {"created_at": now, "updated_at": now})
+    try:
+        await publisher.send_command(command.dataset_id, command)
+    except Exception:
+        await collection.delete_one({"_id": doc["_id"]})
+        raise
 
 
 @router.get(
