@@ -273,3 +273,46 @@ def put_object(s3: Any, key: str, body: bytes, content_type: str = "image/jpeg")
     )
     response = httpx.put(url, content=b"", headers={"Content-Type": content_type}, timeout=10)
     response.raise_for_status()
+
+
+class GatewayProcess:
+    """nginx with the gateway config, in front of the test API, as a child process."""
+
+    def __init__(self, name: str, port: int, *, web_root: Path, **options: Any) -> None:
+        from devstack import gateway
+
+        self.port = port
+        self.prefix = ROOT / ".local" / f"gateway-{name}"
+        conf = gateway.render(
+            self.prefix,
+            listen=f"127.0.0.1:{port}",
+            api_upstream=f"127.0.0.1:{PORTS['api']}",
+            web_root=web_root,
+            **options,
+        )
+        self.argv = gateway.argv(conf)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:<port>"""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start nginx and wait for its health endpoint."""
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(f"{self.base_url}/gateway/healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for("the gateway to answer", healthy, timeout=30, interval=0.1)
+
+    def stop(self) -> None:
+        """Stop nginx (SIGTERM: fast shutdown) and wait for it."""
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None

@@ -8,7 +8,7 @@ import sys
 import urllib.request
 import uuid
 
-from devstack import config, install
+from devstack import config, gateway, install
 from devstack.processes import Component
 
 KAFKA_DATA = config.DATA / "kafka"
@@ -217,5 +217,28 @@ SNAPSHOTTER = _service(
 )
 API = _service("api", "assetflow.api.main", config.API_PORT, "/readyz")
 
-SERVICES = (INDEXER, INGEST, THUMBNAILER, SNAPSHOTTER, API)
+GATEWAY_PREFIX = config.LOCAL / "gateway"
+
+
+def _gateway_prepare() -> None:
+    gateway.render(
+        GATEWAY_PREFIX,
+        listen=f"127.0.0.1:{config.GATEWAY_PORT}",
+        api_upstream=f"127.0.0.1:{config.API_PORT}",
+        web_root=config.WEB_DIST,
+        rate=os.environ.get("GATEWAY_RATE", "50r/s"),
+        burst=int(os.environ.get("GATEWAY_BURST", "100")),
+    )
+
+
+GATEWAY = Component(
+    name="gateway",
+    port=config.GATEWAY_PORT,
+    prepare=_gateway_prepare,
+    argv=lambda: gateway.argv(GATEWAY_PREFIX / "nginx.conf"),
+    healthy=lambda: http_ok(f"http://127.0.0.1:{config.GATEWAY_PORT}/gateway/healthz"),
+    start_timeout=30.0,
+)
+
+SERVICES = (INDEXER, INGEST, THUMBNAILER, SNAPSHOTTER, API, GATEWAY)
 ALL = INFRA + SERVICES

@@ -33,6 +33,9 @@ INGEST_PORT = 8001
 INDEXER_PORT = 8002
 THUMBNAILER_PORT = 8003
 SNAPSHOTTER_PORT = 8004
+GATEWAY_PORT = 8080
+NGINX_PACKAGES = "nginx nginx-common (Debian 12 apt)"
+WEB_DIST = ROOT / "web" / "dist"
 
 KAFKA_HEAP = os.environ.get("DEVSTACK_KAFKA_HEAP", "-Xmx768m")
 S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY", "minioadmin")

@@ -149,9 +149,25 @@ def install_secantus() -> bool:
     return _stamped("secantus", fingerprint, SECANTUS_BIN, build)
 
 
+def install_nginx() -> bool:
+    """nginx for the gateway: Debian's package, unpacked under .local (no service, no root
+    install); the .deb files are cached under the user's cache dir."""
+    from devstack import gateway
+
+    def build() -> None:
+        _say("downloading nginx from Debian's apt and unpacking it under .local/nginx...")
+        cache = _user_cache() / "apt"
+        debs = sorted(cache.glob("*.deb")) if cache.exists() else []
+        if len(debs) < len(gateway.PACKAGES):
+            debs = gateway.download_debs(cache)
+        gateway.unpack(debs)
+
+    return _stamped("nginx", config.NGINX_PACKAGES, gateway.NGINX_BIN, build)
+
+
 def install_all() -> None:
     """Install every component that is missing or out of date."""
     config.ensure_dirs()
     _require("java")
-    for step in (install_kafka, install_minio, install_secantus):
+    for step in (install_kafka, install_minio, install_secantus, install_nginx):
         step()

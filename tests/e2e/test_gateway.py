@@ -1,0 +1,102 @@
+"""nginx as the gateway in front of the real API: proxying, headers, limits, the web root."""
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import images
+from tests.support.stack import GatewayProcess, ServiceProcess, put_object, wait_for
+
+GATEWAY_PORT = 18080
+LIMITED_PORT = 18081
+
+
+@pytest.fixture(scope="module")
+def web_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("web")
+    (root / "index.html").write_text("<!doctype html><title>assetflow</title>")
+    (root / "assets").mkdir()
+    (root / "assets" / "app-1a2b3c.js").write_text("console.log('assetflow')")
+    return root
+
+
+@pytest.fixture(scope="module")
+def gateway(services: dict[str, ServiceProcess], web_root: Path) -> Iterator[GatewayProcess]:
+    proc = GatewayProcess("test", GATEWAY_PORT, web_root=web_root, body_limit="1m")
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.mark.e2e
+def test_the_api_through_the_gateway(
+    gateway: GatewayProcess, services: dict[str, ServiceProcess], s3: Any, dataset_id: str
+) -> None:
+    api = services["api"]
+    for i in range(20):
+        put_object(s3, f"{dataset_id}/images/{i:02d}.jpg", images.jpeg(32, 32))
+    direct = f"{api.base_url}/v1/datasets/{dataset_id}/images"
+    wait_for(
+        "the uploads listed",
+        lambda: len(httpx.get(direct, timeout=10).json()["items"]) == 20,
+        timeout=60,
+    )
+    url = f"{gateway.base_url}/v1/datasets/{dataset_id}/images"
+    response = httpx.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["items"]) == 20
+    assert response.headers["content-encoding"] == "gzip"  # a listing page is worth it
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    csp = response.headers["content-security-policy"]
+    assert "img-src 'self' data: blob: http://127.0.0.1:9000" in csp
+    assert len(response.headers["x-request-id"]) >= 16  # made by the gateway
+    passed = httpx.get(url, headers={"X-Request-ID": "trace-me-42"}, timeout=10)
+    assert passed.headers["x-request-id"] == "trace-me-42"
+    # API errors come through untouched: still problem+json.
+    missing = httpx.get(f"{gateway.base_url}/v1/images/nope", timeout=10)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.e2e
+def test_body_limit_and_the_web_root(gateway: GatewayProcess, dataset_id: str) -> None:
+    too_big = httpx.post(
+        f"{gateway.base_url}/v1/datasets/{dataset_id}/annotations/import",
+        content=b"{" + b" " * (2 << 20) + b"}",
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert too_big.status_code == 413
+    page = httpx.get(f"{gateway.base_url}/datasets/ds1/folder", timeout=10)  # a client route
+    assert page.status_code == 200 and "<title>assetflow</title>" in page.text
+    assert page.headers["cache-control"] == "no-cache"
+    asset = httpx.get(f"{gateway.base_url}/assets/app-1a2b3c.js", timeout=10)
+    assert asset.status_code == 200
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert httpx.get(f"{gateway.base_url}/assets/missing.js", timeout=10).status_code == 404
+
+
+@pytest.mark.e2e
+def test_rate_limit_answers_429_problem_json(
+    services: dict[str, ServiceProcess], web_root: Path, dataset_id: str
+) -> None:
+    limited = GatewayProcess("limited", LIMITED_PORT, web_root=web_root, rate="2r/s", burst=3)
+    limited.start()
+    try:
+        url = f"{limited.base_url}/v1/datasets/{dataset_id}/stats"
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            responses = list(pool.map(lambda _: httpx.get(url, timeout=10), range(20)))
+    finally:
+        limited.stop()
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(200) >= 3 and statuses.count(429) >= 10, statuses
+    refused = next(r for r in responses if r.status_code == 429)
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["status"] == 429 and refused.headers["retry-after"] == "1"
