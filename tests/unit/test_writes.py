@@ -184,3 +184,29 @@ def test_upload_bounds_cover_each_dataset_of_a_batch() -> None:
     }
     assert ops["e"]["$min"]["oldest_upload"] == events[2].event_time
     assert events[1].event_time >= T0
+
+
+def test_delete_clears_annotations_and_takes_their_labels_out_revision_counting_on() -> None:
+    key = "d/images/a.png"
+    stored = _stored(plan_changes({}, [created(key, 1)], NOW).inserts)
+    (image_id,) = stored
+    stored[image_id] |= {
+        "labels": [{"label": "cat", "shapes": 2}],
+        "annotation_revision": 4,
+        "annotation_hash": "h",
+    }
+    overwrite = plan_changes(stored, [created(key, 2, size=9)], NOW)
+    assert overwrite.annotation_updates == []  # an overwrite keeps them
+    plan = plan_changes(stored, [removed(key, 3)], NOW)
+    (update,) = plan.updates
+    fields = update._doc["$set"]
+    assert (fields["labels"], fields["annotation_revision"], fields["annotation_hash"]) == (
+        [],
+        5,
+        None,
+    )
+    (cleared,) = plan.annotation_updates
+    assert cleared._filter == {"_id": image_id}
+    assert cleared._doc["$set"]["shapes"] == [] and cleared._doc["$set"]["revision"] == 5
+    assert plan.deltas.label_shapes == {("d", "cat"): -2}
+    assert plan.deltas.label_images == {("d", "cat"): -1}
