@@ -12,8 +12,10 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -27,17 +29,28 @@ DB = "assetflow_bench_backfill"
 GROUP_PREFIX = "assetflow-bench-backfill"
 
 
-def seed(n: int, dataset: str) -> None:
-    """PUT n small objects under ``dataset`` unless a previous run left them there."""
-    s3 = s3_client()
+def ensure_bucket(s3: Any) -> None:
+    """The unnotified bench bucket (shared by the benchmarks that backfill), created once."""
     if BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
         s3.create_bucket(Bucket=BUCKET)
+
+
+def seed(n: int, dataset: str, body: Callable[[], bytes] = lambda: b"x") -> None:
+    """PUT n objects under ``dataset`` unless a previous run left them there."""
+    s3 = s3_client()
+    ensure_bucket(s3)
     have = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{dataset}/", MaxKeys=1).get("KeyCount", 0)
     if have:
         return
     keys = [f"{dataset}/images/f{i % 100}/{i:07d}.jpg" for i in range(n)]
     with ThreadPoolExecutor(max_workers=32) as pool:
-        list(pool.map(lambda k: s3.put_object(Bucket=BUCKET, Key=k, Body=b"x"), keys))
+        list(pool.map(lambda k: s3.put_object(Bucket=BUCKET, Key=k, Body=body()), keys))
+
+
+def backfill_command(dataset: str, *flags: str) -> list[str]:
+    """``assetflow backfill`` of one dataset, as an operator runs it."""
+    cli = [sys.executable, "-m", "assetflow.indexer.cli", "backfill"]
+    return [*cli, "--prefix", f"{dataset}/", *flags]
 
 
 def main() -> None:
@@ -63,15 +76,7 @@ def main() -> None:
     api.start()
     try:
         env = indexer.env | {"S3_BUCKET": BUCKET}
-        command = [
-            sys.executable,
-            "-m",
-            "assetflow.indexer.cli",
-            "backfill",
-            "--prefix",
-            f"{dataset}/",
-            *(["--no-upload-tags"] if args.no_upload_tags else []),
-        ]
+        command = backfill_command(dataset, *(["--no-upload-tags"] if args.no_upload_tags else []))
         start = time.perf_counter()
         done = subprocess.run(
             command, env=env, cwd=ROOT, capture_output=True, text=True, check=True

@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from pymongo import MongoClient
 
+from bench.backfill_bench import BUCKET, ensure_bucket
 from tests.support.stack import MONGO_URL, ROOT, ServiceProcess, s3_client, skip_history, wait_for
 
-BUCKET = "assetflow-bench-unnotified"
 DATASET = "range-bench"
 DB = "assetflow_bench_range"
 GROUP_PREFIX = "assetflow-bench-range"
@@ -38,8 +38,7 @@ RANGE = 1 << 20
 
 def seed(s3: Any) -> dict[str, int]:
     """The 2 GiB and 1 KiB objects (kept between runs) by key, with their sizes."""
-    if BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-        s3.create_bucket(Bucket=BUCKET)
+    ensure_bucket(s3)
     big, small, part = (f"{DATASET}/images/{name}" for name in ("big.bin", "small.bin", "part"))
     sizes = {big: BIG, small: 1024}
     listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{DATASET}/images/")

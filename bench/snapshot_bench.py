@@ -16,7 +16,6 @@ import platform
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,31 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from pymongo import MongoClient
 
-from tests.support.stack import MONGO_URL, ROOT, ServiceProcess, s3_client, skip_history, wait_for
+from bench.backfill_bench import BUCKET, backfill_command, seed
+from tests.support.stack import MONGO_URL, ROOT, ServiceProcess, skip_history, wait_for
 
-BUCKET = "assetflow-bench-unnotified"
 DB = "assetflow_bench_snapshot"
 GROUP_PREFIX = "assetflow-bench-snapshot"
 OBJECT = 512 << 10
-
-
-def seed(dataset: str, n: int, size: int) -> None:
-    """n objects of ``size`` random bytes under ``dataset`` unless a previous run left them."""
-    s3 = s3_client()
-    if BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-        s3.create_bucket(Bucket=BUCKET)
-    have = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{dataset}/", MaxKeys=1).get("KeyCount", 0)
-    if have:
-        return
-    keys = [f"{dataset}/images/f{i % 20}/{i:06d}.jpg" for i in range(n)]
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(lambda k: s3.put_object(Bucket=BUCKET, Key=k, Body=os.urandom(size)), keys))
-
-
-def backfill(env: dict[str, str], dataset: str) -> None:
-    """Index the dataset from the bucket listing."""
-    command = [sys.executable, "-m", "assetflow.indexer.cli", "backfill", "--prefix"]
-    subprocess.run([*command, f"{dataset}/"], env=env, cwd=ROOT, capture_output=True, check=True)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -127,7 +107,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes_mb.split(",")]
     datasets = {mb: f"snapbench-{mb}mb" for mb in sizes}
     for mb, dataset in datasets.items():
-        seed(dataset, mb * (1 << 20) // OBJECT, OBJECT)
+        seed(mb * (1 << 20) // OBJECT, dataset, lambda: os.urandom(OBJECT))
     with MongoClient(MONGO_URL) as client:
         client.drop_database(DB)
     skip_history(GROUP_PREFIX)
@@ -139,7 +119,8 @@ def main() -> None:
     results: dict[str, Any] = {"bench": "snapshot", "machine": platform.machine()}
     try:
         for mb, dataset in datasets.items():
-            backfill(indexer.env, dataset)
+            command = backfill_command(dataset)
+            subprocess.run(command, env=indexer.env, cwd=ROOT, capture_output=True, check=True)
             n = mb * (1 << 20) // OBJECT
 
             def indexed(dataset: str = dataset, n: int = n) -> bool:

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.api.tagging import Publisher
+from assetflow.api.publishing import Publisher
 from assetflow.common import annotations
 from assetflow.common.annotating import Annotating, patch_with, replace_with
 from assetflow.common.annotations import A, L, Shape

@@ -1,6 +1,7 @@
 """A narrow producer interface so consumer logic can be tested without a broker."""
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
@@ -74,3 +75,11 @@ async def send_asset_event(
     )
     metrics.PRODUCED.labels(service, topic).inc()
     return future
+
+
+async def publish_asset_events(
+    producer: Producer, service: str, events: Sequence[_AssetEvent]
+) -> None:
+    """Send every event; returns once Kafka has all of them durably."""
+    sends = [await send_asset_event(producer, service, event) for event in events]
+    await asyncio.gather(*sends)

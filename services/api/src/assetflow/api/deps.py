@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.presign import Presigner
+from assetflow.api.publishing import Publisher
 from assetflow.api.settings import ApiSettings
 
 
@@ -30,7 +31,12 @@ async def _settings(request: Request) -> ApiSettings:
     return request.state.settings  # type: ignore[no-any-return]
 
 
+async def _publisher(request: Request) -> Publisher:
+    return request.state.publisher  # type: ignore[no-any-return]
+
+
 DbDep = Annotated[AsyncDatabase[dict[str, Any]], Depends(_db)]
 PresignerDep = Annotated[Presigner, Depends(_presigner)]
 CursorsDep = Annotated[CursorCodec, Depends(_cursors)]
 SettingsDep = Annotated[ApiSettings, Depends(_settings)]
+PublisherDep = Annotated[Publisher, Depends(_publisher)]

@@ -13,6 +13,7 @@ from assetflow.api.cursor import CursorCodec
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.presign import Presigner
 from assetflow.api.problems import install_problem_handlers, install_problem_schemas
+from assetflow.api.publishing import Publisher
 from assetflow.api.routes import (
     annotations,
     archive,
@@ -26,7 +27,7 @@ from assetflow.api.routes import (
     uploads,
 )
 from assetflow.api.settings import ApiSettings
-from assetflow.api.tagging import Publisher, Tagging
+from assetflow.api.tagging import Tagging
 from assetflow.api.uploads import Uploads
 from assetflow.common.annotating import Annotating
 from assetflow.common.clients import make_mongo_client, make_s3_session, s3_client_kwargs

@@ -15,23 +15,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka.errors import KafkaError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api import repository
 from assetflow.api.cursor import Position
+from assetflow.api.publishing import Publisher
 from assetflow.common import commands, images
-from assetflow.common.clients import make_kafka_broker
 from assetflow.common.commands import C
 from assetflow.common.errors import BrokerUnavailableError, InvalidRequestError, NotFoundError
-from assetflow.common.events import AnnotationsChanged, ChangeTags
+from assetflow.common.events import ChangeTags
 from assetflow.common.filters import ListingFilter
 from assetflow.common.images import F
-from assetflow.common.producer import BrokerProducer, send_asset_event
-from assetflow.common.settings import KafkaSettings
-from assetflow.common.snapshots import CreateSnapshot
 from assetflow.common.tags import MAX_TAGS_PER_IMAGE, InvalidTagError, changed_tags, normalize_tags
-from assetflow.common.zipimport import ImportZip
 
 Database = AsyncDatabase[dict[str, Any]]
 log = logging.getLogger(__name__)
@@ -59,51 +54,6 @@ class TagChange:
         if not to_add and not to_remove:
             raise InvalidRequestError("nothing to change: 'add' and 'remove' are both empty")
         return cls(to_add, to_remove)
-
-
-class Publisher:
-    """Publishes commands and facts on ``assets.objects``; connects to Kafka on first use,
-    so reads never need Kafka."""
-
-    def __init__(self, settings: KafkaSettings) -> None:
-        self._broker = make_kafka_broker(settings, client_id="assetflow-api")
-        self._producer = BrokerProducer(self._broker, settings.topics)
-        self._connected = False
-        self._lock = asyncio.Lock()
-
-    async def publish(self, messages: Sequence[ChangeTags | AnnotationsChanged]) -> None:
-        """Send every message and wait until Kafka has all of them durably."""
-        try:
-            await self._connect()
-            futures = [await send_asset_event(self._producer, SERVICE, m) for m in messages]
-            await asyncio.gather(*futures)
-        except (KafkaError, OSError) as exc:
-            raise BrokerUnavailableError(f"cannot publish to Kafka: {exc}") from exc
-
-    async def send_command(self, dataset_id: str, command: CreateSnapshot | ImportZip) -> None:
-        """Publish a command on the commands topic, keyed by dataset; waits until durable."""
-        try:
-            await self._connect()
-            future = await self._producer.send(
-                self._producer.topics.commands,
-                command.model_dump_json().encode(),
-                key=dataset_id.encode(),
-                headers={"type": command.type},
-            )
-            await future
-        except (KafkaError, OSError) as exc:
-            raise BrokerUnavailableError(f"cannot publish to Kafka: {exc}") from exc
-
-    async def _connect(self) -> None:
-        async with self._lock:
-            if not self._connected:
-                await self._broker.connect()
-                self._connected = True
-
-    async def close(self) -> None:
-        """Flush and disconnect."""
-        if self._connected:
-            await self._broker.stop()
 
 
 @dataclass

@@ -17,7 +17,7 @@ from assetflow.common.clients import (
     s3_client_kwargs,
 )
 from assetflow.common.errors import ConfigError
-from assetflow.common.producer import BrokerProducer, send_asset_event
+from assetflow.common.producer import BrokerProducer, publish_asset_events
 from assetflow.common.tokens import AuthSettings, mint, parse_ttl
 from assetflow.indexer import backfill as bf
 from assetflow.indexer.reconcile import dataset_ids, reconcile_dataset
@@ -109,8 +109,7 @@ async def _backfill(
             await broker.connect()
 
         async def publish(events: list[bf.Event]) -> None:
-            futures = [await send_asset_event(producer, "backfill", event) for event in events]
-            await asyncio.gather(*futures)
+            await publish_asset_events(producer, "backfill", events)
 
         columns = (
             TextColumn("[bold]{task.description}"),

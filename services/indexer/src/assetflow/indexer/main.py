@@ -17,7 +17,7 @@ from assetflow.common.clients import (
 from assetflow.common.consuming import WORK_CONTEXT, consumer_app, subscribe_batches
 from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
-from assetflow.common.producer import BrokerProducer, send_asset_event
+from assetflow.common.producer import BrokerProducer, publish_asset_events
 from assetflow.indexer.backfill import reconcile_forever
 from assetflow.indexer.indexing import SERVICE, Indexer, index_batch
 from assetflow.indexer.reconcile import check_drift_forever
@@ -48,8 +48,7 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
                     return session.client("s3", **s3_client_kwargs(settings.s3))
 
                 async def publish(events: list[Any]) -> None:
-                    sends = [await send_asset_event(producer, SERVICE, e) for e in events]
-                    await asyncio.gather(*sends)
+                    await publish_asset_events(producer, SERVICE, events)
 
                 bucket = settings.s3.bucket
                 tasks.append(

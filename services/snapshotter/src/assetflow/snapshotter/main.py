@@ -23,7 +23,7 @@ from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.events import AnnotationsChanged
 from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
-from assetflow.common.producer import BrokerProducer, send_asset_event
+from assetflow.common.producer import BrokerProducer, publish_asset_events
 from assetflow.common.snapshots import SnapshotEvent
 from assetflow.common.zipimport import ImportZip, decode_command
 from assetflow.snapshotter.building import Builder
@@ -42,8 +42,7 @@ class AssetPublisher:
 
     async def publish(self, messages: Sequence[AnnotationsChanged]) -> None:
         """Send every message; returns once Kafka has all of them."""
-        sends = [await send_asset_event(self._producer, SERVICE, m) for m in messages]
-        await asyncio.gather(*sends)
+        await publish_asset_events(self._producer, SERVICE, messages)
 
 
 def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:

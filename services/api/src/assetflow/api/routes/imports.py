@@ -8,10 +8,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from assetflow.api.deps import DbDep, SettingsDep
+from assetflow.api.deps import DbDep, PublisherDep, SettingsDep
 from assetflow.api.problems import problem_responses
+from assetflow.api.publishing import accept
 from assetflow.api.routes.media import S3Dep
-from assetflow.api.routes.snapshots import PublisherDep, accept
 from assetflow.common import zipimport
 from assetflow.common.errors import InvalidRequestError, NotFoundError, StorageUnavailableError
 from assetflow.common.zipimport import I, ImportZip, path_problem

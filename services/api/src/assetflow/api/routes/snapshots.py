@@ -5,21 +5,19 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request
-from fastapi.params import Depends
+from fastapi import APIRouter, Path
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo import DESCENDING
 
-from assetflow.api.deps import DbDep, PresignerDep, SettingsDep
+from assetflow.api.deps import DbDep, PresignerDep, PublisherDep, SettingsDep
 from assetflow.api.problems import problem_responses
+from assetflow.api.publishing import accept
 from assetflow.api.routes.tags import Where
-from assetflow.api.tagging import Publisher
 from assetflow.common import snapshots
 from assetflow.common.errors import NotFoundError
 from assetflow.common.filters import ListingFilter
 from assetflow.common.snapshots import CreateSnapshot, ManifestEntry, S, SnapshotFormat
-from assetflow.common.zipimport import ImportZip
 
 router = APIRouter(prefix="/v1")
 Ref = Annotated[
@@ -29,13 +27,6 @@ Ref = Annotated[
         description="a version number (3 or v3) or 'latest'",
     ),
 ]
-
-
-async def _publisher(request: Request) -> Publisher:
-    return request.state.publisher  # type: ignore[no-any-return]
-
-
-PublisherDep = Annotated[Publisher, Depends(_publisher)]
 
 
 class SnapshotRequest(BaseModel):
@@ -139,21 +130,6 @@ async def request_snapshot(
     command = CreateSnapshot(snapshot_id=snapshot_id, dataset_id=dataset_id, requested_at=now)
     await accept(db[snapshots.COLLECTION], doc, publisher, command)
     return Accepted(snapshot_id=snapshot_id, status="queued")
-
-
-async def accept(
-    collection: Any, doc: dict[str, Any], publisher: Publisher, command: CreateSnapshot | ImportZip
-) -> None:
-    """Record a queued job, then publish its command; a job whose command Kafka did not take
-    is removed again (the client gets a 503 and retries)."""
-    now = command.requested_at
-    doc |= {"dataset_id": command.dataset_id, "status": "queued"}
-    await collection.insert_one(doc | {"created_at": now, "updated_at": now})
-    try:
-        await publisher.send_command(command.dataset_id, command)
-    except Exception:
-        await collection.delete_one({"_id": doc["_id"]})
-        raise
 
 
 @router.get(

@@ -1,0 +1,76 @@
+"""The API's Kafka publisher (tag commands, annotation facts, job commands) and job intake."""
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka.errors import KafkaError
+
+from assetflow.common.clients import make_kafka_broker
+from assetflow.common.errors import BrokerUnavailableError
+from assetflow.common.events import AnnotationsChanged, ChangeTags
+from assetflow.common.producer import BrokerProducer, publish_asset_events
+from assetflow.common.settings import KafkaSettings
+from assetflow.common.snapshots import CreateSnapshot
+from assetflow.common.zipimport import ImportZip
+
+SERVICE = "api"
+
+
+class Publisher:
+    """Publishes commands and facts on ``assets.objects``; connects to Kafka on first use,
+    so reads never need Kafka."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self._broker = make_kafka_broker(settings, client_id="assetflow-api")
+        self._producer = BrokerProducer(self._broker, settings.topics)
+        self._connected = False
+        self._lock = asyncio.Lock()
+
+    async def publish(self, messages: Sequence[ChangeTags | AnnotationsChanged]) -> None:
+        """Send every message and wait until Kafka has all of them durably."""
+        try:
+            await self._connect()
+            await publish_asset_events(self._producer, SERVICE, messages)
+        except (KafkaError, OSError) as exc:
+            raise BrokerUnavailableError(f"cannot publish to Kafka: {exc}") from exc
+
+    async def send_command(self, dataset_id: str, command: CreateSnapshot | ImportZip) -> None:
+        """Publish a command on the commands topic, keyed by dataset; waits until durable."""
+        try:
+            await self._connect()
+            future = await self._producer.send(
+                self._producer.topics.commands,
+                command.model_dump_json().encode(),
+                key=dataset_id.encode(),
+                headers={"type": command.type},
+            )
+            await future
+        except (KafkaError, OSError) as exc:
+            raise BrokerUnavailableError(f"cannot publish to Kafka: {exc}") from exc
+
+    async def _connect(self) -> None:
+        async with self._lock:
+            if not self._connected:
+                await self._broker.connect()
+                self._connected = True
+
+    async def close(self) -> None:
+        """Flush and disconnect."""
+        if self._connected:
+            await self._broker.stop()
+
+
+async def accept(
+    collection: Any, doc: dict[str, Any], publisher: Publisher, command: CreateSnapshot | ImportZip
+) -> None:
+    """Record a queued job, then publish its command; a job whose command Kafka did not take
+    is removed again (the client gets a 503 and retries)."""
+    now = command.requested_at
+    doc |= {"dataset_id": command.dataset_id, "status": "queued"}
+    await collection.insert_one(doc | {"created_at": now, "updated_at": now})
+    try:
+        await publisher.send_command(command.dataset_id, command)
+    except Exception:
+        await collection.delete_one({"_id": doc["_id"]})
+        raise
