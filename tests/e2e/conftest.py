@@ -2,20 +2,26 @@
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pymongo import MongoClient
 
+from tests.support import auth
 from tests.support.stack import (
     MONGO_URL,
     TEST_DB,
     TEST_GROUP_PREFIX,
+    GatewayProcess,
     ServiceProcess,
     prepare_test_lane,
+    running,
     s3_client,
     skip_history,
 )
+
+GATEWAY_PORT = 18080
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +42,30 @@ def services() -> Iterator[dict[str, ServiceProcess]]:
     finally:
         for proc in procs.values():
             proc.stop()
+
+
+@pytest.fixture(scope="session")
+def secured_api(services: dict[str, ServiceProcess]) -> Iterator[ServiceProcess]:
+    """A second API on the same stack that requires bearer tokens (API_AUTH=jwt)."""
+    with running(ServiceProcess("api", port_offset=10, env=auth.API_ENV)) as proc:
+        yield proc
+
+
+@pytest.fixture(scope="session")
+def web_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stand-in for the web UI's build: an index page and one hashed asset."""
+    root = tmp_path_factory.mktemp("web")
+    (root / "index.html").write_text("<!doctype html><title>assetflow</title>")
+    (root / "assets").mkdir()
+    (root / "assets" / "app-1a2b3c.js").write_text("console.log('assetflow')")
+    return root
+
+
+@pytest.fixture(scope="session")
+def gateway(services: dict[str, ServiceProcess], web_root: Path) -> Iterator[GatewayProcess]:
+    """nginx with the gateway config in front of the test API (1 MiB body limit)."""
+    with running(GatewayProcess("test", GATEWAY_PORT, web_root=web_root, body_limit="1m")) as proc:
+        yield proc
 
 
 @pytest.fixture(scope="session")

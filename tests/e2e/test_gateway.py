@@ -1,6 +1,5 @@
 """nginx as the gateway in front of the real API: proxying, headers, limits, the web root."""
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -11,27 +10,7 @@ import pytest
 from tests.support import images
 from tests.support.stack import GatewayProcess, ServiceProcess, put_object, wait_for
 
-GATEWAY_PORT = 18080
 LIMITED_PORT = 18081
-
-
-@pytest.fixture(scope="module")
-def web_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("web")
-    (root / "index.html").write_text("<!doctype html><title>assetflow</title>")
-    (root / "assets").mkdir()
-    (root / "assets" / "app-1a2b3c.js").write_text("console.log('assetflow')")
-    return root
-
-
-@pytest.fixture(scope="module")
-def gateway(services: dict[str, ServiceProcess], web_root: Path) -> Iterator[GatewayProcess]:
-    proc = GatewayProcess("test", GATEWAY_PORT, web_root=web_root, body_limit="1m")
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.mark.e2e

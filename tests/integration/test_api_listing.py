@@ -140,7 +140,7 @@ def test_item_fields_and_presigned_url(seeded: Any) -> None:
     assert (item["size"], item["etag"], item["content_type"]) == (30, "e30", "image/jpeg")
     url = urlsplit(item["url"])
     assert url.path == "/datasets/ds/images/sub/29.jpg"
-    assert parse_qs(url.query)["X-Amz-Expires"] == ["3600"]
+    assert parse_qs(url.query)["X-Amz-Expires"] == ["900"]  # originals: short-lived
     assert client.get(f"/v1/images/{item['id']}").json() == {
         **item,
         "url": client.get(f"/v1/images/{item['id']}").json()["url"],
@@ -184,7 +184,7 @@ def test_thumbnail_fields_and_status_filter(seeded: Any) -> None:
     thumb, preview = urlsplit(ready["thumb_url"]), urlsplit(ready["preview_url"])
     assert thumb.path == f"/thumbnails/ds/{ready['id']}/e4/thumb.webp"
     assert preview.path == f"/thumbnails/ds/{ready['id']}/e4/preview.jpg"
-    assert parse_qs(thumb.query)["X-Amz-Expires"] == ["3600"]
+    assert parse_qs(thumb.query)["X-Amz-Expires"] == ["86400"]  # renditions are immutable
 
     [rejected] = client.get("/v1/datasets/ds/images", params={"status": "rejected"}).json()["items"]
     assert (rejected["key"], rejected["status_reason"]) == ("ds/images/sub/5.jpg", "not an image")

@@ -6,9 +6,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import boto3
 import httpx
@@ -101,11 +102,12 @@ class ServiceProcess:
         group_prefix: str = TEST_GROUP_PREFIX,
         db: str = TEST_DB,
         port_offset: int = 0,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.port = PORTS[name] + port_offset
-        self.env = service_env(group_prefix, db)
-        self.log_name = f"{group_prefix}-{name}"
+        self.env = service_env(group_prefix, db) | (env or {})
+        self.log_name = f"{group_prefix}-{name}" + (f"-{port_offset}" if port_offset else "")
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -256,6 +258,25 @@ def skip_history(group_prefix: str) -> None:
                 await consumer.stop()
 
     asyncio.run(run())
+
+
+class _Process(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+P = TypeVar("P", bound=_Process)
+
+
+@contextmanager
+def running(proc: P) -> Iterator[P]:
+    """Start a service or gateway process for the ``with`` block, then stop it."""
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
 
 
 def put_object(s3: Any, key: str, body: bytes, content_type: str = "image/jpeg") -> None:

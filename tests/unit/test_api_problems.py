@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pymongo.errors import ServerSelectionTimeoutError
 
+from assetflow.api.auth import Authenticator
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.main import create_app
 from assetflow.api.presign import Presigner
@@ -40,6 +41,7 @@ def _app_without_backends() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         yield {
+            "authenticator": Authenticator(settings.auth_settings()),
             "settings": settings,
             "mongo": _Unreachable(),
             "db": _Unreachable(),
@@ -125,9 +127,9 @@ def _responses(openapi: dict[str, Any], path: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("path", "statuses"),
     [
-        ("/v1/datasets/{dataset_id}/images", {"200", "400", "404", "422", "503"}),
-        ("/v1/images/{image_id}", {"200", "404", "422", "503"}),
-        ("/v1/datasets/{dataset_id}/stats", {"200", "404", "422", "503"}),
+        ("/v1/datasets/{dataset_id}/images", {"200", "400", "401", "403", "404", "422", "503"}),
+        ("/v1/images/{image_id}", {"200", "401", "403", "404", "422", "503"}),
+        ("/v1/datasets/{dataset_id}/stats", {"200", "401", "403", "404", "422", "503"}),
     ],
 )
 def test_openapi_declares_problem_json_for_every_error(
@@ -172,3 +174,17 @@ def test_every_openapi_reference_resolves(openapi: dict[str, Any]) -> None:
     walk(openapi)
     schemas = openapi["components"]["schemas"]
     assert refs and all(ref.removeprefix("#/components/schemas/") in schemas for ref in refs)
+
+
+def test_every_v1_operation_declares_its_auth_problems(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            secured = bool(operation.get("security"))
+            assert secured == path.startswith("/v1/"), f"{method} {path}"
+            if secured:
+                unauthorized = operation["responses"]["401"]
+                assert unauthorized["content"][PROBLEM_JSON]["schema"] == PROBLEM_REF
+                assert "WWW-Authenticate" in unauthorized["headers"]
+                assert "403" in operation["responses"]

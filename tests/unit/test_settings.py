@@ -25,7 +25,30 @@ def test_production_refuses_dev_secrets(monkeypatch: pytest.MonkeyPatch) -> None
         ApiSettings()
     monkeypatch.setenv("S3_SECRET_KEY", "a-real-secret")
     monkeypatch.setenv("API_CURSOR_SECRET", "another-real-secret")
-    assert ApiSettings().api.cursor_secret.get_secret_value() == "another-real-secret"
+    with pytest.raises(ConfigError, match="requires API_AUTH=jwt"):
+        ApiSettings()  # auth off is for ENV=local only
+    monkeypatch.setenv("API_AUTH", "jwt")
+    with pytest.raises(ConfigError, match="needs API_AUTH_SECRET or API_AUTH_JWKS_URL"):
+        ApiSettings()
+    monkeypatch.setenv("API_AUTH_SECRET", "s" * 32)
+    settings = ApiSettings()
+    assert settings.api.cursor_secret.get_secret_value() == "another-real-secret"
+    assert settings.auth_settings().mode == "jwt"
+
+
+def test_auth_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_AUTH", "jwt")
+    monkeypatch.setenv("API_AUTH_JWKS_URL", "https://idp.example/.well-known/jwks.json")
+    monkeypatch.setenv("API_AUTH_AUDIENCE", "assetflow-prod")
+    monkeypatch.setenv("API_AUTH_SECRET", "")  # compose passes unset variables as empty
+    auth = ApiSettings().auth_settings()
+    assert (auth.mode, auth.jwks_url, auth.audience, auth.secret) == (
+        "jwt",
+        "https://idp.example/.well-known/jwks.json",
+        "assetflow-prod",
+        None,
+    )
+    assert ApiSettings(api={"auth": "off"}).auth_settings().mode == "off"  # ENV=local
 
 
 def test_thumbnailer_options_from_env(monkeypatch: pytest.MonkeyPatch) -> None:

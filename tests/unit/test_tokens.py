@@ -103,8 +103,10 @@ def test_scopes() -> None:
 
 
 def test_settings_refuse_what_must_not_run() -> None:
-    with pytest.raises(ConfigError, match="requires API_AUTH_MODE=jwt"):
+    with pytest.raises(ConfigError, match="requires API_AUTH=jwt"):
         AuthSettings(mode="off").check("production")
+    with pytest.raises(ConfigError, match="requires API_AUTH=jwt"):
+        AuthSettings(mode="off").check("staging")
     with pytest.raises(ConfigError, match="needs API_AUTH_SECRET or API_AUTH_JWKS_URL"):
         AuthSettings(mode="jwt").check("local")
     with pytest.raises(ConfigError, match="at least 32"):

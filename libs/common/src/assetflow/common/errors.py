@@ -3,7 +3,9 @@
 AssetflowError
 ├── ConfigError                  settings that cannot work (refused at start-up)
 ├── InvalidEventError            a message that can never be processed -> dead-letter
-├── NotFoundError                an entity that does not exist -> 404
+├── NotFoundError                an entity that does not exist (or the caller may not see) -> 404
+├── UnauthenticatedError         no bearer token, or one that proves nothing -> 401
+├── ForbiddenError               a valid token without the needed scope -> 403
 ├── InvalidRequestError          bad client input -> 400
 │   └── InvalidCursorError       a cursor that is malformed, tampered or for another listing
 └── TransientError               worth retrying: the work may succeed later
@@ -31,6 +33,18 @@ class InvalidEventError(AssetflowError):
 
 class NotFoundError(AssetflowError):
     """The requested entity does not exist."""
+
+
+class UnauthenticatedError(AssetflowError):
+    """The caller did not prove who it is; ``error`` is RFC 6750's code, if any."""
+
+    def __init__(self, message: str, error: str | None = None) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+class ForbiddenError(AssetflowError):
+    """The caller is known but its token does not grant this."""
 
 
 class InvalidRequestError(AssetflowError):

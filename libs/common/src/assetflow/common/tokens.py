@@ -23,7 +23,7 @@ _ASYMMETRIC: Final = ["RS256", "ES256"]
 
 
 class AuthSettings(BaseModel):
-    """How the API authenticates (env ``API_AUTH_*`` under the API's settings)."""
+    """How the API authenticates (built from the API's ``API_AUTH*`` settings)."""
 
     mode: AuthMode = "off"
     secret: SecretStr | None = Field(default=None, description="HS256 shared secret")
@@ -33,13 +33,13 @@ class AuthSettings(BaseModel):
     leeway_s: int = Field(default=30, ge=0, le=300)
 
     def check(self, env: str) -> None:
-        """Refuse what must not run: no auth or no keys in production, a too short secret."""
-        if env == "production" and self.mode != "jwt":
-            raise ConfigError("ENV=production requires API_AUTH_MODE=jwt")
+        """Refuse what must not run: auth off outside ENV=local, no keys, a too short secret."""
+        if env != "local" and self.mode != "jwt":
+            raise ConfigError(f"ENV={env} requires API_AUTH=jwt (off is for ENV=local only)")
         if self.mode != "jwt":
             return
         if self.secret is None and self.jwks_url is None:
-            raise ConfigError("API_AUTH_MODE=jwt needs API_AUTH_SECRET or API_AUTH_JWKS_URL")
+            raise ConfigError("API_AUTH=jwt needs API_AUTH_SECRET or API_AUTH_JWKS_URL")
         if self.secret is not None and len(self.secret.get_secret_value()) < 32:
             raise ConfigError("API_AUTH_SECRET must be at least 32 characters")
 

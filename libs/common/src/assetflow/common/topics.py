@@ -15,6 +15,9 @@ COMMANDS: Final = "assets.commands"
 SNAPSHOTS: Final = "assets.snapshots"
 """Snapshot progress and outcomes, keyed by dataset."""
 
+CHANGES: Final = "assets.changes"
+"""What the indexer committed, per image (ImageChanged), keyed by dataset: live views."""
+
 DLQ: Final = "assets.dlq"
 """Messages no consumer can process, with the reason in headers."""
 
@@ -24,6 +27,7 @@ PARTITIONS: Final[dict[str, int]] = {
     ASSET_OBJECTS: 6,
     COMMANDS: 3,
     SNAPSHOTS: 3,
+    CHANGES: 3,
     DLQ: 1,
 }
 
@@ -57,6 +61,11 @@ class Topics:
     def snapshots(self) -> str:
         """Snapshot progress and outcomes."""
         return self.prefix + SNAPSHOTS
+
+    @property
+    def changes(self) -> str:
+        """Committed image changes."""
+        return self.prefix + CHANGES
 
     @property
     def dlq(self) -> str:

@@ -1,7 +1,9 @@
 """Composition root of the API: clients built in the lifespan, routes, error handlers."""
 
 import asyncio
+import functools
 import gc
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
@@ -9,7 +11,9 @@ from typing import Any
 import botocore.session
 from fastapi import FastAPI
 
+from assetflow.api.auth import Authenticator
 from assetflow.api.cursor import CursorCodec
+from assetflow.api.live import LiveEvents
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.presign import Presigner
 from assetflow.api.problems import install_problem_handlers, install_problem_schemas
@@ -18,6 +22,7 @@ from assetflow.api.routes import (
     annotations,
     archive,
     datasets,
+    events,
     health,
     images,
     imports,
@@ -26,6 +31,7 @@ from assetflow.api.routes import (
     tags,
     uploads,
 )
+from assetflow.api.routes.images import public_items
 from assetflow.api.settings import ApiSettings
 from assetflow.api.tagging import Tagging
 from assetflow.api.uploads import Uploads
@@ -33,6 +39,8 @@ from assetflow.common.annotating import Annotating
 from assetflow.common.clients import make_mongo_client, make_s3_session, s3_client_kwargs
 from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
+
+log = logging.getLogger(__name__)
 
 # Measured with bench/api_bench.py: with the default gen-0 threshold (700) the collector ran
 # ~800 young and 6 full collections per 4,500 pages, 0.27 ms of CPU per page, the full ones
@@ -62,6 +70,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         async with AsyncExitStack() as stack:
+            authenticator = Authenticator(settings.auth_settings())
+            if not authenticator.enabled:
+                log.warning("API_AUTH=off: every caller may read and change every dataset")
             mongo = make_mongo_client(settings.mongo)
             stack.push_async_callback(mongo.close)
             db = mongo[settings.mongo.db]
@@ -78,7 +89,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             signing = botocore.session.get_session().create_client(
                 "s3", **s3_client_kwargs(settings.s3, public=True)
             )
-            uploads = Uploads(db, s3, signing, settings.s3.bucket, settings.api.presign_expires_s)
+            uploads = Uploads(
+                db, s3, signing, settings.s3.bucket, settings.api.upload_url_expires_s
+            )
             publisher = Publisher(settings.kafka)
             tagging = Tagging(db, publisher)
             stack.push_async_callback(tagging.close)
@@ -86,8 +99,17 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             interval = settings.api.resume_interval_s
             for sweep in (tagging.resume_forever(interval), annotating.republish_forever(interval)):
                 stack.callback(asyncio.create_task(sweep).cancel)
+            live = LiveEvents(
+                settings.kafka,
+                settings.api,
+                functools.partial(public_items, db, presigner, settings.api),
+            )
+            await live.start()
+            stack.push_async_callback(live.close)
             stack.enter_context(_collector_tuned_for_requests())
             yield {
+                "authenticator": authenticator,
+                "live": live,
                 "uploads": uploads,
                 "tagging": tagging,
                 "annotating": annotating,
@@ -112,6 +134,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(snapshots.router)
     app.include_router(archive.router)
     app.include_router(imports.router)
+    app.include_router(events.router)
     app.include_router(health.router)
     install_problem_schemas(app)
     return app

@@ -15,11 +15,13 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assetflow.common.errors import (
+    ForbiddenError,
     InvalidRequestError,
     NotFoundError,
     PreconditionRequiredError,
     StaleRevisionError,
     TransientError,
+    UnauthenticatedError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -55,6 +57,8 @@ class RevisionProblem(Problem):
 # What each declared status means on our routes; a route may say it more precisely.
 _MEANINGS: Final[dict[int, str]] = {
     400: "bad request, e.g. a cursor that is malformed or from another listing",
+    401: "no bearer token, or one that is invalid or expired (see WWW-Authenticate)",
+    403: "the token does not grant this dataset (or this access to it)",
     404: "not found",
     412: "the revision If-Match names is not the current one",
     416: "range not satisfiable",
@@ -92,6 +96,7 @@ def install_problem_schemas(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()  # FastAPI caches it in app.openapi_schema: completed in place
+        _declare_auth_problems(schema)
         models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
             (model, "serialization") for model in _DECLARED.values()
         ]
@@ -100,6 +105,22 @@ def install_problem_schemas(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_auth_problems(schema: dict[str, Any]) -> None:
+    """Every operation that takes a bearer token may answer 401 and 403."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if operation.get("security"):
+                responses = operation.setdefault("responses", {})
+                for status, entry in problem_responses(401, 403).items():
+                    responses.setdefault(str(status), entry)
+                responses["401"]["headers"] = {
+                    "WWW-Authenticate": {
+                        "description": "Bearer, with error=invalid_token for a bad token",
+                        "schema": {"type": "string"},
+                    }
+                }
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -150,6 +171,17 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidRequestError)
     async def _invalid(request: Request, exc: InvalidRequestError) -> JSONResponse:
         return problem(400, str(exc), request)
+
+    @app.exception_handler(UnauthenticatedError)
+    async def _unauthenticated(request: Request, exc: UnauthenticatedError) -> JSONResponse:
+        challenge = 'Bearer realm="assetflow"'
+        if exc.error:
+            challenge += f', error="{exc.error}"'
+        return problem(401, str(exc), request, headers={"WWW-Authenticate": challenge})
+
+    @app.exception_handler(ForbiddenError)
+    async def _forbidden(request: Request, exc: ForbiddenError) -> JSONResponse:
+        return problem(403, str(exc), request)
 
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:

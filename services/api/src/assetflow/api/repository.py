@@ -125,6 +125,12 @@ async def get_image(db: Database, image_id: str) -> dict[str, Any] | None:
     return await db[images.COLLECTION].find_one({F.ID: image_id, F.DELETED: False}, PROJECTION)
 
 
+async def get_images(db: Database, image_ids: list[str]) -> list[dict[str, Any]]:
+    """The live images among ``image_ids`` (any order)."""
+    found = db[images.COLLECTION].find({F.ID: {"$in": image_ids}, F.DELETED: False}, PROJECTION)
+    return await found.to_list()
+
+
 async def dataset_counts(db: Database, dataset_id: str) -> counters.DatasetCounts:
     """A dataset's counters as the indexer keeps them: O(number of tags), no image read."""
     return await counters.stored_counts(db, dataset_id)
@@ -136,12 +142,18 @@ async def dataset_summary(db: Database, dataset_id: str) -> dict[str, Any]:
 
 
 async def list_datasets(
-    db: Database, after_id: str | None, limit: int
+    db: Database, after_id: str | None, limit: int, only: set[str] | None = None
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Datasets with live images, by id, strictly after ``after_id``; and whether more follow."""
+    """Datasets with live images, by id, strictly after ``after_id`` (and among ``only``, if
+    given); and whether more follow."""
     query: dict[str, Any] = {datasets.F.IMAGES: {"$gt": 0}}
+    ids: dict[str, Any] = {}
     if after_id is not None:
-        query[datasets.F.ID] = {"$gt": after_id}
+        ids["$gt"] = after_id
+    if only is not None:
+        ids["$in"] = sorted(only)
+    if ids:
+        query[datasets.F.ID] = ids
     found = db[datasets.COLLECTION].find(query).sort(datasets.F.ID, 1).limit(limit + 1)
     docs = await found.to_list()
     return docs[:limit], len(docs) > limit

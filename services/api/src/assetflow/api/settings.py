@@ -1,8 +1,8 @@
 """API settings: shared sections plus API options (env ``API_*``)."""
 
-from typing import Self
+from typing import Any, Self
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assetflow.common.settings import (
@@ -12,6 +12,7 @@ from assetflow.common.settings import (
     S3Settings,
     refuse_dev_secrets,
 )
+from assetflow.common.tokens import AuthMode, AuthSettings
 
 
 class ApiOptions(BaseModel):
@@ -19,7 +20,15 @@ class ApiOptions(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    presign_expires_s: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    presign_expires_s: int = Field(
+        default=900, ge=1, le=7 * 24 * 3600, description="originals shown or downloaded"
+    )
+    rendition_url_expires_s: int = Field(
+        default=24 * 3600, ge=1, le=7 * 24 * 3600, description="thumbnails, previews (immutable)"
+    )
+    upload_url_expires_s: int = Field(
+        default=3600, ge=1, le=7 * 24 * 3600, description="presigned PUTs of uploads and parts"
+    )
     snapshot_url_expires_s: int = Field(
         default=12 * 3600, ge=1, le=7 * 24 * 3600, description="presigned snapshot downloads"
     )
@@ -39,6 +48,32 @@ class ApiOptions(BaseModel):
         },
         description="largest upload per content type (glob patterns, first match wins)",
     )
+    auth: AuthMode = Field(default="off", description="off (ENV=local only) or jwt")
+    auth_secret: SecretStr | None = Field(default=None, description="HS256 shared secret")
+    auth_jwks_url: str | None = Field(default=None, description="RS256/ES256 keys by kid")
+    auth_issuer: str = "assetflow"
+    auth_audience: str = "assetflow-api"
+    auth_leeway_s: int = Field(default=30, ge=0, le=300)
+
+    @field_validator("auth_secret", "auth_jwks_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """``API_AUTH_SECRET=`` (as compose passes an unset variable) means none."""
+        return None if value == "" else value
+
+    live_queue: int = Field(
+        default=256, ge=1, le=100_000, description="live events a subscriber may fall behind"
+    )
+    live_heartbeat_s: float = Field(default=15.0, gt=0, description="SSE keep-alive interval")
+    live_send_timeout_s: float = Field(
+        default=30.0, gt=0, description="a live stream whose write stalls this long is closed"
+    )
+    live_replay_events: int = Field(
+        default=10_000, ge=1, description="Last-Event-ID resume window, in events"
+    )
+    live_replay_s: float = Field(
+        default=300.0, ge=0, description="Last-Event-ID resume window, in seconds"
+    )
     resume_interval_s: float = Field(
         default=15.0, gt=0, description="how often orphaned tag commands are looked for"
     )
@@ -56,6 +91,18 @@ class ApiSettings(BaseSettings):
     log: ObservabilitySettings = ObservabilitySettings()
     api: ApiOptions = ApiOptions()
 
+    def auth_settings(self) -> AuthSettings:
+        """How callers are authenticated (``API_AUTH``, ``API_AUTH_SECRET``, ...)."""
+        options = self.api
+        return AuthSettings(
+            mode=options.auth,
+            secret=options.auth_secret,
+            jwks_url=options.auth_jwks_url,
+            issuer=options.auth_issuer,
+            audience=options.auth_audience,
+            leeway_s=options.auth_leeway_s,
+        )
+
     @model_validator(mode="after")
     def _no_dev_secrets_in_production(self) -> Self:
         refuse_dev_secrets(
@@ -65,4 +112,5 @@ class ApiSettings(BaseSettings):
                 "API_CURSOR_SECRET": self.api.cursor_secret.get_secret_value(),
             },
         )
+        self.auth_settings().check(self.env)
         return self

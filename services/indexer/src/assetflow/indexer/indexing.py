@@ -7,8 +7,15 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from assetflow.common import images
+from assetflow.common.changes import (
+    MEMBERSHIP_FIELDS,
+    ImageChanged,
+    annotations_changed,
+    publish_changes,
+)
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
-from assetflow.common.decoding import decode_batch
+from assetflow.common.decoding import DecodedBatch, decode_batch
 from assetflow.common.producer import Producer
 from assetflow.indexer.observability import (
     BULK_WRITE_SECONDS,
@@ -41,10 +48,27 @@ async def index_batch(records: Sequence[SourceRecord], ctx: Indexer) -> None:
     with BULK_WRITE_SECONDS.time():
         # One transaction, in offset order: a result may answer a create in the same batch.
         outcome = await apply_changes(ctx.db, batch.object_changes)
-    await asyncio.gather(*dead)
+    # Live views hear of a change only once it is committed; the offsets wait for these too.
+    noticed = await _annotation_changes(ctx.db, batch)
+    await asyncio.gather(*dead, publish_changes(ctx.producer, SERVICE, outcome.changes + noticed))
     STALE_EVENTS.inc(outcome.stale)
     DUPLICATE_COMMANDS.inc(outcome.duplicates)
     EVENTS_APPLIED.inc(len(batch.object_events))
     COMMANDS_APPLIED.inc(len(batch.changes) - len(batch.object_events) - len(batch.results))
     RESULTS_APPLIED.labels("applied").inc(outcome.results_applied)
     RESULTS_APPLIED.labels("ignored").inc(outcome.results_ignored)
+
+
+async def _annotation_changes(
+    db: AsyncDatabase[dict[str, Any]], batch: DecodedBatch
+) -> list[ImageChanged]:
+    """Annotation writes (the API's, announced on this topic) as changes of live images."""
+    latest = {notice.image_id: notice for _, notice in batch.notices}
+    if not latest:
+        return []
+    found = db[images.COLLECTION].find({images.F.ID: {"$in": list(latest)}}, MEMBERSHIP_FIELDS)
+    return [
+        change
+        async for doc in found
+        if (change := annotations_changed(doc, latest[doc[images.F.ID]].changed_at))
+    ]

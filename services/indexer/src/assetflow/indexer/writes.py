@@ -11,6 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.common import annotations, commands, counters, datasets, images
+from assetflow.common.changes import ImageChanged, image_changed
 from assetflow.common.decoding import ObjectChange
 from assetflow.common.events import (
     ChangeTags,
@@ -30,6 +31,7 @@ Database = AsyncDatabase[dict[str, Any]]
 # What a change needs to know of the stored image (tombstones included).
 STATE_FIELDS = {
     F.DATASET_ID: 1,
+    F.FOLDER: 1,
     F.SEQUENCER: 1,
     F.DELETED: 1,
     F.SIZE: 1,
@@ -51,6 +53,7 @@ class BatchResult:
     duplicates: int = 0
     results_applied: int = 0
     results_ignored: int = 0
+    changes: list[ImageChanged] = field(default_factory=list)
 
 
 @dataclass
@@ -115,6 +118,9 @@ def plan_changes(
         if not image.set_fields:
             continue
         plan.result.written += 1
+        dataset_id = image.state[F.DATASET_ID]
+        if seen := image_changed(image_id, dataset_id, image.before, image.state, now):
+            plan.result.changes.append(seen)
         plan.deltas.move(counters.contribution(image.before), counters.contribution(image.state))
         if image.before is None:
             plan.inserts.append(InsertOne({F.ID: image_id} | image.state))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.params import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from assetflow.api.auth import ReadableDataset, ReadableImage, WritableDataset, WritableImage
 from assetflow.api.deps import DbDep, SettingsDep
 from assetflow.api.problems import RevisionProblem, problem_responses
 from assetflow.common import annotations
@@ -114,7 +115,7 @@ _WRITE_ERRORS = problem_responses(
     responses=problem_responses(404, 422, 503),
 )
 async def get_annotations(
-    image_id: str, annotating: AnnotatingDep, response: Response
+    image_id: ReadableImage, annotating: AnnotatingDep, response: Response
 ) -> ImageAnnotations:
     """The image's annotations and their revision (also the ETag)."""
     return _body(await annotating.read(image_id), response)
@@ -135,7 +136,7 @@ async def _write(
     responses=_WRITE_ERRORS,
 )
 async def replace_annotations(
-    image_id: str,
+    image_id: WritableImage,
     body: ReplaceAnnotations,
     annotating: AnnotatingDep,
     response: Response,
@@ -152,7 +153,7 @@ async def replace_annotations(
     responses=_WRITE_ERRORS,
 )
 async def patch_annotations(
-    image_id: str,
+    image_id: WritableImage,
     body: PatchAnnotations,
     annotating: AnnotatingDep,
     response: Response,
@@ -170,7 +171,7 @@ async def patch_annotations(
     response_model=list[LabelCount],
     responses=problem_responses(422, 503),
 )
-async def dataset_labels(dataset_id: str, db: DbDep) -> list[LabelCount]:
+async def dataset_labels(dataset_id: ReadableDataset, db: DbDep) -> list[LabelCount]:
     """Shapes and images per label in the dataset, most shapes first; from exact counters."""
     found = db[annotations.LABEL_COUNTS].find({L.DATASET_ID: dataset_id, L.IMAGES: {"$gt": 0}})
     rows = [
@@ -195,7 +196,7 @@ class ImportResult(BaseModel):
     responses=problem_responses(400, 422, 503, descriptions={400: "the body is not JSON"}),
 )
 async def import_annotations(
-    dataset_id: str,
+    dataset_id: WritableDataset,
     coco: CocoFile,
     annotating: AnnotatingDep,
     settings: SettingsDep,

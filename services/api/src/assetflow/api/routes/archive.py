@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from stream_zip import ZIP_AUTO, async_stream_zip
 
+from assetflow.api.auth import ReadableDataset
 from assetflow.api.deps import DbDep, SettingsDep
 from assetflow.api.problems import problem_responses
 from assetflow.api.routes.images import ListingFilterDep
@@ -35,7 +36,11 @@ MemberFile = tuple[str, datetime, int, Any, AsyncIterator[bytes]]
     },
 )
 async def dataset_archive(
-    dataset_id: str, listing: ListingFilterDep, db: DbDep, s3: S3Dep, settings: SettingsDep
+    dataset_id: ReadableDataset,
+    listing: ListingFilterDep,
+    db: DbDep,
+    s3: S3Dep,
+    settings: SettingsDep,
 ) -> StreamingResponse:
     """Every live image the filters select, zipped as it streams from storage.
 

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from assetflow.api import repository
+from assetflow.api.auth import CallerDep, ReadableDataset
 from assetflow.api.cursor import EPOCH, Position
 from assetflow.api.deps import CursorsDep, DbDep
 from assetflow.api.problems import problem_responses
@@ -31,12 +32,13 @@ def to_stats(dataset_id: str, doc: dict[str, Any]) -> DatasetStats:
 async def list_datasets(
     db: DbDep,
     cursors: CursorsDep,
+    caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> DatasetsPage:
-    """Datasets with live images, by id, with their counts (no image is read)."""
+    """The datasets the caller may read that hold live images, by id, with their counts."""
     after = cursors.decode(cursor, _SCOPE).id if cursor else None
-    docs, more = await repository.list_datasets(db, after, limit)
+    docs, more = await repository.list_datasets(db, after, limit, caller.readable())
     next_cursor = None
     if more and docs:
         next_cursor = cursors.encode(Position(EPOCH, docs[-1][datasets.F.ID]), _SCOPE)
@@ -51,6 +53,6 @@ async def list_datasets(
         404, 422, 503, descriptions={404: "no route matches, e.g. an id containing '/'"}
     ),
 )
-async def get_dataset_stats(dataset_id: str, db: DbDep) -> DatasetStats:
+async def get_dataset_stats(dataset_id: ReadableDataset, db: DbDep) -> DatasetStats:
     """Image count, bytes and status counts of a dataset (exact counters: no image is read)."""
     return to_stats(dataset_id, await repository.dataset_summary(db, dataset_id))

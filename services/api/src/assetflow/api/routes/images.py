@@ -8,10 +8,13 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic_core import to_json
 
 from assetflow.api import repository
+from assetflow.api.auth import CallerDep, ReadableDataset, require_visible
 from assetflow.api.cursor import Position
 from assetflow.api.deps import CursorsDep, DbDep, PresignerDep, SettingsDep
+from assetflow.api.presign import Presigner
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas import ImagePublic, ImagesPage, ImagesSample, rfc3339_ms
+from assetflow.api.settings import ApiOptions
 from assetflow.common.errors import NotFoundError
 from assetflow.common.events import ImageStatus
 from assetflow.common.filters import ListingFilter, Match, scope_of
@@ -52,18 +55,29 @@ def _json(body: Any) -> Response:
     return Response(to_json(body), media_type="application/json")
 
 
-def to_public(doc: dict[str, Any], sign: Signer) -> dict[str, Any]:
+def signers(presigner: Presigner, options: ApiOptions) -> tuple[Signer, Signer]:
+    """One response's signers: originals short-lived, renditions (immutable) longer."""
+    original = presigner.signer(options.presign_expires_s)
+    if options.rendition_url_expires_s == options.presign_expires_s:
+        return original, original
+    return original, presigner.signer(options.rendition_url_expires_s)
+
+
+def to_public(
+    doc: dict[str, Any], sign: Signer, sign_rendition: Signer | None = None
+) -> dict[str, Any]:
     """Document -> API item (ImagePublic's JSON shape) with presigned URLs of its files."""
     # A plain dict, not an ImagePublic: validating and then serializing each item through
     # pydantic cost 13 % of a listing's CPU, for documents our own indexer wrote.
     exif = doc.get("exif") or {}
     renditions = doc.get("renditions")
     thumb_url = preview_url = None
+    sign_rendition = sign_rendition or sign
     if renditions:  # absent until thumbnailed, and for rejected / failed images
         if thumb := renditions.get("thumb"):
-            thumb_url = sign(renditions["bucket"], thumb["key"])
+            thumb_url = sign_rendition(renditions["bucket"], thumb["key"])
         if preview := renditions.get("preview"):
-            preview_url = sign(renditions["bucket"], preview["key"])
+            preview_url = sign_rendition(renditions["bucket"], preview["key"])
     return {
         "id": doc["_id"],
         "dataset_id": doc["dataset_id"],
@@ -89,6 +103,17 @@ def to_public(doc: dict[str, Any], sign: Signer) -> dict[str, Any]:
     }
 
 
+async def public_items(
+    db: Any, presigner: Presigner, options: ApiOptions, image_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Live images by id as API items, URLs signed (for live events)."""
+    if not image_ids:
+        return {}
+    sign, sign_rendition = signers(presigner, options)
+    docs = await repository.get_images(db, image_ids)
+    return {doc[F.ID]: to_public(doc, sign, sign_rendition) for doc in docs}
+
+
 def camera_name(make: str | None, model: str | None) -> str | None:
     """'Canon' + 'Canon EOS R5' -> 'Canon EOS R5'; 'SONY' + 'ILCE-7M3' -> 'SONY ILCE-7M3'."""
     if not model:
@@ -104,7 +129,7 @@ def camera_name(make: str | None, model: str | None) -> str | None:
     responses=problem_responses(400, 404, 422, 503, descriptions={404: _NO_ROUTE}),
 )
 async def list_dataset_images(
-    dataset_id: str,
+    dataset_id: ReadableDataset,
     db: DbDep,
     presigner: PresignerDep,
     cursors: CursorsDep,
@@ -118,8 +143,8 @@ async def list_dataset_images(
     scope = scope_of(dataset_id, listing)
     after = cursors.decode(cursor, scope) if cursor else None
     page = await repository.list_images(db, dataset_id, listing, after, page_size)
-    sign = presigner.signer(settings.api.presign_expires_s)
-    items = [to_public(doc, sign) for doc in page.docs]
+    sign, sign_rendition = signers(presigner, settings.api)
+    items = [to_public(doc, sign, sign_rendition) for doc in page.docs]
     next_cursor = None
     if page.more and page.docs:
         last = page.docs[-1]
@@ -134,7 +159,7 @@ async def list_dataset_images(
     responses=problem_responses(400, 404, 422, 503, descriptions={404: _NO_ROUTE}),
 )
 async def sample_dataset_images(
-    dataset_id: str,
+    dataset_id: ReadableDataset,
     db: DbDep,
     presigner: PresignerDep,
     settings: SettingsDep,
@@ -145,8 +170,9 @@ async def sample_dataset_images(
     """n distinct live images at random (uniform), in time independent of the dataset's size."""
     seed = secrets.randbelow(2**53) if seed is None else seed
     docs = await repository.sample_images(db, dataset_id, listing, n, seed)
-    sign = presigner.signer(settings.api.presign_expires_s)
-    return _json({"items": [to_public(doc, sign) for doc in docs], "seed": seed})
+    sign, sign_rendition = signers(presigner, settings.api)
+    items = [to_public(doc, sign, sign_rendition) for doc in docs]
+    return _json({"items": items, "seed": seed})
 
 
 @router.get(
@@ -155,10 +181,11 @@ async def sample_dataset_images(
     responses=problem_responses(404, 422, 503, descriptions={404: "no live image has this id"}),
 )
 async def get_image(
-    image_id: str, db: DbDep, presigner: PresignerDep, settings: SettingsDep
+    image_id: str, db: DbDep, presigner: PresignerDep, settings: SettingsDep, caller: CallerDep
 ) -> Response:
     """One image by id."""
     doc = await repository.get_image(db, image_id)
     if doc is None:
         raise NotFoundError(f"no image with id {image_id!r}")
-    return _json(to_public(doc, presigner.signer(settings.api.presign_expires_s)))
+    require_visible(caller, doc[F.DATASET_ID], f"image with id {image_id!r}")
+    return _json(to_public(doc, *signers(presigner, settings.api)))

@@ -8,6 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from assetflow.api.auth import CallerDep, WritableDataset, require_visible
 from assetflow.api.deps import DbDep, PublisherDep, SettingsDep
 from assetflow.api.problems import problem_responses
 from assetflow.api.publishing import accept
@@ -74,7 +75,7 @@ def public(doc: dict[str, Any]) -> ImportPublic:
     responses=problem_responses(400, 404, 422, 503, descriptions={404: "no such zip in storage"}),
 )
 async def request_import(
-    dataset_id: str,
+    dataset_id: WritableDataset,
     body: ImportRequest,
     db: DbDep,
     s3: S3Dep,
@@ -107,9 +108,10 @@ async def request_import(
     response_model=ImportPublic,
     responses=problem_responses(404, 422, 503),
 )
-async def import_status(import_id: str, db: DbDep) -> ImportPublic:
+async def import_status(import_id: str, db: DbDep, caller: CallerDep) -> ImportPublic:
     """An import's status and report."""
     doc = await db[zipimport.COLLECTION].find_one({I.ID: import_id})
     if doc is None:
         raise NotFoundError(f"no import {import_id!r}")
+    require_visible(caller, doc[I.DATASET_ID], f"import {import_id!r}")
     return public(doc)

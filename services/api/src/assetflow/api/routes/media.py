@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from assetflow.api import repository
+from assetflow.api.auth import CallerDep, require_visible
 from assetflow.api.deps import DbDep, PresignerDep, SettingsDep
 from assetflow.api.problems import problem, problem_responses
 from assetflow.common.errors import NotFoundError, StorageUnavailableError
@@ -76,9 +77,14 @@ def _media_route(variant: Variant) -> None:
         presigner: PresignerDep,
         settings: SettingsDep,
         s3: S3Dep,
+        caller: CallerDep,
         proxy: Annotated[bool, Query(description="stream through the API (Range, ETag)")] = False,
     ) -> Response:
-        return await _serve(image_id, variant, request, db, presigner, settings, s3, proxy)
+        doc = await repository.get_image(db, image_id)
+        if doc is None:
+            raise NotFoundError(f"no image with id {image_id!r}")
+        require_visible(caller, doc["dataset_id"], f"image with id {image_id!r}")
+        return await _serve(doc, variant, request, presigner, settings, s3, proxy)
 
     get_media.__doc__ = f"The image's {variant}: 307 to storage, or streamed with Range and ETag."
     get_media.__name__ = f"get_{variant}"
@@ -93,21 +99,20 @@ def _media_route(variant: Variant) -> None:
 
 
 async def _serve(
-    image_id: str,
+    doc: dict[str, Any],
     variant: Variant,
     request: Request,
-    db: Any,
     presigner: Any,
     settings: Any,
     s3: Any,
     proxy: bool,
 ) -> Response:
-    doc = await repository.get_image(db, image_id)
-    if doc is None:
-        raise NotFoundError(f"no image with id {image_id!r}")
     bucket, key = locate(doc, variant)
     if not (proxy or settings.api.media_proxy):
-        url = presigner.signer(settings.api.presign_expires_s)(bucket, key)
+        options = settings.api
+        immutable = variant != "original"  # renditions' keys name their content
+        expires = options.rendition_url_expires_s if immutable else options.presign_expires_s
+        url = presigner.signer(expires)(bucket, key)
         return RedirectResponse(url, status_code=307)
     params: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if (wanted := request.headers.get("range")) and _ONE_RANGE.match(wanted):

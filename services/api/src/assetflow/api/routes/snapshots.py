@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo import DESCENDING
 
+from assetflow.api.auth import CallerDep, ReadableDataset, WritableDataset, require_visible
 from assetflow.api.deps import DbDep, PresignerDep, PublisherDep, SettingsDep
 from assetflow.api.problems import problem_responses
 from assetflow.api.publishing import accept
@@ -117,7 +118,7 @@ def public(doc: dict[str, Any], url: str | None = None) -> SnapshotPublic:
     responses=problem_responses(400, 422, 503),
 )
 async def request_snapshot(
-    dataset_id: str, body: SnapshotRequest, db: DbDep, publisher: PublisherDep
+    dataset_id: WritableDataset, body: SnapshotRequest, db: DbDep, publisher: PublisherDep
 ) -> Accepted:
     """Request a snapshot; the snapshotter builds it (or finds it unchanged) in the background."""
     where = body.where
@@ -137,11 +138,12 @@ async def request_snapshot(
     response_model=SnapshotPublic,
     responses=problem_responses(404, 422, 503),
 )
-async def snapshot_status(snapshot_id: str, db: DbDep) -> SnapshotPublic:
+async def snapshot_status(snapshot_id: str, db: DbDep, caller: CallerDep) -> SnapshotPublic:
     """A snapshot request: its status, progress and (once built) version."""
     doc = await db[snapshots.COLLECTION].find_one({S.ID: snapshot_id})
     if doc is None:
         raise NotFoundError(f"no snapshot request {snapshot_id!r}")
+    require_visible(caller, doc[S.DATASET_ID], f"snapshot request {snapshot_id!r}")
     return public(doc)
 
 
@@ -150,7 +152,7 @@ async def snapshot_status(snapshot_id: str, db: DbDep) -> SnapshotPublic:
     response_model=SnapshotList,
     responses=problem_responses(422, 503),
 )
-async def list_snapshots(dataset_id: str, db: DbDep) -> SnapshotList:
+async def list_snapshots(dataset_id: ReadableDataset, db: DbDep) -> SnapshotList:
     """The dataset's versions, newest first."""
     found = db[snapshots.COLLECTION].find(
         {S.DATASET_ID: dataset_id, S.STATUS: "ready"}, sort=[(S.VERSION, DESCENDING)]
@@ -175,7 +177,7 @@ async def version_doc(db: Any, dataset_id: str, ref: str) -> dict[str, Any]:
     responses=problem_responses(404, 422, 503),
 )
 async def get_snapshot(
-    dataset_id: str, ref: Ref, db: DbDep, presigner: PresignerDep, settings: SettingsDep
+    dataset_id: ReadableDataset, ref: Ref, db: DbDep, presigner: PresignerDep, settings: SettingsDep
 ) -> SnapshotPublic:
     """A version (or the latest) with a presigned GET of its zip (Range makes it resumable)."""
     doc = await version_doc(db, dataset_id, ref)
@@ -198,7 +200,9 @@ class DiffEntry(BaseModel):
     response_model=list[DiffEntry],
     responses=problem_responses(404, 422, 503),
 )
-async def diff_snapshots(dataset_id: str, a: Ref, b: Ref, db: DbDep) -> StreamingResponse:
+async def diff_snapshots(
+    dataset_id: ReadableDataset, a: Ref, b: Ref, db: DbDep
+) -> StreamingResponse:
     """Images added, removed or changed from version ``a`` to ``b``, streamed in path order."""
     old, new = await version_doc(db, dataset_id, a), await version_doc(db, dataset_id, b)
 

@@ -7,6 +7,13 @@ from fastapi.params import Depends
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from assetflow.api import repository
+from assetflow.api.auth import (
+    CallerDep,
+    ReadableDataset,
+    WritableDataset,
+    WritableImage,
+    require_visible,
+)
 from assetflow.api.deps import DbDep
 from assetflow.api.problems import problem_responses
 from assetflow.api.tagging import MAX_WHERE_IMAGES, TagChange, Tagging
@@ -118,7 +125,7 @@ class CommandProgress(BaseModel):
     response_model=DatasetTags,
     responses=problem_responses(404, 422, 503),
 )
-async def get_dataset_tags(dataset_id: str, db: DbDep) -> DatasetTags:
+async def get_dataset_tags(dataset_id: ReadableDataset, db: DbDep) -> DatasetTags:
     """Tag counts of a dataset: O(number of tags), from counters the indexer keeps exact."""
     counts = await repository.dataset_counts(db, dataset_id)
     ordered = sorted(counts.tags.items(), key=lambda item: (-item[1], item[0]))
@@ -136,7 +143,7 @@ async def get_dataset_tags(dataset_id: str, db: DbDep) -> DatasetTags:
     responses=problem_responses(400, 404, 422, 503),
 )
 async def change_image_tags(
-    image_id: str, body: TagChangeRequest, tagging: TaggingDep
+    image_id: WritableImage, body: TagChangeRequest, tagging: TaggingDep
 ) -> CommandAccepted:
     """Change one image's tags; visible in listings and counts about a second later."""
     change = TagChange.parse(body.add, body.remove)
@@ -150,7 +157,7 @@ async def change_image_tags(
     responses=problem_responses(400, 404, 422, 503),
 )
 async def bulk_change_tags(
-    dataset_id: str, body: BulkTagRequest, tagging: TaggingDep
+    dataset_id: WritableDataset, body: BulkTagRequest, tagging: TaggingDep
 ) -> CommandAccepted:
     """Change the tags of many images: by ``ids``, or of every image ``where`` selects."""
     change = TagChange.parse(body.add, body.remove)
@@ -173,9 +180,10 @@ async def bulk_change_tags(
     response_model=CommandProgress,
     responses=problem_responses(404, 422, 503, descriptions={404: "no command has this id"}),
 )
-async def get_command(command_id: str, tagging: TaggingDep) -> CommandProgress:
+async def get_command(command_id: str, tagging: TaggingDep, caller: CallerDep) -> CommandProgress:
     """Progress of a tag command."""
     doc: Any = await tagging.status(command_id)
+    require_visible(caller, doc[C.DATASET_ID], f"command {command_id!r}")
     return CommandProgress(
         command_id=doc[C.ID],
         dataset_id=doc[C.DATASET_ID],

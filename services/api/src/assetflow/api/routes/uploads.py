@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
+from assetflow.api.auth import WritableDataset
 from assetflow.api.deps import SettingsDep
 from assetflow.api.problems import problem_responses
 from assetflow.api.uploads import MAX_PARTS, UploadRequest, Uploads, UploadTarget
@@ -121,7 +122,7 @@ class Completed(BaseModel):
     responses=_ERRORS,
 )
 async def start_upload(
-    dataset_id: str, body: UploadBody, uploads: UploadsDep, settings: SettingsDep
+    dataset_id: WritableDataset, body: UploadBody, uploads: UploadsDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Start an upload: one presigned PUT, or a multipart upload above the threshold."""
     limits = settings.api.upload_limits
@@ -136,7 +137,9 @@ async def start_upload(
     response_model=UploadProgress,
     responses=_ERRORS,
 )
-async def get_upload(dataset_id: str, upload_id: str, uploads: UploadsDep) -> dict[str, Any]:
+async def get_upload(
+    dataset_id: WritableDataset, upload_id: str, uploads: UploadsDep
+) -> dict[str, Any]:
     """The parts stored so far (resume after a dropped connection)."""
     return await uploads.parts(dataset_id, upload_id)
 
@@ -147,7 +150,7 @@ async def get_upload(dataset_id: str, upload_id: str, uploads: UploadsDep) -> di
     responses=_ERRORS,
 )
 async def complete_upload(
-    dataset_id: str, upload_id: str, body: CompleteBody, uploads: UploadsDep
+    dataset_id: WritableDataset, upload_id: str, body: CompleteBody, uploads: UploadsDep
 ) -> Completed:
     """Assemble the parts into the object."""
     etags = {part.number: part.etag for part in body.parts}
@@ -160,7 +163,9 @@ async def complete_upload(
     response_class=Response,
     responses=_ERRORS,
 )
-async def abort_upload(dataset_id: str, upload_id: str, uploads: UploadsDep) -> Response:
+async def abort_upload(
+    dataset_id: WritableDataset, upload_id: str, uploads: UploadsDep
+) -> Response:
     """Abort: storage drops every part stored so far."""
     await uploads.abort(dataset_id, upload_id)
     return Response(status_code=204)

@@ -1,0 +1,127 @@
+"""What the indexer applied to an image, published after commit for live views (SSE)."""
+
+import asyncio
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from assetflow.common import metrics
+from assetflow.common.images import F
+from assetflow.common.producer import Producer
+
+Change = Literal["indexed", "updated", "removed"]
+# Stored fields whose change a live view shows, by the name a client sees.
+_WATCHED: Final = {
+    "status": F.STATUS,
+    "tags": F.TAGS,
+    "file": F.ETAG,
+    "renditions": F.RENDITIONS,
+    "annotations": F.ANNOTATION_REVISION,
+}
+
+
+class Membership(BaseModel):
+    """What listing filters look at (ListingFilter.matches reads these names)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    folder: str
+    status: str
+    tags: list[str]
+
+
+class ImageChanged(BaseModel):
+    """One image's committed change: before and after as filters see them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: Literal[1] = 1
+    type: Literal["ImageChanged"] = "ImageChanged"
+    image_id: str
+    dataset_id: str
+    change: Change
+    fields: list[str]
+    before: Membership | None = None  # None: it was not live
+    after: Membership | None = None  # None: it is not live now
+    applied_at: AwareDatetime
+
+
+def membership(state: dict[str, Any] | None) -> Membership | None:
+    """The filter-relevant fields of a stored image; None unless it is live."""
+    if not state or state.get(F.DELETED):
+        return None
+    return Membership(
+        folder=state.get(F.FOLDER) or "",
+        status=state.get(F.STATUS) or "pending",
+        tags=list(state.get(F.TAGS) or []),
+    )
+
+
+def image_changed(
+    image_id: str,
+    dataset_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    applied_at: datetime,
+) -> ImageChanged | None:
+    """The change from ``before`` to ``after`` a client can see; None if there is none."""
+    was, now = membership(before), membership(after)
+    if was is None and now is None:
+        return None  # a tombstone's bookkeeping (a tag command that found it deleted)
+    fields = [
+        name for name, stored in _WATCHED.items() if (before or {}).get(stored) != after.get(stored)
+    ]
+    if was is None:
+        change: Change = "indexed"
+    elif now is None:
+        change = "removed"
+    elif fields:
+        change = "updated"
+    else:
+        return None  # e.g. a duplicate tag command, or one that changed nothing
+    return ImageChanged(
+        image_id=image_id,
+        dataset_id=dataset_id,
+        change=change,
+        fields=fields,
+        before=was,
+        after=now,
+        applied_at=applied_at,
+    )
+
+
+MEMBERSHIP_FIELDS: Final = {F.DATASET_ID: 1, F.FOLDER: 1, F.STATUS: 1, F.TAGS: 1, F.DELETED: 1}
+"""The projection ``membership`` needs."""
+
+
+def annotations_changed(doc: dict[str, Any], changed_at: datetime) -> ImageChanged | None:
+    """A live image whose annotations were written (by the API, outside the index batch)."""
+    if (now := membership(doc)) is None:
+        return None
+    return ImageChanged(
+        image_id=doc[F.ID],
+        dataset_id=doc[F.DATASET_ID],
+        change="updated",
+        fields=["annotations"],
+        before=now,
+        after=now,
+        applied_at=changed_at,
+    )
+
+
+async def publish_changes(producer: Producer, service: str, changes: list[ImageChanged]) -> None:
+    """Send every change keyed by its dataset; returns once Kafka has all of them durably."""
+    topic = producer.topics.changes
+    headers = {"content-type": "application/json", "event-type": "ImageChanged"}
+    sends = [
+        await producer.send(
+            topic,
+            change.model_dump_json().encode(),
+            key=change.dataset_id.encode(),
+            headers=headers,
+        )
+        for change in changes
+    ]
+    await asyncio.gather(*sends)
+    metrics.PRODUCED.labels(service, topic).inc(len(sends))
