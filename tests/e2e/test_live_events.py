@@ -148,3 +148,20 @@ def test_a_slow_subscriber_is_dropped_without_delaying_the_others(
     # indexer folds changes to one image within a batch into one event, so no exact count).
     assert not [e for e in got if e.event == "reset"]
     assert len(got) >= count * 2 and {e.event for e in got} == {"image.updated"}
+
+
+@pytest.mark.e2e
+def test_a_snapshot_build_is_reported_on_the_dataset_stream(
+    gateway: GatewayProcess, services: dict[str, ServiceProcess], s3: Any, dataset_id: str
+) -> None:
+    with EventStream(_events_url(gateway, dataset_id)) as stream:
+        put_object(s3, f"{dataset_id}/images/one.jpg", images.jpeg(16, 16))
+        stream.collect(lambda seen: any(e.event == "image.indexed" for e in seen))
+        url = f"{gateway.base_url}/v1/datasets/{dataset_id}/snapshots"
+        requested = httpx.post(url, json={}, timeout=10)
+        assert requested.status_code == 202, requested.text
+        snapshot_id = requested.json()["snapshot_id"]
+        seen = stream.collect(lambda seen: any(e.event == "snapshot.ready" for e in seen))
+    about = [e for e in seen if e.event.startswith("snapshot.")]
+    assert {e.data["snapshot_id"] for e in about} == {snapshot_id}
+    assert about[-1].data["status"] == "ready" and about[-1].data["snapshot_version"] == 1
