@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 import boto3
 import httpx
 from botocore.config import Config
+from prometheus_client.parser import text_string_to_metric_families
 
 from assetflow.common.topics import Topics
 from devstack import bootstrap, config
@@ -89,6 +90,7 @@ def service_env(group_prefix: str = TEST_GROUP_PREFIX, db: str = TEST_DB) -> dic
         "S3_SECRET_KEY": S3_SECRET_KEY,
         "LOG_FORMAT": "text",
         "PYTHONUNBUFFERED": "1",
+        "KAFKA_LAG_INTERVAL_S": "1",  # lag tests see a stopped consumer within seconds
     }
 
 
@@ -167,14 +169,15 @@ class ServiceProcess:
         except subprocess.TimeoutExpired:
             self.kill()
 
-    def metric(self, name: str) -> float:
-        """Sum of all samples of a Prometheus metric the service exposes."""
+    def metric(self, name: str, **labels: str) -> float:
+        """Sum of the samples of a Prometheus metric the service exposes (with these labels)."""
         text = httpx.get(self.base_url + "/metrics", timeout=5).text
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith(name) and line[len(name)] in " {":
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+        )
 
 
 def produce(topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:

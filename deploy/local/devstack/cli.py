@@ -85,7 +85,9 @@ def status() -> None:
     ok = True
     for component in components.ALL:
         pid = processes.running_pid(component)
-        if pid is None:
+        if reason := component.unavailable():
+            state = reason  # optional, and not here: nothing to be healthy
+        elif pid is None:
             state = "stopped" if not processes.port_open(component.port) else "port held by other"
             if component in components.INFRA:
                 ok = False
@@ -119,7 +121,8 @@ def run() -> None:
     try:
         _up(services=True)
         _say(
-            "running: API http://127.0.0.1:8000  MinIO console http://127.0.0.1:9001; Ctrl-C stops"
+            "running: gateway http://127.0.0.1:8080  API http://127.0.0.1:8000  MinIO console "
+            "http://127.0.0.1:9001  Prometheus http://127.0.0.1:9090; Ctrl-C stops"
         )
         # Explicit: a shell starting us in the background may have left SIGINT ignored.
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -129,7 +132,7 @@ def run() -> None:
         )
         while True:
             for component in components.ALL:
-                if processes.running_pid(component) is None:
+                if not component.unavailable() and processes.running_pid(component) is None:
                     _say(f"{component.name} exited; see {component.log_file}")
                     raise KeyboardInterrupt
             time.sleep(1)

@@ -8,7 +8,7 @@ import sys
 import urllib.request
 import uuid
 
-from devstack import config, gateway, install
+from devstack import config, gateway, install, monitoring
 from devstack.processes import Component
 
 KAFKA_DATA = config.DATA / "kafka"
@@ -148,6 +148,7 @@ MINIO = Component(
         "MINIO_NOTIFY_KAFKA_QUEUE_DIR_TEST": str(MINIO_TEST_QUEUE),
         "MINIO_BROWSER": "on",
         "MINIO_UPDATE": "off",
+        "MINIO_PROMETHEUS_AUTH_TYPE": "public",  # Prometheus scrapes /minio/v2/metrics
     },
     healthy=lambda: http_ok(f"http://127.0.0.1:{config.MINIO_PORT}/minio/health/ready"),
 )
@@ -240,5 +241,20 @@ GATEWAY = Component(
     start_timeout=30.0,
 )
 
-SERVICES = (INDEXER, INGEST, THUMBNAILER, SNAPSHOTTER, API, GATEWAY)
+PROMETHEUS_PREFIX = config.LOCAL / "prometheus-run"
+
+PROMETHEUS = Component(
+    name="prometheus",
+    port=config.PROMETHEUS_PORT,
+    prepare=lambda: None,
+    argv=lambda: monitoring.argv(
+        monitoring.render(PROMETHEUS_PREFIX, monitoring.LOCAL_TARGETS),
+        f"127.0.0.1:{config.PROMETHEUS_PORT}",
+    ),
+    healthy=lambda: http_ok(f"http://127.0.0.1:{config.PROMETHEUS_PORT}/-/ready"),
+    start_timeout=30.0,
+    unavailable=lambda: None if monitoring.PROMETHEUS_BIN.exists() else "not installed",
+)
+
+SERVICES = (INDEXER, INGEST, THUMBNAILER, SNAPSHOTTER, API, GATEWAY, PROMETHEUS)
 ALL = INFRA + SERVICES

@@ -5,8 +5,6 @@ service), run with our own prefix and a config rendered from ``deploy/gateway``.
 import os
 import pwd
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 from devstack import config
@@ -18,24 +16,6 @@ TEMPLATE = config.ROOT / "deploy" / "gateway" / "assetflow.conf.template"
 PACKAGES = ("nginx", "nginx-common")
 _PLACEHOLDER = re.compile(r"\$\{([A-Z_]+)\}")
 _TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-
-
-def download_debs(into: Path) -> list[Path]:
-    """``apt-get download`` the packages (refreshing the package lists once if needed)."""
-    into.mkdir(parents=True, exist_ok=True)
-    command = ["apt-get", "download", "-q", *PACKAGES]
-    done = subprocess.run(command, cwd=into, capture_output=True, text=True)
-    if done.returncode != 0:  # a fresh machine may have no package lists yet
-        subprocess.run(["apt-get", "update", "-q"], capture_output=True, check=True)
-        subprocess.run(command, cwd=into, capture_output=True, text=True, check=True)
-    return sorted(into.glob("*.deb"))
-
-
-def unpack(debs: list[Path]) -> None:
-    """Extract the packages' files into ``.local/nginx`` (``dpkg -x``: no scripts run)."""
-    shutil.rmtree(NGINX_ROOT, ignore_errors=True)
-    for deb in debs:
-        subprocess.run(["dpkg", "-x", str(deb), str(NGINX_ROOT)], check=True)
 
 
 def render(

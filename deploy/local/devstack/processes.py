@@ -24,6 +24,8 @@ class Component:
     env: Callable[[], dict[str, str]] = field(default=lambda: {})
     prepare: Callable[[], None] = field(default=lambda: None)
     start_timeout: float = 90.0
+    unavailable: Callable[[], str | None] = field(default=lambda: None)
+    """Why an optional component cannot run here (None: it can)."""
 
     @property
     def pid_file(self) -> Path:
@@ -66,6 +68,8 @@ def running_pid(component: Component) -> int | None:
 
 def start(component: Component) -> str:
     """Start the component unless ours already runs; refuse if a stranger holds the port."""
+    if reason := component.unavailable():
+        return f"not started ({reason})"
     if running_pid(component) is not None:
         return "already running"
     if port_open(component.port):
@@ -93,6 +97,8 @@ def start(component: Component) -> str:
 
 def wait_healthy(component: Component) -> None:
     """Block until healthy; exit naming the component (and its log) if it never gets there."""
+    if component.unavailable():
+        return
     deadline = time.monotonic() + component.start_timeout
     while time.monotonic() < deadline:
         if running_pid(component) is None:

@@ -7,6 +7,7 @@ import aioboto3
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
+from assetflow.common.clientmetrics import CommandMetrics, instrument_storage
 from assetflow.common.settings import KafkaSettings, MongoSettings, S3Settings
 
 
@@ -18,12 +19,15 @@ def make_mongo_client(settings: MongoSettings) -> AsyncMongoClient[dict[str, Any
         connectTimeoutMS=settings.timeout_ms,
         tz_aware=True,
         uuidRepresentation="standard",
+        event_listeners=[CommandMetrics()],
     )
 
 
 def make_s3_session() -> aioboto3.Session:
-    """An aioboto3 session; open clients with ``s3_client_kwargs``."""
-    return aioboto3.Session()
+    """An aioboto3 session (storage requests timed); open clients with ``s3_client_kwargs``."""
+    session = aioboto3.Session()
+    instrument_storage(session.events)
+    return session
 
 
 def s3_client_kwargs(

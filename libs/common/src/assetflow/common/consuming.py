@@ -2,11 +2,12 @@
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaError
-from faststream import AckPolicy, Context
+from faststream import AckPolicy, Context, ContextRepo
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -17,7 +18,9 @@ from pymongo.errors import ConnectionFailure
 from assetflow.common import metrics
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.errors import AssetflowError, InvalidEventError, TransientError
+from assetflow.common.lag import sample_lag_forever
 from assetflow.common.producer import Producer
+from assetflow.common.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -185,12 +188,31 @@ def subscribe_batches(
         backoff.succeeded()
 
 
-def consumer_app(broker: KafkaBroker, service: str, lifespan: Any = None) -> AsgiFastStream:
-    """The ASGI app of a consuming service: its broker plus ``/metrics`` and ``/healthz``."""
+def consumer_app(
+    broker: KafkaBroker, service: str, kafka: KafkaSettings, lifespan: Any = None
+) -> AsgiFastStream:
+    """The ASGI app of a consuming service: its broker plus ``/metrics`` and ``/healthz``; it
+    also samples every group's consumer lag while it runs."""
+    metrics.set_build_info(service)
+
+    @asynccontextmanager
+    async def with_lag(
+        context: ContextRepo,
+    ) -> AsyncIterator[None]:  # FastStream injects it by type
+        sampler = asyncio.create_task(sample_lag_forever(kafka))
+        try:
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(context):
+                    yield
+        finally:
+            sampler.cancel()
+
     return AsgiFastStream(
         broker,
         logger=logging.getLogger(f"assetflow.{service}"),
-        lifespan=lifespan,
+        lifespan=with_lag,
         asgi_routes=[
             ("/metrics", metrics.metrics_asgi_app()),  # type: ignore[list-item]
             ("/healthz", make_ping_asgi(broker, timeout=5.0)),

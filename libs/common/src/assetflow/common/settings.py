@@ -17,6 +17,9 @@ class KafkaSettings(BaseModel):
         default="assetflow", description="consumer groups are '<prefix>.<service>'"
     )
     topic_prefix: str = Field(default="", description="prepended to every topic name")
+    lag_interval_s: float = Field(
+        default=10.0, gt=0, description="how often consumer lag is sampled"
+    )
 
     @property
     def topics(self) -> Topics:

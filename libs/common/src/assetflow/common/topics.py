@@ -31,6 +31,14 @@ PARTITIONS: Final[dict[str, int]] = {
     DLQ: 1,
 }
 
+CONSUMERS: Final[dict[str, str]] = {
+    "ingest": MINIO_EVENTS,
+    "indexer": ASSET_OBJECTS,
+    "thumbnailer": ASSET_OBJECTS,
+    "snapshotter": COMMANDS,
+}
+"""Each consuming service and the topic its group (``<prefix>.<service>``) reads."""
+
 
 @dataclass(frozen=True, slots=True)
 class Topics:

@@ -38,6 +38,7 @@ from assetflow.api.uploads import Uploads
 from assetflow.common.annotating import Annotating
 from assetflow.common.clients import make_mongo_client, make_s3_session, s3_client_kwargs
 from assetflow.common.logs import configure_logging
+from assetflow.common.metrics import set_build_info
 from assetflow.common.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """Build the API; clients are opened when it starts, not here."""
     settings = settings or ApiSettings()
     configure_logging("api", settings.log.level, settings.log.format)
+    set_build_info("api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:

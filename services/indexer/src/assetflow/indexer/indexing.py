@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -16,6 +17,7 @@ from assetflow.common.changes import (
 )
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.decoding import DecodedBatch, decode_batch
+from assetflow.common.metrics import E2E_LATENCY
 from assetflow.common.producer import Producer
 from assetflow.indexer.observability import (
     BULK_WRITE_SECONDS,
@@ -51,6 +53,9 @@ async def index_batch(records: Sequence[SourceRecord], ctx: Indexer) -> None:
     # Live views hear of a change only once it is committed; the offsets wait for these too.
     noticed = await _annotation_changes(ctx.db, batch)
     await asyncio.gather(*dead, publish_changes(ctx.producer, SERVICE, outcome.changes + noticed))
+    now = datetime.now(UTC)
+    for stage, result, since in outcome.started:
+        E2E_LATENCY.labels(stage, result).observe(max(0.0, (now - since).total_seconds()))
     STALE_EVENTS.inc(outcome.stale)
     DUPLICATE_COMMANDS.inc(outcome.duplicates)
     EVENTS_APPLIED.inc(len(batch.object_events))

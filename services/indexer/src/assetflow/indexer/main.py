@@ -69,4 +69,4 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
         work=index_batch,
         producer=producer,
     )
-    return consumer_app(broker, SERVICE, lifespan)
+    return consumer_app(broker, SERVICE, settings.kafka, lifespan)

@@ -32,6 +32,7 @@ Database = AsyncDatabase[dict[str, Any]]
 STATE_FIELDS = {
     F.DATASET_ID: 1,
     F.FOLDER: 1,
+    F.UPLOADED_AT: 1,
     F.SEQUENCER: 1,
     F.DELETED: 1,
     F.SIZE: 1,
@@ -54,6 +55,8 @@ class BatchResult:
     results_applied: int = 0
     results_ignored: int = 0
     changes: list[ImageChanged] = field(default_factory=list)
+    # (stage, outcome, when the stage started) of each applied change, for end-to-end latency.
+    started: list[tuple[str, str, datetime]] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +115,8 @@ def plan_changes(
             plan.result.stale += 1
         else:
             _apply_event(image, change, now)
+            kind = "created" if isinstance(change, ObjectCreated) else "removed"
+            plan.result.started.append(("indexed", kind, change.event_time))
             if isinstance(change, ObjectRemoved):
                 _clear_annotations(change.image_id, image, plan, now)
     for image_id, image in touched.items():
@@ -172,6 +177,9 @@ def _apply_result(image: _Image, result: Result, plan: BatchPlan, now: datetime)
     if image.exists and not state[F.DELETED] and state.get(F.ETAG) == result.etag:
         image.change(images.result_fields(result, now))
         plan.result.results_applied += 1
+        if uploaded := state.get(F.UPLOADED_AT):
+            outcome = result.status if isinstance(result, ThumbnailsFailed) else "ready"
+            plan.result.started.append(("thumbnail", outcome, uploaded))
     else:  # made from an older version, or the image is gone
         plan.result.results_ignored += 1
 
@@ -193,9 +201,11 @@ def _apply_command(image: _Image, command: ChangeTags, plan: BatchPlan) -> None:
         tags = changed_tags(image.state.get(F.TAGS) or [], command.add, command.remove)
         if len(tags) > MAX_TAGS_PER_IMAGE:
             plan.refused[command.command_id] += 1
+            plan.result.started.append(("tags", "refused", command.requested_at))
         else:
             fields[F.TAGS] = tags
             plan.applied[command.command_id] += 1
+            plan.result.started.append(("tags", "applied", command.requested_at))
     image.change(fields)
 
 

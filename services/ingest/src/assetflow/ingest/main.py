@@ -27,4 +27,4 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
         work=ingest_batch,
         producer=producer,
     )
-    return consumer_app(broker, SERVICE)
+    return consumer_app(broker, SERVICE, settings.kafka)

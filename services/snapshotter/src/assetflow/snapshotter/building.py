@@ -29,6 +29,7 @@ from assetflow.common.coco import bbox_of, export_entries
 from assetflow.common.errors import StorageUnavailableError
 from assetflow.common.filters import ListingFilter
 from assetflow.common.images import F
+from assetflow.common.metrics import E2E_LATENCY
 from assetflow.common.snapshots import ContentHasher, ManifestEntry, S, SnapshotEvent
 from assetflow.common.zipimport import IMAGE_SUFFIXES
 from assetflow.snapshotter.settings import SnapshotterOptions
@@ -414,6 +415,9 @@ class Builder:
             S.SHAPES: progress.shapes,
         }
         self.db[snapshots.COLLECTION].update_one({S.ID: doc[S.ID]}, {"$set": done | fields})
+        if requested := doc.get(S.CREATED_AT):
+            seconds = (now - requested.replace(tzinfo=UTC)).total_seconds()
+            E2E_LATENCY.labels("snapshot", status).observe(max(0.0, seconds))
         event = _event(doc | fields, kind, status, progress)
         self.emit(event)
         log.info(

@@ -16,6 +16,7 @@ from pymongo import MongoClient
 
 from assetflow.common import metrics
 from assetflow.common.annotating import Annotating, ImportReport
+from assetflow.common.clientmetrics import CommandMetrics, instrument_storage
 from assetflow.common.clients import make_kafka_broker, make_mongo_client, s3_client_kwargs
 from assetflow.common.coco import CocoFile
 from assetflow.common.consuming import Backoff, consumer_app, is_transient, raw_decoder
@@ -60,7 +61,10 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
         await migrate(async_client[settings.mongo.db])
         # A build runs in a worker thread with blocking clients (zipfile writes synchronously).
         mongo: MongoClient[dict[str, Any]] = MongoClient(
-            settings.mongo.url, tz_aware=True, serverSelectionTimeoutMS=settings.mongo.timeout_ms
+            settings.mongo.url,
+            tz_aware=True,
+            serverSelectionTimeoutMS=settings.mongo.timeout_ms,
+            event_listeners=[CommandMetrics()],
         )
         loop = asyncio.get_running_loop()
 
@@ -88,6 +92,7 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
             )
         )
         s3 = boto3.client("s3", **s3_kwargs)
+        instrument_storage(s3.meta.events)
         state["builder"] = Builder(
             db=mongo[settings.mongo.db],
             s3=s3,
@@ -148,4 +153,4 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
         backoff.succeeded()
         log.info("command done", extra={"job_id": job_id, "status": status})
 
-    return consumer_app(broker, SERVICE, lifespan)
+    return consumer_app(broker, SERVICE, settings.kafka, lifespan)

@@ -67,4 +67,4 @@ def create_app(settings: ThumbnailerSettings | None = None) -> AsgiFastStream:
         work=thumbnail_batch,
         producer=producer,
     )
-    return consumer_app(broker, SERVICE, lifespan)
+    return consumer_app(broker, SERVICE, settings.kafka, lifespan)
