@@ -69,10 +69,11 @@ reconcile: bootstrap  ## recount every dataset's counters from its images; REPAI
 backfill: bootstrap  ## compare the bucket listing with the index and publish the differences (ARGS="--prefix ds/ --dry-run --resume")
 	@$(RUN) assetflow backfill $(ARGS)
 
-lint: bootstrap  ## ruff + mypy
+lint: bootstrap  ## ruff + mypy + dashboards up to date
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@$(RUN) mypy libs/common/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src services/snapshotter/src
+	@$(RUN) python deploy/grafana/dashboards.py --check
 
 fmt: bootstrap  ## format with ruff
 	@$(RUN) ruff format . && $(RUN) ruff check --fix .

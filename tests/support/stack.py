@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -339,4 +340,66 @@ class GatewayProcess:
         if self.proc is not None:
             self.proc.terminate()
             self.proc.wait(timeout=10)
+            self.proc = None
+
+
+class PrometheusProcess:
+    """Prometheus with the project's config, rules and alerts, scraping the test services."""
+
+    def __init__(self, port: int, interval: str = "1s") -> None:
+        from devstack import monitoring
+
+        self.port = port
+        prefix = ROOT / ".local" / "prometheus-test"
+        shutil.rmtree(prefix / "data", ignore_errors=True)  # every session starts empty
+        targets = {
+            f"{name}:{port}": f"127.0.0.1:{PORTS[name]}"
+            for name, port in (
+                ("api", 8000),
+                ("ingest", 8001),
+                ("indexer", 8002),
+                ("thumbnailer", 8003),
+                ("snapshotter", 8004),
+            )
+        }
+        targets |= {
+            "prometheus:9090": f"127.0.0.1:{port}",
+            "minio:9000": S3_ENDPOINT.removeprefix("http://"),
+        }
+        conf = monitoring.render(prefix, targets, interval)
+        self.argv = monitoring.argv(conf, f"127.0.0.1:{port}")
+        self.log = LOGS / "prometheus-test.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:<port>"""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start it and wait until it is ready."""
+        LOGS.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT)
+
+        def ready() -> bool:
+            try:
+                return httpx.get(f"{self.base_url}/-/ready", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for("Prometheus to be ready", ready, timeout=30)
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        """An instant query's result vector; raises on a query error."""
+        answer = httpx.get(f"{self.base_url}/api/v1/query", params={"query": expr}, timeout=10)
+        body = answer.json()
+        assert body.get("status") == "success", f"{expr}: {body}"
+        return body["data"]["result"]  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM) and wait."""
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
             self.proc = None

@@ -18,7 +18,9 @@ SKIPPED = Counter(
     "assetflow_messages_skipped_total", "Records valid but not indexed", ["service", "reason"]
 )
 DEAD_LETTERED = Counter(
-    "assetflow_messages_dead_lettered_total", "Messages sent to the dead-letter topic", ["service"]
+    "assetflow_messages_dead_lettered_total",
+    "Messages sent to the dead-letter topic, by the kind of reason (the text before its ':')",
+    ["service", "reason"],
 )
 BATCH_SIZE = Histogram(
     "assetflow_batch_size", "Messages per consumed batch", ["service"], buckets=BATCH_BUCKETS

@@ -1,8 +1,9 @@
 """API request metrics, labelled by route template so ids do not explode cardinality."""
 
 import time
+from typing import Any
 
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assetflow.common.metrics import LATENCY_BUCKETS
@@ -13,6 +14,22 @@ REQUEST_SECONDS = Histogram(
     ["method", "route", "status"],
     buckets=LATENCY_BUCKETS,
 )
+
+
+PRESIGNED = Counter(
+    "assetflow_api_presigned_urls_total",
+    "Presigned URLs handed out, by kind (original, rendition, snapshot, upload)",
+    ["kind"],
+)
+
+
+def count_item_urls(items: list[dict[str, Any]]) -> None:
+    """Count the URLs a page (or one item) of listing items carries."""
+    renditions = sum(
+        (item["thumb_url"] is not None) + (item["preview_url"] is not None) for item in items
+    )
+    PRESIGNED.labels("original").inc(len(items))
+    PRESIGNED.labels("rendition").inc(renditions)
 
 
 class RequestMetricsMiddleware:

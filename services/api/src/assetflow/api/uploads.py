@@ -16,6 +16,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from pymongo.asynchronous.database import AsyncDatabase
 
+from assetflow.api.observability import PRESIGNED
 from assetflow.common import layout
 from assetflow.common.errors import InvalidRequestError, NotFoundError, StorageUnavailableError
 from assetflow.common.layout import parse_object_key
@@ -118,6 +119,7 @@ class Uploads:
         url: str = self._signer.generate_presigned_url(
             operation, Params={"Bucket": self._bucket, **params}, ExpiresIn=self._expires
         )
+        PRESIGNED.labels("upload").inc()
         return url
 
     async def start(self, request: UploadRequest, threshold: int) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from assetflow.api import repository
 from assetflow.api.auth import CallerDep, ReadableDataset, require_visible
 from assetflow.api.cursor import Position
 from assetflow.api.deps import CursorsDep, DbDep, PresignerDep, SettingsDep
+from assetflow.api.observability import count_item_urls
 from assetflow.api.presign import Presigner
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas import ImagePublic, ImagesPage, ImagesSample, rfc3339_ms
@@ -145,6 +146,7 @@ async def list_dataset_images(
     page = await repository.list_images(db, dataset_id, listing, after, page_size)
     sign, sign_rendition = signers(presigner, settings.api)
     items = [to_public(doc, sign, sign_rendition) for doc in page.docs]
+    count_item_urls(items)
     next_cursor = None
     if page.more and page.docs:
         last = page.docs[-1]
@@ -172,6 +174,7 @@ async def sample_dataset_images(
     docs = await repository.sample_images(db, dataset_id, listing, n, seed)
     sign, sign_rendition = signers(presigner, settings.api)
     items = [to_public(doc, sign, sign_rendition) for doc in docs]
+    count_item_urls(items)
     return _json({"items": items, "seed": seed})
 
 
@@ -188,4 +191,6 @@ async def get_image(
     if doc is None:
         raise NotFoundError(f"no image with id {image_id!r}")
     require_visible(caller, doc[F.DATASET_ID], f"image with id {image_id!r}")
-    return _json(to_public(doc, *signers(presigner, settings.api)))
+    item = to_public(doc, *signers(presigner, settings.api))
+    count_item_urls([item])
+    return _json(item)

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from assetflow.api import repository
 from assetflow.api.auth import CallerDep, require_visible
 from assetflow.api.deps import DbDep, PresignerDep, SettingsDep
+from assetflow.api.observability import PRESIGNED
 from assetflow.api.problems import problem, problem_responses
 from assetflow.common.errors import NotFoundError, StorageUnavailableError
 from assetflow.common.images import F
@@ -113,6 +114,7 @@ async def _serve(
         immutable = variant != "original"  # renditions' keys name their content
         expires = options.rendition_url_expires_s if immutable else options.presign_expires_s
         url = presigner.signer(expires)(bucket, key)
+        PRESIGNED.labels("rendition" if immutable else "original").inc()
         return RedirectResponse(url, status_code=307)
     params: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if (wanted := request.headers.get("range")) and _ONE_RANGE.match(wanted):

@@ -12,6 +12,7 @@ from pymongo import DESCENDING
 
 from assetflow.api.auth import CallerDep, ReadableDataset, WritableDataset, require_visible
 from assetflow.api.deps import DbDep, PresignerDep, PublisherDep, SettingsDep
+from assetflow.api.observability import PRESIGNED
 from assetflow.api.problems import problem_responses
 from assetflow.api.publishing import accept
 from assetflow.api.routes.tags import Where
@@ -183,6 +184,7 @@ async def get_snapshot(
     doc = await version_doc(db, dataset_id, ref)
     expires = settings.api.snapshot_url_expires_s
     url = presigner.presign_get(settings.s3.bucket, doc[S.KEY], expires_in=expires)
+    PRESIGNED.labels("snapshot").inc()
     return public(doc, url)
 
 
