@@ -192,7 +192,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=32)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--pipeline-only", action="store_true", help="skip the end-to-end PUTs")
+    parser.add_argument(
+        "--tracing-overhead",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="only the pipeline, tracing off then on (spans to JSON lines), ROUNDS times each",
+    )
     args = parser.parse_args()
+    if args.tracing_overhead:
+        tracing_overhead(args.events, args.tracing_overhead)
+        return
 
     with MongoClient(MONGO_URL) as client:  # every run starts from an empty index
         client.drop_database(DB)
@@ -235,6 +245,43 @@ def main() -> None:
             }
         )
     )
+
+
+def tracing_overhead(events: int, rounds: int) -> None:
+    """Pipeline throughput with tracing off and on, alternating, in one run."""
+    modes = {"off": {"TRACES_DIR": ""}, "on": {"TRACES_DIR": "/tmp/assetflow-bench-traces"}}
+    rows: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
+    for _ in range(rounds):
+        for mode, env in modes.items():
+            with MongoClient(MONGO_URL) as client:
+                client.drop_database(DB)
+            skip_history(GROUP_PREFIX)
+            procs = {
+                name: ServiceProcess(
+                    name, group_prefix=GROUP_PREFIX, db=DB, port_offset=100, env=env
+                )
+                for name in ("indexer", "ingest", "api")
+            }
+            try:
+                for proc in procs.values():
+                    proc.start()
+                wait_idle()
+                rows[mode].append(bench_pipeline(procs, events))
+            finally:
+                for proc in procs.values():
+                    proc.stop()
+            print(f"tracing {mode}: {rows[mode][-1]['events_per_s']} events/s", flush=True)
+    summary = {
+        mode: {
+            "events_per_s": sorted(r["events_per_s"] for r in found),
+            "cpu_us_per_event": {
+                name: sorted(r["cpu_us_per_event"][name] for r in found)
+                for name in found[0]["cpu_us_per_event"]
+            },
+        }
+        for mode, found in rows.items()
+    }
+    print(json.dumps({"bench": "ingest-tracing", "events": events, "rounds": summary}))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The whole pipeline (ingest, indexer, thumbnailer, api) as real processes on the local stack."""
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from tests.support.stack import (
     MONGO_URL,
     TEST_DB,
     TEST_GROUP_PREFIX,
+    TRACES,
     GatewayProcess,
     ServiceProcess,
     prepare_test_lane,
@@ -29,10 +31,11 @@ def services() -> Iterator[dict[str, ServiceProcess]]:
     """Start every service once for the session; stop them at the end."""
     with MongoClient(MONGO_URL) as client:
         client.drop_database(TEST_DB)
+    shutil.rmtree(TRACES, ignore_errors=True)  # spans of this session only
     prepare_test_lane()
     skip_history(TEST_GROUP_PREFIX)
     procs = {
-        name: ServiceProcess(name)
+        name: ServiceProcess(name, env={"TRACES_DIR": str(TRACES)})  # for test_traces.py
         for name in ("indexer", "ingest", "thumbnailer", "snapshotter", "api")
     }
     try:

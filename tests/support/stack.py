@@ -22,6 +22,7 @@ from devstack import bootstrap, config
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".local" / "logs"
+TRACES = ROOT / ".local" / "traces-test"
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 S3_ENDPOINT = os.environ.get("S3_ENDPOINT_URL", "http://127.0.0.1:9000")
 S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY", "minioadmin")

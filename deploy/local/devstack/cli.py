@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from devstack import bootstrap, components, install, processes
+from devstack import bootstrap, components, config, install, processes
 from devstack.processes import Component
 
 app = typer.Typer(add_completion=False, help="Local Kafka + MinIO + secantusd-rs stack, no Docker.")
@@ -113,6 +113,23 @@ def logs(
         raise typer.BadParameter(f"unknown component {name!r}")
     argv = ["tail", f"-n{lines}", *(["-F"] if follow else []), *(str(c.log_file) for c in chosen)]
     raise typer.Exit(subprocess.call(argv))
+
+
+@app.command()
+def trace(
+    what: Annotated[str, typer.Argument(help="an image id, or an object key (or its end)")],
+) -> None:
+    """Print the traces of one object from .local/traces as waterfalls."""
+    from devstack import traces
+
+    found = traces.traces_of(config.TRACES, what)
+    if not found:
+        _say(f"no trace mentions {what!r} in {config.TRACES}")
+        raise typer.Exit(1)
+    for trace_id, spans in found.items():
+        print(f"trace {trace_id} ({len(spans)} spans)")
+        for line in traces.waterfall(spans):
+            print(line)
 
 
 @app.command()

@@ -205,7 +205,11 @@ def _service(name: str, module: str, port: int, probe: str) -> Component:
 
 
 def _log_env() -> dict[str, str]:
-    return {"LOG_FORMAT": os.environ.get("LOG_FORMAT", "json")}
+    # Spans go to JSON lines for `devstack trace` unless an OTLP collector is configured.
+    traces = (
+        {} if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") else {"TRACES_DIR": str(config.TRACES)}
+    )
+    return {"LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"), **traces}
 
 
 INGEST = _service("ingest", "assetflow.ingest.main", config.INGEST_PORT, "/healthz")

@@ -10,6 +10,7 @@ BIN = LOCAL / "bin"
 LOGS = LOCAL / "logs"
 RUN = LOCAL / "run"
 DATA = LOCAL / "data"
+TRACES = Path(os.environ.get("TRACES_DIR", LOCAL / "traces"))
 
 # MinIO publishes no semver tags; this is the module-proxy pseudo-version of its last
 # commit (the RELEASE.2025-10-15T17-29-55Z tag itself is refused by the proxy).

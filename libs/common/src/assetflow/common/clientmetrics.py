@@ -58,9 +58,11 @@ def _finished(http_response: Any, model: Any, context: dict[str, Any], **_: Any)
         STORAGE_SECONDS.labels(model.name, outcome).observe(time.perf_counter() - started)
 
 
-def _failed(model: Any, context: dict[str, Any], **_: Any) -> None:
+def _failed(context: dict[str, Any], event_name: str, **_: Any) -> None:
+    # This event names no model: the operation is the last part of its name.
     if (started := context.get("assetflow_started")) is not None:
-        STORAGE_SECONDS.labels(model.name, "error").observe(time.perf_counter() - started)
+        operation = event_name.rsplit(".", 1)[-1]
+        STORAGE_SECONDS.labels(operation, "error").observe(time.perf_counter() - started)
 
 
 def instrument_storage(events: Any) -> None:

@@ -21,6 +21,7 @@ from assetflow.common.errors import AssetflowError, InvalidEventError, Transient
 from assetflow.common.lag import sample_lag_forever
 from assetflow.common.producer import Producer
 from assetflow.common.settings import KafkaSettings
+from assetflow.common.tracing import configure_tracing, kafka_headers
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,12 @@ def source_records(msg: KafkaMessage) -> list[SourceRecord]:
         records.extend(item if isinstance(item, list) else [item])
     return [
         SourceRecord(
-            topic=r.topic, partition=r.partition, offset=r.offset, key=r.key, value=r.value or b""
+            topic=r.topic,
+            partition=r.partition,
+            offset=r.offset,
+            key=r.key,
+            value=r.value or b"",
+            headers=kafka_headers(r.headers),
         )
         for r in records
     ]
@@ -194,6 +200,7 @@ def consumer_app(
     """The ASGI app of a consuming service: its broker plus ``/metrics`` and ``/healthz``; it
     also samples every group's consumer lag while it runs."""
     metrics.set_build_info(service)
+    configure_tracing(service)
     # Zero series from the start: a panel or alert on retries sees 0, not "no data".
     metrics.BATCH_RETRIES.labels(service)
     metrics.BATCH_SPLITS.labels(service)

@@ -1,7 +1,7 @@
 """Dead-lettering: the original bytes go to ``assets.dlq`` with the reason in headers."""
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from assetflow.common import metrics, topics
@@ -17,6 +17,7 @@ class SourceRecord:
     offset: int
     key: bytes | None
     value: bytes
+    headers: dict[str, str] = field(default_factory=dict)  # trace context, content type
 
 
 def dead_letter_headers(source: SourceRecord, service: str, reason: str) -> dict[str, str]:

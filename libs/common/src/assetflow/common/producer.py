@@ -9,6 +9,7 @@ from faststream.kafka import KafkaBroker
 from assetflow.common import metrics
 from assetflow.common.layout import message_key
 from assetflow.common.topics import Topics
+from assetflow.common.tracing import inject
 
 
 class Producer(Protocol):
@@ -38,6 +39,7 @@ class BrokerProducer:
         self, topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]
     ) -> "asyncio.Future[Any]":
         """Queue a message; await the returned future for the broker's acknowledgement."""
+        headers = inject(dict(headers))  # the current span continues in the consumer
         result = await self._broker.publish(
             value, topic=topic, key=key, headers=headers, no_confirm=True
         )

@@ -4,7 +4,7 @@ import asyncio
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, MutableMapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
@@ -40,6 +40,7 @@ from assetflow.common.clients import make_mongo_client, make_s3_session, s3_clie
 from assetflow.common.logs import configure_logging
 from assetflow.common.metrics import set_build_info
 from assetflow.common.migrations import migrate
+from assetflow.common.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +64,17 @@ def _collector_tuned_for_requests() -> Iterator[None]:
         gc.unfreeze()
 
 
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    """Probes and scrapes are not worth a trace."""
+    return scope.get("path") in ("/metrics", "/healthz", "/readyz")
+
+
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """Build the API; clients are opened when it starts, not here."""
     settings = settings or ApiSettings()
     configure_logging("api", settings.log.level, settings.log.format)
     set_build_info("api")
+    configure_tracing("api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -124,7 +131,21 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 "cursors": CursorCodec(settings.api.cursor_secret.get_secret_value().encode()),
             }
 
-    app = FastAPI(title="assetflow", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="assetflow",
+        version="0.1.0",
+        lifespan=lifespan,
+        # FastAPI's own server span per request (continuing a caller's traceparent), on the
+        # provider configure_tracing installed; Prometheus and our logs cover the rest.
+        telemetry={
+            "tracing": True,
+            "operation_spans": False,
+            "metrics": False,
+            "logs": False,
+            "auto_configure": False,
+            "exclude": _untraced,
+        },
+    )
     app.add_middleware(RequestMetricsMiddleware)
     install_problem_handlers(app)
     app.include_router(datasets.router)

@@ -1,6 +1,7 @@
 """The indexer's work on a batch of ``assets.objects`` records: apply them to the read model."""
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.decoding import DecodedBatch, decode_batch
 from assetflow.common.metrics import E2E_LATENCY
 from assetflow.common.producer import Producer
+from assetflow.common.tracing import extract, tracer
 from assetflow.indexer.observability import (
     BULK_WRITE_SECONDS,
     COMMANDS_APPLIED,
@@ -30,6 +32,7 @@ from assetflow.indexer.observability import (
 from assetflow.indexer.writes import apply_changes
 
 SERVICE = "indexer"
+TRACER = tracer(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +50,11 @@ async def index_batch(records: Sequence[SourceRecord], ctx: Indexer) -> None:
         await send_dead_letter(ctx.producer, record, SERVICE, reason)
         for record, reason in batch.rejects
     ]
+    started = time.time_ns()
     with BULK_WRITE_SECONDS.time():
         # One transaction, in offset order: a result may answer a create in the same batch.
         outcome = await apply_changes(ctx.db, batch.object_changes)
+    _trace_applied(batch, started)
     # Live views hear of a change only once it is committed; the offsets wait for these too.
     noticed = await _annotation_changes(ctx.db, batch)
     await asyncio.gather(*dead, publish_changes(ctx.producer, SERVICE, outcome.changes + noticed))
@@ -77,3 +82,14 @@ async def _annotation_changes(
         async for doc in found
         if (change := annotations_changed(doc, latest[doc[images.F.ID]].changed_at))
     ]
+
+
+def _trace_applied(batch: DecodedBatch, started_ns: int) -> None:
+    """One span per applied message, a child of the span that published it; all of them
+    cover the batch's one transaction."""
+    for record, change in batch.changes:
+        attributes = {"key": change.key, "image.id": change.image_id, "event.type": change.type}
+        span = TRACER.start_span(
+            "index", context=extract(record.headers), start_time=started_ns, attributes=attributes
+        )
+        span.end()

@@ -11,9 +11,11 @@ from assetflow.common import metrics
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.errors import InvalidEventError
 from assetflow.common.producer import Producer, send_asset_event
+from assetflow.common.tracing import tracer
 from assetflow.ingest.notifications import Skipped, translate
 
 SERVICE = "ingest"
+TRACER = tracer(__name__)
 log = logging.getLogger(__name__)
 
 
@@ -49,7 +51,16 @@ async def ingest_batch(records: Sequence[SourceRecord], ctx: Ingest) -> Counter[
                 metrics.SKIPPED.labels(SERVICE, result.reason).inc()
                 outcomes[f"skipped_{result.reason}"] += 1
                 continue
-            pending.append(await send_asset_event(producer, SERVICE, result))
+            # The root of the object's trace: a storage notification carries no context.
+            attributes = {
+                "bucket": result.bucket,
+                "key": result.key,
+                "sequencer": result.sequencer,
+                "event.type": result.type,
+                "image.id": result.image_id,
+            }
+            with TRACER.start_as_current_span("ingest", attributes=attributes):
+                pending.append(await send_asset_event(producer, SERVICE, result))
             outcomes[result.type] += 1
     # Offsets are committed after this returns, so every output must be acknowledged first.
     await asyncio.gather(*pending)

@@ -26,12 +26,14 @@ from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
 from assetflow.common.producer import BrokerProducer, publish_asset_events
 from assetflow.common.snapshots import SnapshotEvent
+from assetflow.common.tracing import extract, kafka_headers, tracer
 from assetflow.common.zipimport import ImportZip, decode_command
 from assetflow.snapshotter.building import Builder
 from assetflow.snapshotter.importing import Importer
 from assetflow.snapshotter.settings import SnapshotterSettings
 
 SERVICE = "snapshotter"
+TRACER = tracer(__name__)
 log = logging.getLogger(__name__)
 
 
@@ -142,8 +144,12 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
             run, job_id = state["importer"].run, command.import_id
         else:
             run, job_id = state["builder"].run, command.snapshot_id
+        # A child of the API request that asked for it (the command carries its context).
+        parent = extract(kafka_headers(raw.headers))  # type: ignore[union-attr]
+        attributes = {"job.id": job_id, "dataset.id": command.dataset_id, "job.type": command.type}
         try:
-            status = await asyncio.to_thread(run, job_id)
+            with TRACER.start_as_current_span(command.type, context=parent, attributes=attributes):
+                status = await asyncio.to_thread(run, job_id)
         except Exception as exc:
             if not is_transient(exc):
                 log.exception("command crashed", extra={"job_id": job_id, "type": command.type})

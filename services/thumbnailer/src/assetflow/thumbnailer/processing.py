@@ -28,6 +28,7 @@ from assetflow.common.events import (
     latest_per_object,
 )
 from assetflow.common.producer import Producer, send_asset_event
+from assetflow.common.tracing import extract, tracer
 from assetflow.thumbnailer.observability import BYTES_READ, DURATION, IMAGES, IN_FLIGHT
 from assetflow.thumbnailer.rendering import Encoded, Refused, Rendered, render
 from assetflow.thumbnailer.settings import ThumbnailerOptions
@@ -42,6 +43,7 @@ from assetflow.thumbnailer.storage import (
 )
 
 SERVICE = "thumbnailer"
+TRACER = tracer(__name__)
 THUMB_NAME = "thumb.webp"
 PREVIEW_NAME = "preview.jpg"
 log = logging.getLogger(__name__)
@@ -110,23 +112,34 @@ async def handle_event(
     event: ObjectCreated | ObjectRemoved, record: SourceRecord, ctx: Thumbnailer
 ) -> Outcome:
     """One object event to its outcome and the sends still to be acknowledged."""
+    attributes = {"key": event.key, "image.id": event.image_id, "event.type": event.type}
+    # A child of the span that published the event; the result we publish continues it.
+    parent = extract(record.headers)
     async with ctx.in_flight:
         IN_FLIGHT.inc()
         try:
-            if isinstance(event, ObjectRemoved):
-                prefix = rendition_prefix(event.dataset_id, event.image_id)
-                await ctx.retrying(lambda: delete_renditions(ctx.s3, ctx.thumbnails_bucket, prefix))
-                return "removed", []
-            with DURATION.labels("total").time():
-                result = await make_thumbnails(event, ctx)
-            if result is None:
-                return "superseded", []
-            outcome = "ready" if isinstance(result, ThumbnailsCreated) else result.status
-            return outcome, [await send_asset_event(ctx.producer, SERVICE, result)]
-        except StorageUnavailableError as exc:
-            return await _give_up(event, record, ctx, exc)
+            with TRACER.start_as_current_span("thumbnail", context=parent, attributes=attributes):
+                return await _handle(event, record, ctx)
         finally:
             IN_FLIGHT.dec()
+
+
+async def _handle(
+    event: ObjectCreated | ObjectRemoved, record: SourceRecord, ctx: Thumbnailer
+) -> Outcome:
+    try:
+        if isinstance(event, ObjectRemoved):
+            prefix = rendition_prefix(event.dataset_id, event.image_id)
+            await ctx.retrying(lambda: delete_renditions(ctx.s3, ctx.thumbnails_bucket, prefix))
+            return "removed", []
+        with DURATION.labels("total").time():
+            result = await make_thumbnails(event, ctx)
+        if result is None:
+            return "superseded", []
+        outcome = "ready" if isinstance(result, ThumbnailsCreated) else result.status
+        return outcome, [await send_asset_event(ctx.producer, SERVICE, result)]
+    except StorageUnavailableError as exc:
+        return await _give_up(event, record, ctx, exc)
 
 
 async def _give_up(
@@ -154,7 +167,7 @@ async def make_thumbnails(
             event, "rejected", f"file is {event.size} bytes, over the limit of {opts.max_bytes}"
         )
     try:
-        with DURATION.labels("fetch").time():
+        with DURATION.labels("fetch").time(), TRACER.start_as_current_span("fetch"):
             original = await ctx.retrying(
                 lambda: fetch_original(
                     ctx.s3,
@@ -169,7 +182,7 @@ async def make_thumbnails(
         return None  # deleted or overwritten: the newer event is on its way
     BYTES_READ.inc(original.size)
     try:
-        with DURATION.labels("render").time():
+        with DURATION.labels("render").time(), TRACER.start_as_current_span("render"):
             rendered = await asyncio.get_running_loop().run_in_executor(
                 ctx.pool, _render_safely, original.source, ctx
             )
@@ -177,7 +190,7 @@ async def make_thumbnails(
         discard(original)
     if isinstance(rendered, Refused):
         return _failed(event, rendered.status, rendered.reason)
-    with DURATION.labels("store").time():
+    with DURATION.labels("store").time(), TRACER.start_as_current_span("store"):
         return await _store(event, rendered, ctx)
 
 
