@@ -207,6 +207,36 @@ def pipeline() -> dict[str, Any]:
                 ],
             ),
             panel(
+                "Tag commands applied",
+                "Per-image tag commands the indexer applied per second, and duplicates "
+                "(a redelivered command, applied once).",
+                "ops",
+                [
+                    (per_second("assetflow_indexer_tag_commands_total", ""), "applied"),
+                    (per_second("assetflow_indexer_duplicate_tag_commands_total", ""), "duplicate"),
+                ],
+            ),
+            panel(
+                "Tag counter drift",
+                "|stored - recounted| over the counters of the dataset the indexer last sampled; "
+                "anything but 0 is a bug (alert TagCountDrift).",
+                "short",
+                [(f"max(assetflow_tag_count_drift{{{INSTANCE}}})", "drift")],
+            ),
+            panel(
+                "Snapshot builds",
+                "Snapshot requests finished in the last 5 minutes, by outcome "
+                "(ready, unchanged, failed).",
+                "short",
+                [
+                    (
+                        f"sum by (outcome) (increase(assetflow_e2e_latency_seconds_count"
+                        f'{{{INSTANCE},stage="snapshot"}}[5m]))',
+                        "{{outcome}}",
+                    )
+                ],
+            ),
+            panel(
                 "Services up",
                 "1 when Prometheus could scrape the target, by job and instance.",
                 "bool",

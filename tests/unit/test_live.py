@@ -8,7 +8,7 @@ import pytest
 
 from assetflow.api.live import RESET, Frame, LiveEvents, Subscriber, event_for
 from assetflow.api.settings import ApiOptions
-from assetflow.common.changes import ImageChanged, Membership, image_changed
+from assetflow.common.changes import ChangeBatch, ImageChanged, Membership, image_changed
 from assetflow.common.filters import ListingFilter
 from assetflow.common.settings import KafkaSettings
 from assetflow.common.snapshots import SnapshotEvent
@@ -99,19 +99,16 @@ async def render(ids: list[str]) -> dict[str, dict[str, Any]]:
 
 def raw(image_id: str, tags: list[str], dataset_id: str = "ds") -> bytes:
     after = Membership(folder="a", status="ready", tags=tags)
-    return (
-        ImageChanged(
-            image_id=image_id,
-            dataset_id=dataset_id,
-            change="updated",
-            fields=["tags"],
-            before=after,
-            after=after,
-            applied_at=NOW,
-        )
-        .model_dump_json()
-        .encode()
+    change = ImageChanged(
+        image_id=image_id,
+        dataset_id=dataset_id,
+        change="updated",
+        fields=["tags"],
+        before=after,
+        after=after,
+        applied_at=NOW,
     )
+    return ChangeBatch(dataset_id=dataset_id, changes=[change]).model_dump_json().encode()
 
 
 async def take(stream: Any, n: int) -> list[Frame]:

@@ -51,7 +51,8 @@ def membership(state: dict[str, Any] | None) -> Membership | None:
     """The filter-relevant fields of a stored image; None unless it is live."""
     if not state or state.get(F.DELETED):
         return None
-    return Membership(
+    # model_construct: our own stored state, already valid; this runs per indexed image.
+    return Membership.model_construct(
         folder=state.get(F.FOLDER) or "",
         status=state.get(F.STATUS) or "pending",
         tags=list(state.get(F.TAGS) or []),
@@ -80,7 +81,7 @@ def image_changed(
         change = "updated"
     else:
         return None  # e.g. a duplicate tag command, or one that changed nothing
-    return ImageChanged(
+    return ImageChanged.model_construct(
         image_id=image_id,
         dataset_id=dataset_id,
         change=change,
@@ -90,6 +91,21 @@ def image_changed(
         applied_at=applied_at,
     )
 
+
+class ChangeBatch(BaseModel):
+    """What one indexer batch committed to one dataset: one Kafka message, not one per image
+    (measured: a send per image cost the indexer ~24 % of its CPU)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: Literal[1] = 1
+    type: Literal["ChangeBatch"] = "ChangeBatch"
+    dataset_id: str
+    changes: list[ImageChanged]
+
+
+MAX_CHANGES_PER_MESSAGE: Final = 1000
+"""~300 bytes each: a message stays far below Kafka's 1 MB default limit."""
 
 MEMBERSHIP_FIELDS: Final = {F.DATASET_ID: 1, F.FOLDER: 1, F.STATUS: 1, F.TAGS: 1, F.DELETED: 1}
 """The projection ``membership`` needs."""
@@ -111,17 +127,25 @@ def annotations_changed(doc: dict[str, Any], changed_at: datetime) -> ImageChang
 
 
 async def publish_changes(producer: Producer, service: str, changes: list[ImageChanged]) -> None:
-    """Send every change keyed by its dataset; returns once Kafka has all of them durably."""
+    """Send the changes in one message per dataset (in order, keyed by the dataset); returns
+    once Kafka has all of them durably."""
     topic = producer.topics.changes
-    headers = {"content-type": "application/json", "event-type": "ImageChanged"}
+    headers = {"content-type": "application/json", "event-type": "ChangeBatch"}
+    by_dataset: dict[str, list[ImageChanged]] = {}
+    for change in changes:
+        by_dataset.setdefault(change.dataset_id, []).append(change)
+    batches = [
+        ChangeBatch.model_construct(
+            dataset_id=dataset_id, changes=items[lo : lo + MAX_CHANGES_PER_MESSAGE]
+        )
+        for dataset_id, items in by_dataset.items()
+        for lo in range(0, len(items), MAX_CHANGES_PER_MESSAGE)
+    ]
     sends = [
         await producer.send(
-            topic,
-            change.model_dump_json().encode(),
-            key=change.dataset_id.encode(),
-            headers=headers,
+            topic, batch.model_dump_json().encode(), key=batch.dataset_id.encode(), headers=headers
         )
-        for change in changes
+        for batch in batches
     ]
     await asyncio.gather(*sends)
     metrics.PRODUCED.labels(service, topic).inc(len(sends))

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from pydantic_core import to_json
 
 from assetflow.api.settings import ApiOptions
-from assetflow.common.changes import ImageChanged
+from assetflow.common.changes import ChangeBatch, ImageChanged
 from assetflow.common.filters import ListingFilter
 from assetflow.common.metrics import LATENCY_BUCKETS
 from assetflow.common.settings import KafkaSettings
@@ -185,13 +185,11 @@ class LiveEvents:
         recorded = []
         now = time.monotonic()
         for value in values:
-            item = _decode(value)
-            if item is None:
-                continue
-            self._seq += 1
-            recorded.append(_Recorded(self._seq, now, item))
-            if isinstance(item, ImageChanged):
-                LAG.observe(max(0.0, time.time() - item.applied_at.timestamp()))
+            for item in _decode(value):
+                self._seq += 1
+                recorded.append(_Recorded(self._seq, now, item))
+                if isinstance(item, ImageChanged):
+                    LAG.observe(max(0.0, time.time() - item.applied_at.timestamp()))
         self._ring.extend(recorded)
         self._trim(now)
         # Who is subscribed now: a stream that opens while this batch renders replays it.
@@ -339,12 +337,12 @@ def _live_ids(entries: list[_Recorded]) -> list[str]:
     )
 
 
-def _decode(value: bytes) -> ImageChanged | SnapshotEvent | None:
+def _decode(value: bytes) -> list[ImageChanged] | list[SnapshotEvent]:
     try:
-        if b'"ImageChanged"' in value:
-            return ImageChanged.model_validate_json(value)
-        return SnapshotEvent.model_validate_json(value)
+        if b'"ChangeBatch"' in value:
+            return ChangeBatch.model_validate_json(value).changes
+        return [SnapshotEvent.model_validate_json(value)]
     except ValidationError as exc:
         # Not ours to dead-letter: the producers' own consumers decide about their messages.
         log.warning("live events: skipped a message that is no change: %s", exc.errors()[0])
-        return None
+        return []
