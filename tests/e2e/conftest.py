@@ -35,7 +35,8 @@ def services() -> Iterator[dict[str, ServiceProcess]]:
     prepare_test_lane()
     skip_history(TEST_GROUP_PREFIX)
     procs = {
-        name: ServiceProcess(name, env={"TRACES_DIR": str(TRACES)})  # for test_traces.py
+        # Spans for test_traces.py; lag sampled every second for test_observability.py.
+        name: ServiceProcess(name, env={"TRACES_DIR": str(TRACES), "KAFKA_LAG_INTERVAL_S": "1"})
         for name in ("indexer", "ingest", "thumbnailer", "snapshotter", "api")
     }
     try:

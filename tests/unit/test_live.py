@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic_core import to_json
 
 from assetflow.api.live import RESET, Frame, LiveEvents, Subscriber, event_for
 from assetflow.api.settings import ApiOptions
@@ -28,21 +29,26 @@ def stored(**fields: Any) -> dict[str, Any]:
 
 
 def test_the_indexer_reports_what_a_client_can_see() -> None:
-    new = image_changed("i", "ds", None, stored(), NOW)
+    def seen(before: dict[str, Any] | None, after: dict[str, Any]) -> ImageChanged | None:
+        found = image_changed("i", "ds", before, after, NOW)
+        # What a reader gets: the plain dict the indexer sends, parsed by the model.
+        return None if found is None else ImageChanged.model_validate_json(to_json(found))
+
+    new = seen(None, stored())
     assert new is not None and (new.change, new.before) == ("indexed", None)
     assert new.after == Membership(folder="a", status="pending", tags=[])
-    ready = image_changed("i", "ds", stored(), stored(status="ready", renditions={}), NOW)
+    ready = seen(stored(), stored(status="ready", renditions={}))
     assert ready is not None and ready.change == "updated"
     assert ready.fields == ["status", "renditions"]
-    tagged = image_changed("i", "ds", stored(), stored(tags=["cat"]), NOW)
+    tagged = seen(stored(), stored(tags=["cat"]))
     assert tagged is not None and tagged.fields == ["tags"] and tagged.after is not None
-    gone = image_changed("i", "ds", stored(), stored(deleted=True), NOW)
+    gone = seen(stored(), stored(deleted=True))
     assert gone is not None and (gone.change, gone.after) == ("removed", None)
-    back = image_changed("i", "ds", stored(deleted=True), stored(etag="e2"), NOW)
+    back = seen(stored(deleted=True), stored(etag="e2"))
     assert back is not None and back.change == "indexed"
     # A duplicate tag command (only its id is remembered) and a tombstone's bookkeeping.
-    assert image_changed("i", "ds", stored(), stored(tag_commands=["c"]), NOW) is None
-    assert image_changed("i", "ds", stored(deleted=True), stored(deleted=True), NOW) is None
+    assert seen(stored(), stored(tag_commands=["c"])) is None
+    assert seen(stored(deleted=True), stored(deleted=True)) is None
 
 
 def change(kind: str, before: list[str] | None, after: list[str] | None) -> ImageChanged:

@@ -36,8 +36,14 @@ async def sample_lag_forever(kafka: KafkaSettings) -> None:
     """Sample every group's lag every ``kafka.lag_interval_s``; Kafka outages only wait."""
     while True:
         admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+        # Small fetches: only the first uncommitted message's timestamp is wanted (the broker
+        # still returns one whole record batch).
         reader = AIOKafkaConsumer(
-            bootstrap_servers=kafka.bootstrap_servers, group_id=None, enable_auto_commit=False
+            bootstrap_servers=kafka.bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            max_partition_fetch_bytes=1024,
+            fetch_max_bytes=1024,
         )
         try:
             await admin.start()

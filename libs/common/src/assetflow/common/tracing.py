@@ -9,6 +9,7 @@ import json
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,17 @@ def configure_tracing(service: str) -> None:
     _configured = True
 
 
+def enabled() -> bool:
+    """Spans are exported: worth creating them (measured: even no-op spans and context
+    propagation cost ingest ~9 % of its CPU)."""
+    return _configured
+
+
+def span(tracer: trace.Tracer, name: str, **kwargs: Any) -> AbstractContextManager[Any]:
+    """``tracer.start_as_current_span`` when tracing is on, else nothing at all."""
+    return tracer.start_as_current_span(name, **kwargs) if _configured else nullcontext()
+
+
 def tracer(name: str) -> trace.Tracer:
     """A tracer for one module (a no-op one until ``configure_tracing`` installs a provider)."""
     return trace.get_tracer(name)
@@ -81,7 +93,8 @@ def tracer(name: str) -> trace.Tracer:
 
 def inject(headers: dict[str, str]) -> dict[str, str]:
     """``headers`` plus the current trace context (``traceparent``), for a Kafka message."""
-    propagate.inject(headers)
+    if _configured:
+        propagate.inject(headers)
     return headers
 
 

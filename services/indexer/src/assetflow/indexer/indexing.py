@@ -9,10 +9,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.common import images
+from assetflow.common import images, tracing
 from assetflow.common.changes import (
     MEMBERSHIP_FIELDS,
-    ImageChanged,
     annotations_changed,
     publish_changes,
 )
@@ -71,7 +70,7 @@ async def index_batch(records: Sequence[SourceRecord], ctx: Indexer) -> None:
 
 async def _annotation_changes(
     db: AsyncDatabase[dict[str, Any]], batch: DecodedBatch
-) -> list[ImageChanged]:
+) -> list[dict[str, Any]]:
     """Annotation writes (the API's, announced on this topic) as changes of live images."""
     latest = {notice.image_id: notice for _, notice in batch.notices}
     if not latest:
@@ -87,6 +86,8 @@ async def _annotation_changes(
 def _trace_applied(batch: DecodedBatch, started_ns: int) -> None:
     """One span per applied message, a child of the span that published it; all of them
     cover the batch's one transaction."""
+    if not tracing.enabled():
+        return
     for record, change in batch.changes:
         attributes = {"key": change.key, "image.id": change.image_id, "event.type": change.type}
         span = TRACER.start_span(

@@ -11,7 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.common import annotations, commands, counters, datasets, images
-from assetflow.common.changes import ImageChanged, image_changed
+from assetflow.common.changes import image_changed
 from assetflow.common.decoding import ObjectChange
 from assetflow.common.events import (
     ChangeTags,
@@ -54,7 +54,7 @@ class BatchResult:
     duplicates: int = 0
     results_applied: int = 0
     results_ignored: int = 0
-    changes: list[ImageChanged] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # ImageChanged's JSON shape
     # (stage, outcome, when the stage started) of each applied change, for end-to-end latency.
     started: list[tuple[str, str, datetime]] = field(default_factory=list)
 

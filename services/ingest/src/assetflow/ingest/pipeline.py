@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assetflow.common import metrics
+from assetflow.common import metrics, tracing
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.errors import InvalidEventError
 from assetflow.common.producer import Producer, send_asset_event
@@ -52,14 +52,18 @@ async def ingest_batch(records: Sequence[SourceRecord], ctx: Ingest) -> Counter[
                 outcomes[f"skipped_{result.reason}"] += 1
                 continue
             # The root of the object's trace: a storage notification carries no context.
-            attributes = {
-                "bucket": result.bucket,
-                "key": result.key,
-                "sequencer": result.sequencer,
-                "event.type": result.type,
-                "image.id": result.image_id,
-            }
-            with TRACER.start_as_current_span("ingest", attributes=attributes):
+            attributes = (
+                {
+                    "bucket": result.bucket,
+                    "key": result.key,
+                    "sequencer": result.sequencer,
+                    "event.type": result.type,
+                    "image.id": result.image_id,
+                }
+                if tracing.enabled()
+                else None
+            )
+            with tracing.span(TRACER, "ingest", attributes=attributes):
                 pending.append(await send_asset_event(producer, SERVICE, result))
             outcomes[result.type] += 1
     # Offsets are committed after this returns, so every output must be acknowledged first.
