@@ -94,7 +94,34 @@ def service_env(group_prefix: str = TEST_GROUP_PREFIX, db: str = TEST_DB) -> dic
     }
 
 
-class ServiceProcess:
+def answers(url: str) -> bool:
+    """GET ``url`` returns 200 (False while nothing listens yet)."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class LocalProcess:
+    """A child process of the test session that serves HTTP on 127.0.0.1:<port>."""
+
+    port: int
+    proc: "subprocess.Popen[bytes] | None"
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:<port>"""
+        return f"http://127.0.0.1:{self.port}"
+
+    def terminate(self, timeout: float) -> None:
+        """SIGTERM, and wait for it to exit."""
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=timeout)
+            self.proc = None
+
+
+class ServiceProcess(LocalProcess):
     """One assetflow service run by uvicorn as a child process of the test session."""
 
     def __init__(
@@ -111,11 +138,6 @@ class ServiceProcess:
         self.env = service_env(group_prefix, db) | (env or {})
         self.log_name = f"{group_prefix}-{name}" + (f"-{port_offset}" if port_offset else "")
         self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        """http://127.0.0.1:<port>"""
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         """Start and wait until it answers its health probe."""
@@ -303,7 +325,7 @@ def put_object(s3: Any, key: str, body: bytes, content_type: str = "image/jpeg")
     response.raise_for_status()
 
 
-class GatewayProcess:
+class GatewayProcess(LocalProcess):
     """nginx with the gateway config, in front of the test API, as a child process."""
 
     def __init__(self, name: str, port: int, *, web_root: Path, **options: Any) -> None:
@@ -321,32 +343,19 @@ class GatewayProcess:
         self.argv = gateway.argv(conf)
         self.proc: subprocess.Popen[bytes] | None = None
 
-    @property
-    def base_url(self) -> str:
-        """http://127.0.0.1:<port>"""
-        return f"http://127.0.0.1:{self.port}"
-
     def start(self) -> None:
         """Start nginx and wait for its health endpoint."""
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{self.base_url}/gateway/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for("the gateway to answer", healthy, timeout=30, interval=0.1)
+        healthz = f"{self.base_url}/gateway/healthz"
+        wait_for("the gateway to answer", lambda: answers(healthz), timeout=30, interval=0.1)
 
     def stop(self) -> None:
         """Stop nginx (SIGTERM: fast shutdown) and wait for it."""
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
+        self.terminate(timeout=10)
 
 
-class PrometheusProcess:
+class PrometheusProcess(LocalProcess):
     """Prometheus with the project's config, rules and alerts, scraping the test services."""
 
     def __init__(self, port: int, interval: str = "1s") -> None:
@@ -374,24 +383,13 @@ class PrometheusProcess:
         self.log = LOGS / "prometheus-test.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    @property
-    def base_url(self) -> str:
-        """http://127.0.0.1:<port>"""
-        return f"http://127.0.0.1:{self.port}"
-
     def start(self) -> None:
         """Start it and wait until it is ready."""
         LOGS.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT)
 
-        def ready() -> bool:
-            try:
-                return httpx.get(f"{self.base_url}/-/ready", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for("Prometheus to be ready", ready, timeout=30)
+        wait_for("Prometheus to be ready", lambda: answers(f"{self.base_url}/-/ready"), timeout=30)
 
     def query(self, expr: str) -> list[dict[str, Any]]:
         """An instant query's result vector; raises on a query error."""
@@ -402,7 +400,4 @@ class PrometheusProcess:
 
     def stop(self) -> None:
         """Stop it (SIGTERM) and wait."""
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
-            self.proc = None
+        self.terminate(timeout=20)
