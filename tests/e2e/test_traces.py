@@ -112,10 +112,12 @@ def test_a_snapshot_build_continues_the_api_requests_trace(
 
     def built() -> dict[str, list[dict[str, Any]]] | None:
         named = _by_name([s for s in traces.spans(TRACES) if s["trace_id"] == trace_id])
-        return named if "CreateSnapshot" in named else None
+        # Each process exports on its own schedule: wait for both spans, in either order.
+        return named if "CreateSnapshot" in named and request_span in named else None
 
+    request_span = "POST /v1/datasets/{dataset_id}/snapshots"
     named = wait_for("the build in the caller's trace", built, timeout=60)
-    [request] = named["POST /v1/datasets/{dataset_id}/snapshots"]
+    [request] = named[request_span]
     [build] = named["CreateSnapshot"]
     assert request["parent_id"] == caller
     assert build["parent_id"] == request["span_id"] and build["service"] == "assetflow-snapshotter"
