@@ -364,15 +364,10 @@ class PrometheusProcess(LocalProcess):
         self.port = port
         prefix = ROOT / ".local" / "prometheus-test"
         shutil.rmtree(prefix / "data", ignore_errors=True)  # every session starts empty
+        # The local stack's targets, each service moved to its test port.
         targets = {
-            f"{name}:{port}": f"127.0.0.1:{PORTS[name]}"
-            for name, port in (
-                ("api", 8000),
-                ("ingest", 8001),
-                ("indexer", 8002),
-                ("thumbnailer", 8003),
-                ("snapshotter", 8004),
-            )
+            target: f"127.0.0.1:{PORTS[name]}" if (name := target.split(":")[0]) in PORTS else local
+            for target, local in monitoring.LOCAL_TARGETS.items()
         }
         targets |= {
             "prometheus:9090": f"127.0.0.1:{port}",

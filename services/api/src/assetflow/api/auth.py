@@ -93,6 +93,16 @@ def require_visible(caller: Permissions, dataset_id: str, what: str) -> None:
         raise NotFoundError(f"no {what}")
 
 
+async def find_visible(collection: Any, doc_id: str, caller: Permissions, what: str) -> Any:
+    """A job's document (snapshot, import: ``_id`` and ``dataset_id``); 404 if it does not
+    exist or lies in a dataset the caller cannot read."""
+    doc = await collection.find_one({"_id": doc_id})
+    if doc is None:
+        raise NotFoundError(f"no {what}")
+    require_visible(caller, doc["dataset_id"], what)
+    return doc
+
+
 async def _image_dataset(db: Any, image_id: str) -> str | None:
     doc = await db[images.COLLECTION].find_one(
         {images.F.ID: image_id, images.F.DELETED: False}, {images.F.DATASET_ID: 1}
@@ -100,21 +110,23 @@ async def _image_dataset(db: Any, image_id: str) -> str | None:
     return None if doc is None else str(doc[images.F.DATASET_ID])
 
 
+async def _visible_image_dataset(db: Any, image_id: str, caller: Permissions) -> str:
+    """The image's dataset, if the caller may read it; else 404, as if it did not exist."""
+    dataset_id = await _image_dataset(db, image_id)
+    if dataset_id is None or not caller.can_read(dataset_id):
+        raise NotFoundError(f"no image with id {image_id!r}")
+    return dataset_id
+
+
 async def _readable_image(image_id: str, caller: CallerDep, db: DbDep) -> str:
     if not caller.admin:  # an admin's unknown id is the route's own 404: no lookup here
-        dataset_id = await _image_dataset(db, image_id)
-        if dataset_id is None or not caller.can_read(dataset_id):
-            raise NotFoundError(f"no image with id {image_id!r}")
+        await _visible_image_dataset(db, image_id, caller)
     return image_id
 
 
 async def _writable_image(image_id: str, caller: CallerDep, db: DbDep) -> str:
     if not caller.admin:
-        dataset_id = await _image_dataset(db, image_id)
-        if dataset_id is None or not caller.can_read(dataset_id):
-            raise NotFoundError(f"no image with id {image_id!r}")
-        if not caller.can_write(dataset_id):
-            raise ForbiddenError(f"the token does not grant datasets:{dataset_id}:write")
+        await _writable_dataset(await _visible_image_dataset(db, image_id, caller), caller)
     return image_id
 
 

@@ -8,7 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from assetflow.api.auth import CallerDep, WritableDataset, require_visible
+from assetflow.api.auth import CallerDep, WritableDataset, find_visible
 from assetflow.api.deps import DbDep, PublisherDep, SettingsDep
 from assetflow.api.problems import problem_responses
 from assetflow.api.publishing import accept
@@ -110,8 +110,6 @@ async def request_import(
 )
 async def import_status(import_id: str, db: DbDep, caller: CallerDep) -> ImportPublic:
     """An import's status and report."""
-    doc = await db[zipimport.COLLECTION].find_one({I.ID: import_id})
-    if doc is None:
-        raise NotFoundError(f"no import {import_id!r}")
-    require_visible(caller, doc[I.DATASET_ID], f"import {import_id!r}")
-    return public(doc)
+    return public(
+        await find_visible(db[zipimport.COLLECTION], import_id, caller, f"import {import_id!r}")
+    )

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo import DESCENDING
 
-from assetflow.api.auth import CallerDep, ReadableDataset, WritableDataset, require_visible
+from assetflow.api.auth import CallerDep, ReadableDataset, WritableDataset, find_visible
 from assetflow.api.deps import DbDep, PresignerDep, PublisherDep, SettingsDep
 from assetflow.api.observability import PRESIGNED
 from assetflow.api.problems import problem_responses
@@ -141,11 +141,10 @@ async def request_snapshot(
 )
 async def snapshot_status(snapshot_id: str, db: DbDep, caller: CallerDep) -> SnapshotPublic:
     """A snapshot request: its status, progress and (once built) version."""
-    doc = await db[snapshots.COLLECTION].find_one({S.ID: snapshot_id})
-    if doc is None:
-        raise NotFoundError(f"no snapshot request {snapshot_id!r}")
-    require_visible(caller, doc[S.DATASET_ID], f"snapshot request {snapshot_id!r}")
-    return public(doc)
+    collection = db[snapshots.COLLECTION]
+    return public(
+        await find_visible(collection, snapshot_id, caller, f"snapshot request {snapshot_id!r}")
+    )
 
 
 @router.get(
