@@ -2,14 +2,16 @@
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, Page
 from pymongo import MongoClient
 
 from tests.support import auth
+from tests.support.browser import BrowserSession, new_page, save_screenshot
 from tests.support.stack import (
     MONGO_URL,
     TEST_DB,
@@ -82,3 +84,38 @@ def s3() -> Any:
 def dataset_id() -> str:
     """A dataset no other test (or earlier run) uses."""
     return f"e2e-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def browser_session() -> Iterator[BrowserSession]:
+    """One headless Chromium (devstack's) for the session; an error if it is not installed."""
+    session = BrowserSession()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def browser(browser_session: BrowserSession) -> Iterator[Browser]:
+    """The session's Chromium, for this test (tests/support/browser.py says why per test)."""
+    with browser_session.using() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A 1280x800 page in a fresh browser context, closed after the test."""
+    with new_page(browser) as fresh:
+        yield fresh
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test that used ``page`` leaves a screenshot under .local/test-artifacts."""
+    report = yield
+    if report.when == "call" and report.failed:
+        save_screenshot(item, report)
+    return report

@@ -38,6 +38,7 @@ GATEWAY_PORT = 8080
 PROMETHEUS_PORT = 9090
 PROMETHEUS_PACKAGE = "prometheus (Debian 12 apt)"
 NGINX_PACKAGES = "nginx nginx-common (Debian 12 apt)"
+CHROMIUM_PACKAGES = "chromium and what this machine lacks for it (Debian 12 apt, no recommends)"
 WEB_DIST = ROOT / "web" / "dist"
 
 KAFKA_HEAP = os.environ.get("DEVSTACK_KAFKA_HEAP", "-Xmx768m")

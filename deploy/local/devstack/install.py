@@ -175,6 +175,20 @@ def install_prometheus() -> bool:
     return _stamped("prometheus", config.PROMETHEUS_PACKAGE, monitoring.PROMETHEUS_BIN, build)
 
 
+def install_chromium() -> bool:
+    """Headless Chromium for the browser tests: Debian's package and the libraries this
+    machine lacks for it, unpacked under .local (nothing when it is installed system-wide)."""
+    from devstack import browser
+
+    def build() -> None:
+        _say("downloading chromium from Debian's apt and unpacking it under .local/chromium...")
+        count = browser.install(_user_cache() / "apt" / "chromium")
+        _say(f"chromium: {count} packages unpacked" if count else "chromium: using the system's")
+
+    target = browser.executable() or browser.LOCAL_BIN
+    return _stamped("chromium", config.CHROMIUM_PACKAGES, target, build)
+
+
 def install_all() -> None:
     """Install every component that is missing or out of date."""
     config.ensure_dirs()
@@ -186,3 +200,8 @@ def install_all() -> None:
     except (OSError, subprocess.CalledProcessError) as exc:
         # Optional: the pipeline runs without it; its tests say what they miss.
         _say(f"prometheus could not be installed ({exc}); the stack runs without it")
+    try:
+        install_chromium()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        # Only the browser tests need it; they fail saying it is missing.
+        _say(f"chromium could not be installed ({exc}); the browser tests will fail")
