@@ -75,3 +75,22 @@ def test_catalog_counts_follow_uploads_thumbnails_and_deletes(
     assert httpx.get(url, params={"n": 101}, timeout=10).status_code == 422
     bad = httpx.get(f"{api.base_url}/v1/datasets", params={"cursor": "garbage"}, timeout=10)
     assert bad.status_code == 400
+
+
+@pytest.mark.e2e
+def test_folder_counts_follow_uploads_and_deletes(
+    services: dict[str, ServiceProcess], s3: Any, dataset_id: str
+) -> None:
+    api = services["api"]
+    keys = ["top.jpg", "cats/a.jpg", "cats/b.jpg", "cats/kittens/c.jpg"]
+    put_all(s3, {f"{dataset_id}/images/{key}": b"x" for key in keys})
+    url = f"{api.base_url}/v1/datasets/{dataset_id}/folders"
+
+    def folders(expected: dict[str, int]) -> bool:
+        body = httpx.get(url, timeout=10).json()
+        return {row["folder"]: row["images"] for row in body["folders"]} == expected
+
+    wait_for("the folder counts", lambda: folders({"": 1, "cats": 2, "cats/kittens": 1}), 30)
+    s3.delete_object(Bucket=BUCKET, Key=f"{dataset_id}/images/cats/kittens/c.jpg")
+    # An emptied folder leaves the list.
+    wait_for("the delete to leave the counts", lambda: folders({"": 1, "cats": 2}), 30)

@@ -63,7 +63,7 @@ def random_changes(
 
 
 async def assert_exact(db: Db, dataset: str = "d") -> counters.DatasetCounts:
-    stored = await counters.stored_counts(db, dataset)
+    stored = await counters.stored_counts(db, dataset, folders=True)
     truth = await counters.recount(db, dataset)
     assert stored.drift(truth) == {}
     return truth
@@ -118,10 +118,11 @@ async def test_reconcile_repairs_drift(db: Db) -> None:
     await apply_changes(db, [created(f"d/images/{i}.jpg", 1, tags=["cat"]) for i in range(5)])
     await db["tag_counts"].update_one({"_id": "d/cat"}, {"$inc": {"count": 3}})
     await db["datasets"].update_one({"_id": "d"}, {"$inc": {"untagged": -2}})
-    stored = await counters.stored_counts(db, "d")
+    stored = await counters.stored_counts(db, "d", folders=True)
     truth = await counters.recount(db, "d")
     assert stored.drift(truth) == {"untagged": -2, "tag:cat": 3}
-    dataset_ops, tag_ops = counters.repair_updates("d", stored, truth)
+    dataset_ops, tag_ops, folder_ops = counters.repair_updates("d", stored, truth)
+    assert folder_ops == []
     await db["datasets"].bulk_write(dataset_ops)
     await db["tag_counts"].bulk_write(tag_ops)
     await assert_exact(db)

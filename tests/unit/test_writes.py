@@ -210,3 +210,19 @@ def test_delete_clears_annotations_and_takes_their_labels_out_revision_counting_
     assert cleared._doc["$set"]["shapes"] == [] and cleared._doc["$set"]["revision"] == 5
     assert plan.deltas.label_shapes == {("d", "cat"): -2}
     assert plan.deltas.label_images == {("d", "cat"): -1}
+
+
+def test_folder_counters_follow_creates_moves_and_removes() -> None:
+    top = created("d/images/a.png", 10)
+    nested = created("d/images/cats/x/b.png", 11)
+    plan = plan_changes({}, [top, nested], NOW)
+    assert plan.deltas.folders == {("d", ""): 1, ("d", "cats/x"): 1}
+    update = plan.deltas.folder_updates()[1]._doc
+    assert update["$inc"] == {"count": 1}
+    assert update["$setOnInsert"] == {"dataset_id": "d", "folder": "cats/x"}
+    stored = _stored(plan.inserts)
+    gone = plan_changes(stored, [removed("d/images/cats/x/b.png", 12)], NOW)
+    assert gone.deltas.folders == {("d", "cats/x"): -1}
+    # A tag change leaves the image in its folder: no folder counter moves.
+    retag = plan_changes(stored, [change_tags("d/images/a.png", "c1", add=["cat"])], NOW)
+    assert not retag.deltas.folder_updates()

@@ -1,5 +1,6 @@
 """Exact denormalized counters: live images, bytes, untagged images and images per status
-per dataset, images per (dataset, tag), and shapes and images per (dataset, label).
+per dataset, images per (dataset, tag), images per (dataset, folder), and shapes and images
+per (dataset, label).
 
 Counters move only by deltas computed from an image's state before and after a change, and
 the indexer writes those deltas in the same transaction as the image, so a counter can never
@@ -21,6 +22,7 @@ from assetflow.common.annotations import L, label_count_id
 from assetflow.common.images import COLLECTION, F
 
 TAG_COUNTS: Final = "tag_counts"
+FOLDER_COUNTS: Final = "folder_counts"
 
 
 class T:
@@ -44,9 +46,28 @@ class TagCountDocument(TypedDict):
 INDEXES: Final = (IndexModel([(T.DATASET_ID, ASCENDING), (T.COUNT, ASCENDING)], name="by_dataset"),)
 
 
+class FC:
+    """Field names of a folder counter document."""
+
+    ID: Final = "_id"
+    DATASET_ID: Final = "dataset_id"
+    FOLDER: Final = "folder"
+    COUNT: Final = "count"
+
+
+FOLDER_INDEXES: Final = (
+    IndexModel([(FC.DATASET_ID, ASCENDING), (FC.FOLDER, ASCENDING)], name="by_dataset"),
+)
+
+
 def tag_count_id(dataset_id: str, tag: str) -> str:
     """Id of a (dataset, tag) counter; a dataset id never contains '/', so it is unambiguous."""
     return f"{dataset_id}/{tag}"
+
+
+def folder_count_id(dataset_id: str, folder: str) -> str:
+    """Id of a (dataset, folder) counter (the folder's images, not its subfolders')."""
+    return f"{dataset_id}/{folder}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +79,7 @@ class Contribution:
     tags: frozenset[str]
     status: str
     labels: frozenset[tuple[str, int]] = frozenset()  # (label, shapes)
+    folder: str = ""
 
 
 @dataclass
@@ -69,6 +91,7 @@ class CounterDeltas:
     untagged: Counter[str] = field(default_factory=Counter)
     statuses: Counter[tuple[str, str]] = field(default_factory=Counter)
     tags: Counter[tuple[str, str]] = field(default_factory=Counter)
+    folders: Counter[tuple[str, str]] = field(default_factory=Counter)
     label_shapes: Counter[tuple[str, str]] = field(default_factory=Counter)
     label_images: Counter[tuple[str, str]] = field(default_factory=Counter)
 
@@ -85,6 +108,7 @@ class CounterDeltas:
             if not contribution.tags:
                 self.untagged[dataset] += sign
             self.statuses[dataset, contribution.status] += sign
+            self.folders[dataset, contribution.folder] += sign
             for tag in contribution.tags:
                 self.tags[dataset, tag] += sign
             for label, shapes in contribution.labels:
@@ -126,6 +150,21 @@ class CounterDeltas:
             if delta
         ]
 
+    def folder_updates(self) -> list[UpdateOne]:
+        """One ``$inc`` upsert per (dataset, folder) whose count moved."""
+        return [
+            UpdateOne(
+                {FC.ID: folder_count_id(dataset, folder)},
+                {
+                    "$inc": {FC.COUNT: delta},
+                    "$setOnInsert": {FC.DATASET_ID: dataset, FC.FOLDER: folder},
+                },
+                upsert=True,
+            )
+            for (dataset, folder), delta in sorted(self.folders.items())
+            if delta
+        ]
+
     def label_updates(self) -> list[UpdateOne]:
         """One ``$inc`` upsert per (dataset, label) whose shape or image count moved."""
         keys = sorted(set(self.label_shapes) | set(self.label_images))
@@ -152,21 +191,26 @@ def contribution(doc: dict[str, Any] | None) -> Contribution | None:
     tags = frozenset(doc.get(F.TAGS) or ())
     status = doc.get(F.STATUS) or "pending"
     labels = frozenset((row["label"], int(row["shapes"])) for row in doc.get(F.LABELS) or ())
-    return Contribution(doc[F.DATASET_ID], int(doc.get(F.SIZE) or 0), tags, status, labels)
+    size = int(doc.get(F.SIZE) or 0)
+    folder = doc.get(F.FOLDER) or ""
+    return Contribution(doc[F.DATASET_ID], size, tags, status, labels, folder)
 
 
 @dataclass(frozen=True)
 class DatasetCounts:
-    """A dataset's counters: live images, their bytes, untagged images, images per tag."""
+    """A dataset's counters: live images, their bytes, untagged images, images per tag,
+    status and folder."""
 
     images: int = 0
     bytes: int = 0
     untagged: int = 0
     tags: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
+    folders: dict[str, int] = field(default_factory=dict)
 
     def drift(self, truth: "DatasetCounts") -> dict[str, int]:
-        """Every counter that differs from ``truth``, as (stored - truth); tags as 'tag:<t>'."""
+        """Every counter that differs from ``truth``, as (stored - truth); tags as 'tag:<t>',
+        folders as 'folder:<f>'."""
         out = {
             name: getattr(self, name) - getattr(truth, name)
             for name in ("images", "bytes", "untagged")
@@ -178,6 +222,9 @@ class DatasetCounts:
         for tag in sorted(set(self.tags) | set(truth.tags)):
             if (delta := self.tags.get(tag, 0) - truth.tags.get(tag, 0)) != 0:
                 out[f"tag:{tag}"] = delta
+        for folder in sorted(set(self.folders) | set(truth.folders)):
+            if (delta := self.folders.get(folder, 0) - truth.folders.get(folder, 0)) != 0:
+                out[f"folder:{folder}"] = delta
         return out
 
 
@@ -185,17 +232,35 @@ Db = AsyncDatabase[dict[str, Any]]
 
 
 async def stored_counts(
-    db: Db, dataset_id: str, session: AsyncClientSession | None = None
+    db: Db,
+    dataset_id: str,
+    session: AsyncClientSession | None = None,
+    *,
+    folders: bool = False,
 ) -> DatasetCounts:
-    """The counters as kept: O(number of tags), no image is read."""
+    """The counters as kept: O(number of tags (and folders)), no image is read."""
     dataset = await db[datasets.COLLECTION].find_one({datasets.F.ID: dataset_id}, session=session)
     tag_docs = db[TAG_COUNTS].find({T.DATASET_ID: dataset_id}, session=session)
     tags = {doc[T.TAG]: int(doc[T.COUNT]) async for doc in tag_docs}
-    return counts_of(dataset or {}, tags)
+    per_folder = await stored_folders(db, dataset_id, session) if folders else None
+    return counts_of(dataset or {}, tags, per_folder)
 
 
-def counts_of(dataset: dict[str, Any], tags: dict[str, int] | None = None) -> DatasetCounts:
-    """The counters held by a dataset document (and its tag counters, if read)."""
+async def stored_folders(
+    db: Db, dataset_id: str, session: AsyncClientSession | None = None
+) -> dict[str, int]:
+    """Live images per folder (each folder's own, not its subfolders'), by folder name."""
+    found = db[FOLDER_COUNTS].find({FC.DATASET_ID: dataset_id}, session=session)
+    folders = {doc[FC.FOLDER]: int(doc[FC.COUNT]) async for doc in found.sort(FC.FOLDER, 1)}
+    return {folder: n for folder, n in folders.items() if n}
+
+
+def counts_of(
+    dataset: dict[str, Any],
+    tags: dict[str, int] | None = None,
+    folders: dict[str, int] | None = None,
+) -> DatasetCounts:
+    """The counters held by a dataset document (and its tag and folder counters, if read)."""
     statuses = dataset.get(datasets.F.STATUSES) or {}
     return DatasetCounts(
         images=int(dataset.get(datasets.F.IMAGES, 0)),
@@ -203,6 +268,7 @@ def counts_of(dataset: dict[str, Any], tags: dict[str, int] | None = None) -> Da
         untagged=int(dataset.get(datasets.F.UNTAGGED, 0)),
         tags={tag: count for tag, count in (tags or {}).items() if count},
         statuses={status: int(n) for status, n in statuses.items() if n},
+        folders=dict(folders or {}),
     )
 
 
@@ -243,19 +309,28 @@ async def recount(
         doc["_id"] or "pending": int(doc["count"])
         async for doc in await images.aggregate(per_status, session=session)
     }
+    per_folder: list[dict[str, Any]] = [
+        live,
+        {"$group": {"_id": f"${F.FOLDER}", "count": {"$sum": 1}}},
+    ]
+    folders = {
+        doc["_id"] or "": int(doc["count"])
+        async for doc in await images.aggregate(per_folder, session=session)
+    }
     return DatasetCounts(
         images=int(row.get("images", 0)),
         bytes=int(row.get("bytes", 0)),
         untagged=int(row.get("untagged", 0)),
         tags=tags,
         statuses=statuses,
+        folders=folders,
     )
 
 
 def repair_updates(
     dataset_id: str, stored: DatasetCounts, truth: DatasetCounts
-) -> tuple[list[UpdateOne], list[UpdateOne]]:
-    """Writes that set every drifted counter to the truth: (dataset updates, tag updates)."""
+) -> tuple[list[UpdateOne], list[UpdateOne], list[UpdateOne]]:
+    """Writes that set every drifted counter to the truth: (dataset, tag, folder updates)."""
     dataset_ops = []
     stored_totals = (stored.images, stored.bytes, stored.untagged, stored.statuses)
     if stored_totals != (truth.images, truth.bytes, truth.untagged, truth.statuses):
@@ -275,4 +350,19 @@ def repair_updates(
         for tag in sorted(set(stored.tags) | set(truth.tags))
         if stored.tags.get(tag, 0) != truth.tags.get(tag, 0)
     ]
-    return dataset_ops, tag_ops
+    folder_ops = [
+        UpdateOne(
+            {FC.ID: folder_count_id(dataset_id, folder)},
+            {
+                "$set": {
+                    FC.COUNT: truth.folders.get(folder, 0),
+                    FC.DATASET_ID: dataset_id,
+                    FC.FOLDER: folder,
+                }
+            },
+            upsert=True,
+        )
+        for folder in sorted(set(stored.folders) | set(truth.folders))
+        if stored.folders.get(folder, 0) != truth.folders.get(folder, 0)
+    ]
+    return dataset_ops, tag_ops, folder_ops

@@ -20,6 +20,7 @@ async def migrate(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
     for collection, indexes in (
         (images.COLLECTION, images.INDEXES),
         (counters.TAG_COUNTS, counters.INDEXES),
+        (counters.FOLDER_COUNTS, counters.FOLDER_INDEXES),
         (annotations.COLLECTION, annotations.INDEXES),
         (annotations.LABEL_COUNTS, annotations.LABEL_INDEXES),
         (snapshots.COLLECTION, snapshots.INDEXES),

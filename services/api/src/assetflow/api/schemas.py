@@ -104,6 +104,20 @@ class DatasetStats(BaseModel):
         return rfc3339_ms(value) if value else None
 
 
+class FolderCount(BaseModel):
+    """A folder and how many live images it holds itself (not counting its subfolders)."""
+
+    folder: str = Field(description='path under the dataset\'s images/, "" for the top level')
+    images: int
+
+
+class DatasetFolders(BaseModel):
+    """A dataset's folders with images, by name, read from exact counters."""
+
+    dataset_id: str
+    folders: list[FolderCount]
+
+
 class DatasetsPage(BaseModel):
     """Datasets with live images, by id."""
 

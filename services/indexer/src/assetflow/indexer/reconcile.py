@@ -23,15 +23,18 @@ async def reconcile_dataset(db: Db, dataset_id: str, *, repair: bool) -> dict[st
     """
 
     async def transaction(session: AsyncClientSession) -> dict[str, int]:
-        stored = await counters.stored_counts(db, dataset_id, session)
+        stored = await counters.stored_counts(db, dataset_id, session, folders=True)
         truth = await counters.recount(db, dataset_id, session)
         drift = stored.drift(truth)
         if repair and drift:
-            dataset_ops, tag_ops = counters.repair_updates(dataset_id, stored, truth)
-            if dataset_ops:
-                await db[datasets.COLLECTION].bulk_write(dataset_ops, session=session)
-            if tag_ops:
-                await db[counters.TAG_COUNTS].bulk_write(tag_ops, session=session)
+            dataset_ops, tag_ops, folder_ops = counters.repair_updates(dataset_id, stored, truth)
+            for collection, ops in (
+                (datasets.COLLECTION, dataset_ops),
+                (counters.TAG_COUNTS, tag_ops),
+                (counters.FOLDER_COUNTS, folder_ops),
+            ):
+                if ops:
+                    await db[collection].bulk_write(ops, session=session)
         return drift
 
     async with db.client.start_session() as session:

@@ -232,6 +232,7 @@ async def apply_changes(db: Database, changes: Sequence[ObjectChange]) -> BatchR
             (datasets.COLLECTION, dataset_ops),
             (images.COLLECTION, [*plan.inserts, *plan.updates]),
             (counters.TAG_COUNTS, plan.deltas.tag_updates()),
+            (counters.FOLDER_COUNTS, plan.deltas.folder_updates()),
             (annotations.LABEL_COUNTS, plan.deltas.label_updates()),
             (annotations.COLLECTION, plan.annotation_updates),
             (commands.COLLECTION, commands.progress_updates(plan.applied, plan.refused)),

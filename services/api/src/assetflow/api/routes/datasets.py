@@ -9,7 +9,13 @@ from assetflow.api.auth import CallerDep, ReadableDataset
 from assetflow.api.cursor import EPOCH, Position
 from assetflow.api.deps import CursorsDep, DbDep
 from assetflow.api.problems import problem_responses
-from assetflow.api.schemas import DatasetsPage, DatasetStats, StatusCounts
+from assetflow.api.schemas import (
+    DatasetFolders,
+    DatasetsPage,
+    DatasetStats,
+    FolderCount,
+    StatusCounts,
+)
 from assetflow.common import counters, datasets
 
 router = APIRouter(prefix="/v1")
@@ -56,3 +62,17 @@ async def list_datasets(
 async def get_dataset_stats(dataset_id: ReadableDataset, db: DbDep) -> DatasetStats:
     """Image count, bytes and status counts of a dataset (exact counters: no image is read)."""
     return to_stats(dataset_id, await repository.dataset_summary(db, dataset_id))
+
+
+@router.get(
+    "/datasets/{dataset_id}/folders",
+    response_model=DatasetFolders,
+    responses=problem_responses(404, 422, 503),
+)
+async def get_dataset_folders(dataset_id: ReadableDataset, db: DbDep) -> DatasetFolders:
+    """A dataset's folders and their own image counts: O(number of folders), from counters."""
+    folders = await counters.stored_folders(db, dataset_id)
+    return DatasetFolders(
+        dataset_id=dataset_id,
+        folders=[FolderCount(folder=name, images=n) for name, n in folders.items()],
+    )
