@@ -12,7 +12,7 @@ RUN := $(UV) run --frozen
 DEVSTACK := $(RUN) python -m devstack
 PYTEST := $(RUN) pytest
 
-.PHONY: help bootstrap install up down status logs run test packages unit integration e2e lint reconcile backfill fmt bench clean
+.PHONY: help bootstrap install up down status logs run test packages unit integration e2e lint web web-api reconcile backfill fmt bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ bootstrap: $(UV)  ## create the Python environment from uv.lock
 install: bootstrap  ## build/download Kafka, MinIO, secantusd-rs into .local/ (idempotent)
 	@$(DEVSTACK) install
 
-up: bootstrap  ## start stack + services in the background, return when healthy
+up: bootstrap web  ## start stack + services in the background, return when healthy
 	@$(DEVSTACK) up --services
 
 down: bootstrap  ## stop everything `up`/`run` started
@@ -39,10 +39,10 @@ status: bootstrap  ## show what runs
 logs: bootstrap  ## follow all logs
 	@$(DEVSTACK) logs -f
 
-run: bootstrap  ## install, start stack + services in the foreground; Ctrl-C stops all
+run: bootstrap web  ## install, start stack + services in the foreground; Ctrl-C stops all
 	@$(DEVSTACK) run
 
-test: bootstrap packages  ## install what is missing, start the stack if needed, run all tiers, stop what was started
+test: bootstrap packages web  ## install what is missing, start the stack if needed, run all tiers, stop what was started
 	@deploy/local/with-stack $(PYTEST) tests/unit tests/integration tests/e2e
 
 SERVICES := api ingest indexer thumbnailer snapshotter
@@ -69,11 +69,32 @@ reconcile: bootstrap  ## recount every dataset's counters from its images; REPAI
 backfill: bootstrap  ## compare the bucket listing with the index and publish the differences (ARGS="--prefix ds/ --dry-run --resume")
 	@$(RUN) assetflow backfill $(ARGS)
 
-lint: bootstrap  ## ruff + mypy + dashboards up to date
+lint: bootstrap web/node_modules/.package-lock.json  ## ruff + mypy + tsc + dashboards and API types up to date
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@$(RUN) mypy libs/common/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src services/snapshotter/src
 	@$(RUN) python deploy/grafana/dashboards.py --check
+	@cd web && npm run --silent typecheck
+	@$(MAKE) --no-print-directory openapi >/dev/null
+	@cd web && npx --no-install openapi-typescript ../.local/openapi.json -o ../.local/schema.d.ts >/dev/null 2>&1
+	@diff -q web/src/api/schema.d.ts .local/schema.d.ts >/dev/null || \
+	  { echo "[make] web/src/api/schema.d.ts is out of date with the API: run make web-api"; exit 1; }
+
+# The web UI: npm ci when the lock file changes, a Vite build when a source changes.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json web/vite.config.ts web/tsconfig.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	@echo "[make] npm ci (web)"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	@echo "[make] building the web UI"
+	@cd web && npm run --silent build >/dev/null
+web: web/dist/index.html  ## build the web UI into web/dist (the gateway serves it)
+
+openapi: bootstrap
+	@mkdir -p .local && ENV=local $(RUN) python -c "import json; from assetflow.api.main import create_app; print(json.dumps(create_app().openapi(), indent=1))" > .local/openapi.json
+
+web-api: openapi web/node_modules/.package-lock.json  ## regenerate the UI's API types from the API's OpenAPI
+	@cd web && npm run --silent gen:api
 
 fmt: bootstrap  ## format with ruff
 	@$(RUN) ruff format . && $(RUN) ruff check --fix .

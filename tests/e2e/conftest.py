@@ -26,6 +26,7 @@ from tests.support.stack import (
 )
 
 GATEWAY_PORT = 18080
+WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
 
 
 @pytest.fixture(scope="session")
@@ -58,13 +59,11 @@ def secured_api(services: dict[str, ServiceProcess]) -> Iterator[ServiceProcess]
 
 
 @pytest.fixture(scope="session")
-def web_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A stand-in for the web UI's build: an index page and one hashed asset."""
-    root = tmp_path_factory.mktemp("web")
-    (root / "index.html").write_text("<!doctype html><title>assetflow</title>")
-    (root / "assets").mkdir()
-    (root / "assets" / "app-1a2b3c.js").write_text("console.log('assetflow')")
-    return root
+def web_root() -> Path:
+    """The web UI as built by ``make web`` (``make test`` builds it first)."""
+    if not (WEB_DIST / "index.html").is_file():
+        pytest.fail(f"the web UI is not built in {WEB_DIST}: run make web")
+    return WEB_DIST
 
 
 @pytest.fixture(scope="session")

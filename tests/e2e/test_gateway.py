@@ -45,7 +45,9 @@ def test_the_api_through_the_gateway(
 
 
 @pytest.mark.e2e
-def test_body_limit_and_the_web_root(gateway: GatewayProcess, dataset_id: str) -> None:
+def test_body_limit_and_the_web_root(
+    gateway: GatewayProcess, web_root: Path, dataset_id: str
+) -> None:
     too_big = httpx.post(
         f"{gateway.base_url}/v1/datasets/{dataset_id}/annotations/import",
         content=b"{" + b" " * (2 << 20) + b"}",
@@ -56,7 +58,8 @@ def test_body_limit_and_the_web_root(gateway: GatewayProcess, dataset_id: str) -
     page = httpx.get(f"{gateway.base_url}/datasets/ds1/folder", timeout=10)  # a client route
     assert page.status_code == 200 and "<title>assetflow</title>" in page.text
     assert page.headers["cache-control"] == "no-cache"
-    asset = httpx.get(f"{gateway.base_url}/assets/app-1a2b3c.js", timeout=10)
+    script = next((web_root / "assets").glob("*.js")).name  # hashed by the build
+    asset = httpx.get(f"{gateway.base_url}/assets/{script}", timeout=10)
     assert asset.status_code == 200
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert httpx.get(f"{gateway.base_url}/assets/missing.js", timeout=10).status_code == 404

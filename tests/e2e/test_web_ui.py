@@ -1,0 +1,378 @@
+"""The web UI in a real Chromium, through the gateway, against the whole running pipeline."""
+
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pyvips
+from playwright.sync_api import Page, expect
+
+from tests.support import images
+from tests.support.stack import BUCKET, GatewayProcess, ServiceProcess, wait_for
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def seed(s3: Any, dataset_id: str, files: dict[str, tuple[bytes, list[str]]]) -> None:
+    """Put ``path -> (body, upload-time tags)`` under the dataset's images/, concurrently."""
+
+    def put(item: tuple[str, tuple[bytes, list[str]]]) -> None:
+        path, (body, tags) = item
+        metadata = {"tags": ",".join(tags)} if tags else {}
+        key = f"{dataset_id}/images/{path}"
+        s3.put_object(
+            Bucket=BUCKET, Key=key, Body=body, ContentType="image/jpeg", Metadata=metadata
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(put, files.items()))
+
+
+def wait_ready(api: ServiceProcess, dataset_id: str, n: int) -> None:
+    """Until the dataset's ``n`` images are indexed and thumbnailed."""
+
+    def ready() -> bool:
+        stats = httpx.get(f"{api.base_url}/v1/datasets/{dataset_id}/stats", timeout=10).json()
+        return bool(stats.get("statuses", {}).get("ready") == n)
+
+    wait_for(f"{n} images ready in {dataset_id}", ready, timeout=90)
+
+
+def listing(api: ServiceProcess, dataset_id: str, **params: Any) -> list[dict[str, Any]]:
+    """The first page of the dataset's listing (up to 500)."""
+    url = f"{api.base_url}/v1/datasets/{dataset_id}/images"
+    body = httpx.get(url, params={"limit": 500, **params}, timeout=10).json()
+    return list(body["items"])
+
+
+def tiles(page: Page) -> Any:
+    return page.get_by_role("gridcell")
+
+
+def painted_thumbs(page: Page) -> int:
+    """Tiles in the DOM whose WebP thumb has loaded and decoded."""
+    return int(
+        page.evaluate(
+            "() => [...document.querySelectorAll('[role=gridcell] img.thumb')]"
+            ".filter(img => img.complete && img.naturalWidth > 0).length"
+        )
+    )
+
+
+def shown(page: Page) -> Callable[[], str]:
+    return lambda: page.locator(".toolbar [aria-live]").inner_text()
+
+
+def small_jpegs(n: int, tags: Callable[[int], list[str]] = lambda i: []) -> dict[str, Any]:
+    body = images.jpeg(96, 72, quality=60)
+    return {f"img{i:04d}.jpg": (body, tags(i)) for i in range(n)}
+
+
+@pytest.mark.e2e
+def test_grid_paints_thumbs_and_loads_the_next_page_on_scroll(
+    services: dict[str, ServiceProcess],
+    gateway: GatewayProcess,
+    s3: Any,
+    page: Page,
+    dataset_id: str,
+) -> None:
+    seed(s3, dataset_id, small_jpegs(130))
+    wait_ready(services["api"], dataset_id, 130)
+
+    page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
+    expect(page.locator(".toolbar [aria-live]")).to_contain_text("100+ shown")
+    wait_for("thumbs painted", lambda: painted_thumbs(page) >= 20, timeout=20)
+    in_dom = tiles(page).count()
+    # Virtualized: only the rows in view (plus overscan) are in the DOM, and every one of
+    # them shows its thumb.
+    assert 20 <= in_dom < 100, in_dom
+    wait_for("every tile in the DOM painted", lambda: painted_thumbs(page) == tiles(page).count())
+
+    grid = page.get_by_role("grid")
+    for _ in range(10):  # scroll to the end until the second page has come
+        grid.evaluate("element => element.scrollTo(0, element.scrollHeight)")
+        page.wait_for_timeout(200)
+        if "130 shown" in shown(page)():
+            break
+    expect(page.locator(".toolbar [aria-live]")).to_contain_text("130 shown")
+    oldest = listing(services["api"], dataset_id)[-1]
+    expect(page.locator(f'[data-image="{oldest["id"]}"]')).to_be_visible()
+
+
+@pytest.mark.e2e
+def test_tag_filter_shows_exactly_the_matching_images_and_the_url_follows(
+    services: dict[str, ServiceProcess],
+    gateway: GatewayProcess,
+    s3: Any,
+    page: Page,
+    dataset_id: str,
+) -> None:
+    def tags(i: int) -> list[str]:
+        return ["cat"] if i < 5 else ["dog"] if i < 8 else []
+
+    seed(s3, dataset_id, small_jpegs(12, tags))
+    wait_ready(services["api"], dataset_id, 12)
+    cats = {item["id"] for item in listing(services["api"], dataset_id, tags="cat")}
+    assert len(cats) == 5
+
+    page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
+    expect(tiles(page)).to_have_count(12)
+    expect(page.locator('[data-tag-count="cat"]')).to_have_text("5")
+    page.get_by_role("checkbox", name="cat").check()
+    expect(page).to_have_url(re.compile(r"[?&]tags=cat(&|$)"))
+    expect(tiles(page)).to_have_count(5)
+    assert {tiles(page).nth(i).get_attribute("data-image") for i in range(5)} == cats
+
+    page.get_by_role("checkbox", name="dog").check()  # cat AND dog: none
+    expect(page.get_by_text("No images match.")).to_be_visible()
+    page.get_by_role("button", name="any of").click()  # cat OR dog
+    expect(tiles(page)).to_have_count(8)
+    expect(page).to_have_url(re.compile(r"match=any"))
+
+    page.go_back()  # all of cat, dog
+    expect(page.get_by_text("No images match.")).to_be_visible()
+    page.go_back()
+    page.go_back()
+    expect(tiles(page)).to_have_count(12)
+    # A shared link opens the same filter.
+    page.goto(f"{gateway.base_url}/datasets/{dataset_id}?untagged=true")
+    expect(tiles(page)).to_have_count(4)
+    expect(page.get_by_role("checkbox", name="untagged")).to_be_checked()
+
+
+@pytest.mark.e2e
+def test_an_upload_through_the_file_input_appears_in_the_grid_without_reload(
+    services: dict[str, ServiceProcess],
+    gateway: GatewayProcess,
+    s3: Any,
+    page: Page,
+    dataset_id: str,
+    tmp_path: Path,
+) -> None:
+    seed(s3, dataset_id, small_jpegs(2))
+    wait_ready(services["api"], dataset_id, 2)
+    page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
+    expect(tiles(page)).to_have_count(2)
+    expect(page.locator(".live")).to_have_text("● live")
+
+    photo = tmp_path / "fresh-upload.jpg"
+    photo.write_bytes(images.jpeg(320, 240))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.get_by_label("Upload files").set_input_files(str(photo))
+    expect(page.get_by_role("status").filter(has_text="uploaded")).to_contain_text(
+        "1 of 1 uploaded"
+    )
+    expect(tiles(page)).to_have_count(3)  # indexed: in the grid, live
+    fresh = page.locator('[role=gridcell]:has(img[alt="fresh-upload.jpg"])')
+    expect(fresh).to_have_attribute("data-status", "ready", timeout=30_000)  # then thumbnailed
+    wait_for(
+        "the new thumb painted",
+        lambda: fresh.locator("img").evaluate("img => img.complete && img.naturalWidth > 0"),
+    )
+    stored = s3.head_object(Bucket=BUCKET, Key=f"{dataset_id}/images/fresh-upload.jpg")
+    assert stored["ContentLength"] == photo.stat().st_size
+
+
+@pytest.mark.e2e
+def test_bulk_tagging_the_selection_updates_the_counts(
+    services: dict[str, ServiceProcess],
+    gateway: GatewayProcess,
+    s3: Any,
+    page: Page,
+    dataset_id: str,
+) -> None:
+    seed(s3, dataset_id, small_jpegs(6))
+    wait_ready(services["api"], dataset_id, 6)
+    page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
+    expect(tiles(page)).to_have_count(6)
+
+    # Click one, shift-click another: the range between them is selected.
+    tiles(page).nth(0).get_by_role("checkbox").check()
+    tiles(page).nth(2).click(modifiers=["Shift"])
+    expect(page.get_by_label("selection")).to_contain_text("3 selected")
+    picked = {tiles(page).nth(i).get_attribute("data-image") for i in range(3)}
+
+    page.get_by_role("grid").press("t")
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Add tags").fill("reviewed")
+    dialog.get_by_role("button", name="Apply").click()
+    expect(dialog.get_by_role("status")).to_contain_text("Done: 3 changed of 3 matched")
+    dialog.get_by_role("button", name="Close").click()
+    expect(page.locator('[data-tag-count="reviewed"]')).to_have_text("3")
+    tagged = {item["id"] for item in listing(services["api"], dataset_id, tags="reviewed")}
+    assert tagged == picked
+
+    page.get_by_role("button", name="Select all matching").click()
+    page.get_by_role("button", name="Tag…").click()
+    page.get_by_role("dialog").get_by_label("Add tags").fill("batch-2")
+    page.get_by_role("dialog").get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("dialog").get_by_role("status")).to_contain_text("6 changed of 6")
+    page.get_by_role("dialog").get_by_role("button", name="Close").click()
+    expect(page.locator('[data-tag-count="batch-2"]')).to_have_text("6")
+
+
+GREY = 128
+WIDTH, HEIGHT = 400, 300
+BOX = [100.0, 75.0, 200.0, 150.0]
+
+
+def grey_jpeg() -> bytes:
+    flat = (pyvips.Image.black(WIDTH, HEIGHT, bands=3) + GREY).cast("uchar")
+    return bytes(flat.copy(interpretation="srgb").jpegsave_buffer(Q=95))
+
+
+def annotated_image(api: ServiceProcess, s3: Any, dataset_id: str) -> str:
+    """A flat grey image with one box on it; returns its id."""
+    seed(s3, dataset_id, {"street/grey.jpg": (grey_jpeg(), [])})
+    wait_ready(api, dataset_id, 1)
+    (image,) = listing(api, dataset_id)
+    shape = {"id": "b1", "type": "bbox", "label": "car", "bbox": BOX}
+    response = httpx.put(
+        f"{api.base_url}/v1/images/{image['id']}/annotations",
+        json={"annotations": [shape]},
+        headers={"If-Match": '"0"'},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return str(image["id"])
+
+
+def coloured(pixel: tuple[float, ...]) -> bool:
+    """Far from the flat grey: a drawn stroke."""
+    return max(pixel[:3]) - min(pixel[:3]) > 80
+
+
+def open_viewer(page: Page, gateway: GatewayProcess, dataset_id: str, image_id: str) -> Any:
+    page.goto(f"{gateway.base_url}/datasets/{dataset_id}/images/{image_id}")
+    frame = page.locator(".frame img")
+    wait_for("the preview loaded", lambda: frame.evaluate("i => i.complete && i.naturalWidth > 0"))
+    return frame
+
+
+@pytest.mark.e2e
+def test_the_viewer_draws_the_box_where_the_annotation_puts_it(
+    services: dict[str, ServiceProcess],
+    gateway: GatewayProcess,
+    s3: Any,
+    page: Page,
+    dataset_id: str,
+) -> None:
+    image_id = annotated_image(services["api"], s3, dataset_id)
+    frame = open_viewer(page, gateway, dataset_id, image_id)
+    expect(page.get_by_role("dialog")).to_contain_text("400 \u00d7 300")
+    box = frame.bounding_box()
+    assert box is not None
+    shot = pyvips.Image.new_from_buffer(page.screenshot(), "")
+    scale = box["width"] / WIDTH
+    assert abs(box["height"] / HEIGHT - scale) < 0.01  # aspect kept
+
+    def at(x: float, y: float) -> tuple[float, ...]:
+        return tuple(shot.getpoint(round(box["x"] + x * scale), round(box["y"] + y * scale)))
+
+    def stroke_near(x: float, y: float) -> bool:
+        """A coloured pixel within 3 screen pixels of image point (x, y)."""
+        px, py = round(box["x"] + x * scale), round(box["y"] + y * scale)
+        return any(
+            coloured(tuple(shot.getpoint(px + dx, py + dy)))
+            for dx in range(-3, 4)
+            for dy in range(-3, 4)
+        )
+
+    x, y, w, h = BOX
+    # On each edge of the box, a stroke; inside and outside it, the grey image.
+    assert stroke_near(x, y + h / 2) and stroke_near(x + w, y + h / 2)
+    assert stroke_near(x + w / 2, y + h) and stroke_near(x + w / 2, y)
+    for point in ((x + w / 2, y + h / 2), (x - 40, y + h / 2), (x + w + 40, y + h / 2)):
+        assert not coloured(at(*point)), point
+    assert not stroke_near(x + 30, y + h / 2)
+
+
+@pytest.mark.e2e
+def test_editing_saves_with_if_match_and_a_conflict_says_so(
+    services: dict[str, ServiceProcess],
+    gateway: GatewayProcess,
+    s3: Any,
+    page: Page,
+    dataset_id: str,
+) -> None:
+    api = services["api"]
+    image_id = annotated_image(api, s3, dataset_id)
+    frame = open_viewer(page, gateway, dataset_id, image_id)
+    box = frame.bounding_box()
+    assert box is not None
+    scale = box["width"] / WIDTH
+
+    # Drag the box 50 image pixels right and save: revision 2, moved.
+    rect = page.locator('rect[data-shape="b1"]')
+    start = (box["x"] + 150 * scale, box["y"] + 150 * scale)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] + 25 * scale, start[1], steps=4)
+    page.mouse.move(start[0] + 50 * scale, start[1], steps=4)
+    page.mouse.up()
+    expect(rect).to_have_attribute("x", re.compile(r"^1(49|50|51)(\.\d)?$"))
+    page.get_by_role("button", name="Save annotations").click()
+    expect(page.get_by_role("dialog")).to_contain_text("rev 2")
+    url = f"{api.base_url}/v1/images/{image_id}/annotations"
+    stored = httpx.get(url, timeout=10).json()
+    assert stored["revision"] == 2 and abs(stored["annotations"][0]["bbox"][0] - 150) <= 1
+
+    # Someone else writes revision 3; the page still edits revision 2.
+    changed = httpx.put(
+        url,
+        json={"annotations": [{"id": "b9", "type": "bbox", "label": "bus", "bbox": [1, 1, 9, 9]}]},
+        headers={"If-Match": '"2"'},
+        timeout=10,
+    )
+    assert changed.status_code == 200
+    page.get_by_role("button", name="Delete car bbox").click()
+    page.get_by_role("button", name="Save annotations").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Someone else changed these annotations")
+    expect(alert).to_contain_text("revision 3")
+    assert httpx.get(url, timeout=10).json()["annotations"][0]["label"] == "bus"  # not lost
+    alert.get_by_role("button", name="Load their version").click()
+    expect(page.locator('rect[data-label="bus"]')).to_have_count(1)
+
+
+@pytest.mark.e2e
+def test_screenshots_of_the_main_pages(
+    services: dict[str, ServiceProcess], gateway: GatewayProcess, s3: Any, page: Page
+) -> None:
+    """docs/screenshots/*.png, made here so they show the UI as it is."""
+    dataset_id = "street-scenes"
+    folders = ["", "day", "day/rain", "night"]
+    tag_sets = [["car"], ["car", "person"], ["bus"], []]
+    files = {
+        f"{folders[i % 4]}/{i:03d}.jpg".lstrip("/"): (
+            images.jpeg(160 + (i % 3) * 40, 120, quality=70),
+            tag_sets[i % 4],
+        )
+        for i in range(40)
+    }
+    seed(s3, dataset_id, files)
+    wait_ready(services["api"], dataset_id, 40)
+    image_id = annotated_image(services["api"], s3, f"{dataset_id}-annotated")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    page.goto(f"{gateway.base_url}/")
+    expect(page.get_by_role("link", name=dataset_id, exact=True)).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "datasets.png")
+
+    page.goto(f"{gateway.base_url}/datasets/{dataset_id}?tags=car")
+    expect(tiles(page)).to_have_count(20)
+    wait_for("thumbs painted", lambda: painted_thumbs(page) == 20)
+    page.screenshot(path=SCREENSHOTS / "dataset.png")
+
+    open_viewer(page, gateway, f"{dataset_id}-annotated", image_id)
+    page.locator('rect[data-shape="b1"]').click()
+    page.screenshot(path=SCREENSHOTS / "viewer.png")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
+    wait_for("thumbs painted", lambda: painted_thumbs(page) >= 4)
+    page.screenshot(path=SCREENSHOTS / "phone.png")

@@ -1,0 +1,150 @@
+/** Server state through TanStack Query: one key scheme, so live events can update what is cached. */
+import {
+  type InfiniteData,
+  type QueryClient,
+  useInfiniteQuery,
+  useQuery,
+} from "@tanstack/react-query";
+import { type Filter, filterParams } from "../filters";
+import { api, call, type Image } from "./client";
+
+export const PAGE = 100;
+
+export const keys = {
+  datasets: ["datasets"] as const,
+  dataset: (id: string) => ["dataset", id] as const,
+  stats: (id: string) => ["dataset", id, "stats"] as const,
+  tags: (id: string) => ["dataset", id, "tags"] as const,
+  folders: (id: string) => ["dataset", id, "folders"] as const,
+  labels: (id: string) => ["dataset", id, "labels"] as const,
+  images: (id: string, filter?: Filter) =>
+    filter ? (["dataset", id, "images", filterParams(filter)] as const) : (["dataset", id, "images"] as const),
+  snapshots: (id: string) => ["dataset", id, "snapshots"] as const,
+  image: (id: string) => ["image", id] as const,
+  annotations: (id: string) => ["image", id, "annotations"] as const,
+};
+
+export function useDatasets() {
+  return useQuery({
+    queryKey: keys.datasets,
+    queryFn: () => call(api.GET("/v1/datasets", { params: { query: { limit: 500 } } })),
+  });
+}
+
+export function useStats(datasetId: string) {
+  return useQuery({
+    queryKey: keys.stats(datasetId),
+    queryFn: () =>
+      call(api.GET("/v1/datasets/{dataset_id}/stats", { params: { path: { dataset_id: datasetId } } })),
+  });
+}
+
+export function useTags(datasetId: string) {
+  return useQuery({
+    queryKey: keys.tags(datasetId),
+    queryFn: () =>
+      call(api.GET("/v1/datasets/{dataset_id}/tags", { params: { path: { dataset_id: datasetId } } })),
+  });
+}
+
+export function useLabels(datasetId: string) {
+  return useQuery({
+    queryKey: keys.labels(datasetId),
+    queryFn: () =>
+      call(api.GET("/v1/datasets/{dataset_id}/labels", { params: { path: { dataset_id: datasetId } } })),
+  });
+}
+
+export type ImagesPage = { items: Image[]; next_cursor: string | null };
+
+export function useImages(datasetId: string, filter: Filter) {
+  return useInfiniteQuery({
+    queryKey: keys.images(datasetId, filter),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) =>
+      call(
+        api.GET("/v1/datasets/{dataset_id}/images", {
+          params: {
+            path: { dataset_id: datasetId },
+            query: { ...filterParams(filter), limit: PAGE, cursor: pageParam ?? undefined },
+          },
+          signal,
+        }),
+      ) as Promise<ImagesPage>,
+    getNextPageParam: (last) => last.next_cursor,
+  });
+}
+
+export function useImage(imageId: string) {
+  return useQuery({
+    queryKey: keys.image(imageId),
+    queryFn: () => call(api.GET("/v1/images/{image_id}", { params: { path: { image_id: imageId } } })),
+  });
+}
+
+/** Snapshots, polled every 2 s while one is still being built. */
+export function useSnapshots(datasetId: string) {
+  return useQuery({
+    queryKey: keys.snapshots(datasetId),
+    queryFn: () =>
+      call(api.GET("/v1/datasets/{dataset_id}/snapshots", { params: { path: { dataset_id: datasetId } } })),
+    refetchInterval: (query) =>
+      query.state.data?.items.some((s) => s.status !== "ready" && s.status !== "failed") ? 2000 : false,
+  });
+}
+
+type Pages = InfiniteData<ImagesPage, string | null>;
+type Key = readonly unknown[];
+
+/** Newest first, as the API lists: uploaded_at, then id, both descending. */
+function before(a: Image, b: Image): boolean {
+  return a.uploaded_at === b.uploaded_at ? a.id > b.id : a.uploaded_at > b.uploaded_at;
+}
+
+function edit(client: QueryClient, key: Key, change: (pages: ImagesPage[]) => ImagesPage[]) {
+  client.setQueryData<Pages>(key, (data) => (data ? { ...data, pages: change(data.pages) } : data));
+}
+
+function without(pages: ImagesPage[], imageId: string): ImagesPage[] {
+  return pages.map((page) => ({ ...page, items: page.items.filter((item) => item.id !== imageId) }));
+}
+
+/** Put ``image`` into the cached listing ``key`` at its place in the listing order. */
+export function placeImage(client: QueryClient, key: Key, image: Image) {
+  edit(client, key, (pages) => {
+    const out = without(pages, image.id);
+    for (let p = 0; p < out.length; p++) {
+      const at = out[p].items.findIndex((item) => before(image, item));
+      if (at >= 0) {
+        out[p] = { ...out[p], items: [...out[p].items.slice(0, at), image, ...out[p].items.slice(at)] };
+        return out;
+      }
+    }
+    // Past everything loaded: a later page will bring it, unless there is none.
+    const last = out[out.length - 1];
+    if (last && last.next_cursor === null) out[out.length - 1] = { ...last, items: [...last.items, image] };
+    return out;
+  });
+  client.setQueryData(keys.image(image.id), image);
+}
+
+/** Replace an image where the cached listing ``key`` holds it (a thumb arrived, tags changed). */
+export function updateImage(client: QueryClient, key: Key, image: Image) {
+  edit(client, key, (pages) =>
+    pages.map((page) => ({ ...page, items: page.items.map((item) => (item.id === image.id ? image : item)) })),
+  );
+  client.setQueryData(keys.image(image.id), image);
+}
+
+/** Take an image out of the cached listing ``key``. */
+export function dropImage(client: QueryClient, key: Key, imageId: string) {
+  edit(client, key, (pages) => without(pages, imageId));
+}
+
+export function useFolders(datasetId: string) {
+  return useQuery({
+    queryKey: keys.folders(datasetId),
+    queryFn: () =>
+      call(api.GET("/v1/datasets/{dataset_id}/folders", { params: { path: { dataset_id: datasetId } } })),
+  });
+}

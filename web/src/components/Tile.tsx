@@ -1,0 +1,79 @@
+/** One image in the grid: its ThumbHash at once, the WebP thumb over it when loaded, its status. */
+import { memo, useState } from "react";
+import { thumbHashToDataURL } from "thumbhash";
+import type { Image } from "../api/client";
+
+const placeholders = new Map<string, string>();
+
+/** The placeholder's data URL, decoded once per hash (tiles remount while scrolling). */
+export function placeholder(hash: string | null): string | undefined {
+  if (!hash) return undefined;
+  let url = placeholders.get(hash);
+  if (url === undefined) {
+    try {
+      url = thumbHashToDataURL(Uint8Array.from(atob(hash), (c) => c.charCodeAt(0)));
+    } catch {
+      url = "";
+    }
+    placeholders.set(hash, url);
+  }
+  return url || undefined;
+}
+
+interface Props {
+  image: Image;
+  index: number;
+  selected: boolean;
+  focused: boolean;
+  onPick: (index: number, event: React.MouseEvent) => void;
+  onOpen: (index: number) => void;
+}
+
+export const Tile = memo(function Tile({ image, index, selected, focused, onPick, onOpen }: Props) {
+  const [loaded, setLoaded] = useState(false);
+  const hash = placeholder(image.thumbhash);
+  const problem = image.status === "rejected" || image.status === "failed";
+  return (
+    <div
+      role="gridcell"
+      id={`tile-${index}`}
+      aria-selected={selected}
+      data-image={image.id}
+      data-status={image.status}
+      className={`tile${selected ? " selected" : ""}${focused ? " focused" : ""}`}
+      style={hash ? { backgroundImage: `url(${hash})` } : undefined}
+      onClick={(event) => (event.shiftKey || event.metaKey || event.ctrlKey ? onPick(index, event) : onOpen(index))}
+    >
+      {image.thumb_url && (
+        <img
+          src={image.thumb_url}
+          alt={image.file_name}
+          loading="lazy"
+          decoding="async"
+          draggable={false}
+          className={loaded ? "thumb loaded" : "thumb"}
+          onLoad={() => setLoaded(true)}
+        />
+      )}
+      {!image.thumb_url && <span className="tile-name">{image.file_name}</span>}
+      <input
+        type="checkbox"
+        className="pick"
+        aria-label={`Select ${image.file_name}`}
+        checked={selected}
+        onClick={(event) => {
+          event.stopPropagation();
+          onPick(index, event);
+        }}
+        onChange={() => undefined}
+        tabIndex={-1}
+      />
+      {image.status !== "ready" && (
+        <span className={`badge ${image.status}`} title={problem ? (image.status_reason ?? image.status) : image.status}>
+          {image.status}
+        </span>
+      )}
+      {image.tags.length > 0 && <span className="tile-tags">{image.tags.slice(0, 3).join(", ")}</span>}
+    </div>
+  );
+});
