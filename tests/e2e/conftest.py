@@ -54,7 +54,9 @@ def services() -> Iterator[dict[str, ServiceProcess]]:
 @pytest.fixture(scope="session")
 def secured_api(services: dict[str, ServiceProcess]) -> Iterator[ServiceProcess]:
     """A second API on the same stack that requires bearer tokens (API_AUTH=jwt)."""
-    with running(ServiceProcess("api", port_offset=10, env=auth.API_ENV)) as proc:
+    # Multipart from 5 MiB (the least S3 allows), so the UI's part-by-part upload is tested.
+    env = auth.API_ENV | {"API_MULTIPART_THRESHOLD": str(5 * 1024 * 1024)}
+    with running(ServiceProcess("api", port_offset=10, env=env)) as proc:
         yield proc
 
 

@@ -1,5 +1,6 @@
 """The web UI in a real Chromium, through the gateway, against the whole running pipeline."""
 
+import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,9 +12,10 @@ import pytest
 import pyvips
 from playwright.sync_api import Page, expect
 
-from tests.support import images
-from tests.support.stack import BUCKET, GatewayProcess, ServiceProcess, wait_for
+from tests.support import auth, images
+from tests.support.stack import BUCKET, GatewayProcess, ServiceProcess, running, wait_for
 
+SECURED_GATEWAY_PORT = 18082
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
@@ -376,3 +378,112 @@ def test_screenshots_of_the_main_pages(
     page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
     wait_for("thumbs painted", lambda: painted_thumbs(page) >= 4)
     page.screenshot(path=SCREENSHOTS / "phone.png")
+
+
+@pytest.mark.e2e
+def test_keyboard_moves_opens_and_closes(
+    services: dict[str, ServiceProcess],
+    gateway: GatewayProcess,
+    s3: Any,
+    page: Page,
+    dataset_id: str,
+) -> None:
+    seed(s3, dataset_id, small_jpegs(8))
+    wait_ready(services["api"], dataset_id, 8)
+    order = [item["id"] for item in listing(services["api"], dataset_id)]
+    page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
+    expect(tiles(page)).to_have_count(8)
+    grid = page.get_by_role("grid")
+    grid.focus()
+    grid.press("ArrowRight")
+    grid.press("ArrowRight")
+    grid.press("ArrowLeft")
+    grid.press("Enter")
+    expect(page).to_have_url(re.compile(f"/images/{order[1]}$"))
+    viewer = page.get_by_role("dialog")
+    expect(viewer).to_be_visible()
+    viewer.press("ArrowRight")  # the next image in the listing
+    expect(page).to_have_url(re.compile(f"/images/{order[2]}$"))
+    viewer.press("Escape")
+    expect(viewer).to_have_count(0)
+    expect(page).to_have_url(re.compile(f"/datasets/{dataset_id}$"))
+    grid.press(" ")  # Space selects the focused tile
+    expect(page.get_by_label("selection")).to_contain_text("1 selected")
+    grid.press("Escape")
+    expect(page.get_by_label("selection")).not_to_contain_text("selected")
+
+
+@pytest.mark.e2e
+def test_snapshots_are_created_followed_downloaded_and_compared(
+    services: dict[str, ServiceProcess],
+    gateway: GatewayProcess,
+    s3: Any,
+    page: Page,
+    dataset_id: str,
+) -> None:
+    seed(s3, dataset_id, small_jpegs(4, lambda i: ["keep"] if i < 3 else []))
+    wait_ready(services["api"], dataset_id, 4)
+    page.goto(f"{gateway.base_url}/datasets/{dataset_id}/snapshots")
+    page.get_by_role("button", name="Create snapshot").click()
+    first = page.locator('tr[data-status="ready"]')
+    expect(first).to_have_count(1, timeout=60_000)
+    expect(first).to_contain_text("v1")
+    with page.expect_download() as started:  # presigned: straight from storage
+        first.get_by_role("button", name="coco.zip").click()
+    archive = Path(started.value.path())
+    assert archive.read_bytes()[:2] == b"PK"
+
+    # A second version of only the tagged images, from the dataset page's filter.
+    page.goto(f"{gateway.base_url}/datasets/{dataset_id}/snapshots?tags=keep")
+    expect(page.get_by_text("of the images matching tags=keep")).to_be_visible()
+    page.get_by_role("button", name="Create snapshot").click()
+    expect(page.locator('tr[data-status="ready"]')).to_have_count(2, timeout=60_000)
+    page.get_by_role("checkbox", name="Compare version 1").check()
+    page.get_by_role("checkbox", name="Compare version 2").check()
+    diff = page.get_by_role("region", name="snapshot diff")
+    expect(diff).to_contain_text("v1 → v2")
+    expect(diff.locator("li")).to_have_count(1)
+    expect(diff).to_contain_text("removed")
+
+
+@pytest.mark.e2e
+def test_with_tokens_required_the_ui_asks_for_one_and_uploads_big_files_in_parts(
+    services: dict[str, ServiceProcess],
+    secured_api: ServiceProcess,
+    web_root: Path,
+    s3: Any,
+    page: Page,
+    dataset_id: str,
+    tmp_path: Path,
+) -> None:
+    seed(s3, dataset_id, small_jpegs(1))
+    wait_ready(services["api"], dataset_id, 1)
+    token = auth.bearer(f"datasets:{dataset_id}:write")["Authorization"].removeprefix("Bearer ")
+    with running(
+        GatewayProcess(
+            "secured", SECURED_GATEWAY_PORT, web_root=web_root, api_port=secured_api.port
+        )
+    ) as gateway:
+        page.goto(f"{gateway.base_url}/")
+        dialog = page.get_by_role("dialog", name="Sign in with a token")
+        expect(dialog).to_contain_text("requires a token")
+        dialog.get_by_label("Bearer token").fill("not-a-token")
+        dialog.get_by_role("button", name="Use token").click()
+        expect(dialog).to_contain_text("The token was refused")
+        dialog.get_by_label("Bearer token").fill(token)
+        dialog.get_by_role("button", name="Use token").click()
+        expect(page.get_by_role("link", name=dataset_id, exact=True)).to_be_visible()
+        page.get_by_role("link", name=dataset_id, exact=True).click()
+        expect(tiles(page)).to_have_count(1)
+        expect(page.locator(".live")).to_have_text("● live")  # the event stream sent the token
+
+        big = tmp_path / "big.jpg"  # 11 MiB: three parts of 5, 5 and 1 MiB
+        big.write_bytes(os.urandom(11 * 1024 * 1024))
+        page.get_by_role("button", name="Upload", exact=True).click()
+        page.get_by_label("Upload files").set_input_files(str(big))
+        uploads = page.get_by_role("status").filter(has_text="uploaded")
+        expect(uploads).to_contain_text("1 of 1 uploaded", timeout=60_000)
+        expect(tiles(page)).to_have_count(2)
+        stored = s3.head_object(Bucket=BUCKET, Key=f"{dataset_id}/images/big.jpg")
+        assert stored["ContentLength"] == big.stat().st_size
+        assert stored["ETag"].strip('"').endswith("-3")  # completed from three parts

@@ -328,7 +328,9 @@ def put_object(s3: Any, key: str, body: bytes, content_type: str = "image/jpeg")
 class GatewayProcess(LocalProcess):
     """nginx with the gateway config, in front of the test API, as a child process."""
 
-    def __init__(self, name: str, port: int, *, web_root: Path, **options: Any) -> None:
+    def __init__(
+        self, name: str, port: int, *, web_root: Path, api_port: int = PORTS["api"], **options: Any
+    ) -> None:
         from devstack import gateway
 
         self.port = port
@@ -336,7 +338,7 @@ class GatewayProcess(LocalProcess):
         conf = gateway.render(
             self.prefix,
             listen=f"127.0.0.1:{port}",
-            api_upstream=f"127.0.0.1:{PORTS['api']}",
+            api_upstream=f"127.0.0.1:{api_port}",
             web_root=web_root,
             **options,
         )

@@ -82,14 +82,18 @@ export function useImage(imageId: string) {
   });
 }
 
-/** Snapshots, polled every 2 s while one is still being built. */
-export function useSnapshots(datasetId: string) {
+/** Snapshots, polled every second while one is being built or a requested one is not listed yet. */
+export function useSnapshots(datasetId: string, requested: string[]) {
   return useQuery({
     queryKey: keys.snapshots(datasetId),
     queryFn: () =>
       call(api.GET("/v1/datasets/{dataset_id}/snapshots", { params: { path: { dataset_id: datasetId } } })),
-    refetchInterval: (query) =>
-      query.state.data?.items.some((s) => s.status !== "ready" && s.status !== "failed") ? 2000 : false,
+    refetchInterval: (query) => {
+      const items = query.state.data?.items ?? [];
+      const listed = new Set(items.map((s) => s.snapshot_id));
+      const busy = items.some((s) => s.status !== "ready" && s.status !== "failed");
+      return busy || requested.some((id) => !listed.has(id)) ? 1000 : false;
+    },
   });
 }
 

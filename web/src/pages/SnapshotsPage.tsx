@@ -18,19 +18,34 @@ export function SnapshotsPage() {
   const [error, setError] = useState<unknown>(null);
   const [compare, setCompare] = useState<string[]>([]);
   const busy = (s: Snapshot) => s.status !== "ready" && s.status !== "failed";
-  const snapshots = useSnapshots(datasetId);
+  const [requested, setRequested] = useState<string[]>([]);
+  const snapshots = useSnapshots(datasetId, requested);
   const items = snapshots.data?.items ?? [];
 
   const create = async () => {
     setError(null);
     try {
-      await call(
+      const accepted = await call(
         api.POST("/v1/datasets/{dataset_id}/snapshots", {
           params: { path: { dataset_id: datasetId } },
           body: { format, where: filterWhere(filter) },
         }),
       );
+      setRequested((ids) => [...ids, accepted.snapshot_id]);
       await client.invalidateQueries({ queryKey: keys.snapshots(datasetId) });
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  // The listing carries no URLs (each would be a signature); a version's own resource does.
+  const download = async (version: number) => {
+    try {
+      const one = await call(
+        api.GET("/v1/datasets/{dataset_id}/snapshots/{ref}", {
+          params: { path: { dataset_id: datasetId, ref: String(version) } },
+        }),
+      );
+      if (one.url) window.location.assign(one.url);
     } catch (failure) {
       setError(failure);
     }
@@ -114,12 +129,27 @@ export function SnapshotsPage() {
               <td className="num">{count(s.shapes)}</td>
               <td className="num">{s.size !== null ? bytes(s.size) : "—"}</td>
               <td>{when(s.created_at)}</td>
-              <td>{s.url ? <a href={s.url}>{s.format}.zip</a> : "—"}</td>
+              <td>
+                {s.status === "ready" && s.version !== null ? (
+                  <button type="button" className="link" onClick={() => void download(s.version!)}>
+                    {s.format}.zip
+                  </button>
+                ) : (
+                  "—"
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      {items.length === 0 && snapshots.data && <p className="muted">No snapshots yet.</p>}
+      {requested
+        .filter((id) => !items.some((s) => s.snapshot_id === id))
+        .map((id) => (
+          <p key={id} className="muted" role="status">
+            Snapshot {id} requested; waiting for the snapshotter…
+          </p>
+        ))}
+      {items.length === 0 && requested.length === 0 && snapshots.data && <p className="muted">No snapshots yet.</p>}
       {compare.length === 2 && <Diff datasetId={datasetId} a={compare[0]} b={compare[1]} />}
     </main>
   );
