@@ -101,6 +101,7 @@ def test_grid_paints_thumbs_and_loads_the_next_page_on_scroll(
         if "130 shown" in shown(page)():
             break
     expect(page.locator(".toolbar [aria-live]")).to_contain_text("130 shown")
+    grid.evaluate("element => element.scrollTo(0, element.scrollHeight)")  # the new rows' end
     oldest = listing(services["api"], dataset_id)[-1]
     expect(page.locator(f'[data-image="{oldest["id"]}"]')).to_be_visible()
 
@@ -399,11 +400,11 @@ def test_keyboard_moves_opens_and_closes(
     grid.press("ArrowRight")
     grid.press("ArrowLeft")
     grid.press("Enter")
-    expect(page).to_have_url(re.compile(f"/images/{order[1]}$"))
+    expect(page).to_have_url(re.compile(f"/datasets/{dataset_id}/images/{order[1]}$"))
     viewer = page.get_by_role("dialog")
     expect(viewer).to_be_visible()
     viewer.press("ArrowRight")  # the next image in the listing
-    expect(page).to_have_url(re.compile(f"/images/{order[2]}$"))
+    expect(page).to_have_url(re.compile(f"/datasets/{dataset_id}/images/{order[2]}$"))
     viewer.press("Escape")
     expect(viewer).to_have_count(0)
     expect(page).to_have_url(re.compile(f"/datasets/{dataset_id}$"))

@@ -1,7 +1,7 @@
 /** The virtualized image grid: only the rows in view are in the DOM; nearing the end loads the
  * next page by cursor. Arrow keys move, Enter opens, Space selects. */
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { Image } from "../api/client";
 import { Tile } from "./Tile";
 
@@ -46,8 +46,22 @@ export function Grid({ images, hasMore, loadingMore, loadMore, isSelected, onPic
     count: rows,
     getScrollElement: () => scroller.current,
     estimateSize: () => tile + GAP,
-    overscan: 4,
+    overscan: 2,
+    // Let React batch scroll updates instead of rendering synchronously in each scroll event.
+    useFlushSync: false,
   });
+  // Stable callbacks, so a Tile (memo) re-renders only when its own image or state changes,
+  // not on every scroll frame.
+  const latest = useRef({ onPick, onOpen });
+  latest.current = { onPick, onOpen };
+  const pickTile = useCallback((index: number, event: React.MouseEvent) => {
+    setFocused(index);
+    latest.current.onPick(index, event);
+  }, []);
+  const openTile = useCallback((index: number) => {
+    setFocused(index);
+    latest.current.onOpen(index);
+  }, []);
   useEffect(() => virtualizer.measure(), [tile, virtualizer]);
 
   const visible = virtualizer.getVirtualItems();
@@ -106,14 +120,8 @@ export function Grid({ images, hasMore, loadingMore, loadMore, isSelected, onPic
                   index={start + i}
                   selected={isSelected(image)}
                   focused={start + i === focus}
-                  onPick={(index, event) => {
-                    setFocused(index);
-                    onPick(index, event);
-                  }}
-                  onOpen={(index) => {
-                    setFocused(index);
-                    onOpen(index);
-                  }}
+                  onPick={pickTile}
+                  onOpen={openTile}
                 />
               ))}
               {cells.length === 0 && <div className="loading-row">Loading more…</div>}

@@ -41,7 +41,8 @@ export const Tile = memo(function Tile({ image, index, selected, focused, onPick
       data-image={image.id}
       data-status={image.status}
       className={`tile${selected ? " selected" : ""}${focused ? " focused" : ""}`}
-      style={hash ? { backgroundImage: `url(${hash})` } : undefined}
+      // The placeholder only until the thumb is in: painting both costs frames while scrolling.
+      style={hash && !loaded ? { backgroundImage: `url(${hash})` } : undefined}
       onClick={(event) => (event.shiftKey || event.metaKey || event.ctrlKey ? onPick(index, event) : onOpen(index))}
     >
       {image.thumb_url && (

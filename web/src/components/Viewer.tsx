@@ -23,7 +23,8 @@ export function Viewer({ datasetId, images }: Props) {
   const close = () => navigate({ pathname: `/datasets/${encodeURIComponent(datasetId)}`, search: search.toString() });
   const go = (step: number) => {
     const next = images[index + step];
-    if (next) navigate({ pathname: `../images/${encodeURIComponent(next.id)}`, search: search.toString() }, { relative: "path" });
+    const pathname = `/datasets/${encodeURIComponent(datasetId)}/images/${encodeURIComponent(next?.id ?? "")}`;
+    if (next) navigate({ pathname, search: search.toString() });
   };
   const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => dialog.current?.focus(), [imageId]);

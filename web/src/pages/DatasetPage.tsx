@@ -95,8 +95,12 @@ export function DatasetPage() {
     [selection, images, anchor],
   );
   const open = useCallback(
-    (index: number) => navigate({ pathname: `images/${encodeURIComponent(images[index].id)}`, search: search.toString() }),
-    [navigate, images, search],
+    (index: number) =>
+      navigate({
+        pathname: `/datasets/${encodeURIComponent(datasetId)}/images/${encodeURIComponent(images[index].id)}`,
+        search: search.toString(),
+      }),
+    [navigate, images, search, datasetId],
   );
   const selected = selection.all ? (stats.data && !isFiltered(filter) ? stats.data.image_count : null) : selection.ids.size;
   const hasSelection = selection.all || selection.ids.size > 0;

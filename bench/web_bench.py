@@ -1,0 +1,220 @@
+"""Web UI benchmark in a real Chromium: time to the first 50 thumbnails, bundle size, and
+frames while scrolling 1,000 tiles, on a 1k- and a 10k-image dataset side by side.
+
+Starts ingest, indexer, thumbnailer and an API (test lane, group prefix
+``assetflow-bench-web``, database ``assetflow_bench_web``, API on 18120) and a gateway on
+18180 serving ``web/dist``; seeds the datasets once (kept between runs). Needs the local
+stack and ``make web``.
+
+- first thumbs: from navigation start to the frame in which 50 tiles' WebP thumbs have
+  loaded and decoded (a requestAnimationFrame probe in the page), fresh browser context each
+  time (cold HTTP cache), 1920x1200.
+- scrolling: the grid scrolled by 1,000 tiles at a steady 2,400 px/s while the next pages
+  load by cursor; frame intervals from requestAnimationFrame.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import statistics
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local"))  # devstack
+
+import httpx
+from playwright.sync_api import Page, sync_playwright
+
+from devstack import browser as devstack_browser
+from tests.support import images
+from tests.support.stack import (
+    BUCKET,
+    GatewayProcess,
+    ServiceProcess,
+    prepare_test_lane,
+    running,
+    s3_client,
+    skip_history,
+    wait_for,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DIST = ROOT / "web" / "dist"
+GROUP = "assetflow-bench-web"
+DB = "assetflow_bench_web"
+GATEWAY_PORT = 18180
+VIEWPORT = {"width": 1920, "height": 1200}
+THUMBS = 50
+
+# Runs before the app: notes the frame in which THUMBS thumbs are decoded.
+FIRST_THUMBS_PROBE = """
+(() => {
+  const want = WANT;
+  const tick = () => {
+    const done = [...document.querySelectorAll('[role=gridcell] img.thumb')]
+      .filter(img => img.complete && img.naturalWidth > 0).length;
+    if (done >= want) { window.__firstThumbs = performance.now(); return; }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})();
+""".replace("WANT", str(THUMBS))
+
+# Scrolls the grid by `distance` px at `speed` px/s, one step per frame; returns frame gaps.
+SCROLL = """
+async ([distance, speed]) => {
+  const grid = document.querySelector('[role=grid]');
+  const gaps = [];
+  let last = performance.now();
+  const start = last;
+  const top = grid.scrollTop;
+  await new Promise(done => {
+    const step = now => {
+      gaps.push(now - last);
+      last = now;
+      const travelled = Math.min(distance, (now - start) / 1000 * speed);
+      grid.scrollTop = top + travelled;
+      if (travelled >= distance) done(); else requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  });
+  const tiles = document.querySelectorAll('[role=gridcell]').length;
+  return {gaps, reached: grid.scrollTop - top, tiles};
+}
+"""
+
+
+def seed(s3: Any, api: ServiceProcess, dataset_id: str, n: int) -> None:
+    """Put ``n`` small JPEGs unless the dataset already has them all ready."""
+    url = f"{api.base_url}/v1/datasets/{dataset_id}/stats"
+
+    def ready() -> int:
+        return int(httpx.get(url, timeout=10).json().get("statuses", {}).get("ready", 0))
+
+    if ready() >= n:
+        return
+    bodies = [images.jpeg(160 + (i % 4) * 40, 120, quality=70) for i in range(8)]
+
+    def put(i: int) -> None:
+        key = f"{dataset_id}/images/f{i % 10}/img{i:06d}.jpg"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=bodies[i % 8], ContentType="image/jpeg")
+
+    print(f"[web bench] seeding {n} images into {dataset_id}", flush=True)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(put, range(n)))
+    wait_for(f"{n} thumbnails in {dataset_id}", lambda: ready() >= n, timeout=1800, interval=2)
+
+
+def first_thumbs(page: Page, url: str) -> float:
+    """Milliseconds from navigation start to THUMBS thumbs decoded."""
+    page.add_init_script(FIRST_THUMBS_PROBE)
+    page.goto(url)
+    page.wait_for_function("() => window.__firstThumbs !== undefined", timeout=60_000)
+    return float(page.evaluate("() => window.__firstThumbs"))
+
+
+def scroll_frames(page: Page, url: str, tiles: int) -> dict[str, float]:
+    """Frame statistics while scrolling the grid by ``tiles`` tiles."""
+    page.goto(url)
+    page.wait_for_selector("[role=gridcell] img.thumb")
+    columns, row = page.evaluate(
+        """() => {
+          const row = document.querySelector('[role=row]');
+          return [row.children.length, row.getBoundingClientRect().height + 8];
+        }"""
+    )
+    distance = tiles / columns * row
+    result = page.evaluate(SCROLL, [distance, 2400])
+    gaps = sorted(result["gaps"][1:])
+    seconds = sum(gaps) / 1000
+    return {
+        "columns": columns,
+        "distance_px": round(distance),
+        "frames": len(gaps),
+        "fps": round(len(gaps) / seconds, 1),
+        "p50_ms": round(statistics.median(gaps), 1),
+        "p95_ms": round(gaps[int(len(gaps) * 0.95)], 1),
+        "max_ms": round(gaps[-1], 1),
+        "long_frames": sum(1 for gap in gaps if gap > 50),
+        "tiles_in_dom": result["tiles"],
+    }
+
+
+def bundle() -> dict[str, int]:
+    """Bytes of the built JS and CSS, raw and gzip -9 (what the gateway's gzip roughly sends)."""
+    out: dict[str, int] = {}
+    for kind in ("js", "css"):
+        files = list((DIST / "assets").glob(f"*.{kind}"))
+        out[f"{kind}_bytes"] = sum(f.stat().st_size for f in files)
+        out[f"{kind}_gzip"] = sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="dataset sizes, comma-separated")
+    parser.add_argument("--runs", type=int, default=5, help="page loads per dataset")
+    parser.add_argument("--scroll-tiles", type=int, default=1000)
+    args = parser.parse_args()
+    if not (DIST / "index.html").is_file():
+        sys.exit("web/dist is missing: run make web")
+    sizes = [int(size) for size in args.sizes.split(",")]
+    prepare_test_lane()
+    skip_history(GROUP)
+    services = [
+        ServiceProcess(name, group_prefix=GROUP, db=DB, port_offset=120)
+        for name in ("indexer", "ingest", "thumbnailer", "api")
+    ]
+    executable, env = devstack_browser.chromium()
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+        "bundle": bundle(),
+        "datasets": {},
+    }
+    try:
+        for service in services:
+            service.start()
+        api = services[-1]
+        s3 = s3_client()
+        for n in sizes:
+            seed(s3, api, f"webbench-{n}", n)
+        gateway = GatewayProcess("bench-web", GATEWAY_PORT, web_root=DIST, api_port=api.port)
+        with running(gateway), sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=executable,
+                env={**os.environ, **env},
+                args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+            )
+            for n in sizes:
+                url = f"{gateway.base_url}/datasets/webbench-{n}"
+                times = []
+                for _ in range(args.runs):
+                    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+                    times.append(first_thumbs(context.new_page(), url))
+                    context.close()
+                context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+                frames = scroll_frames(context.new_page(), url, min(args.scroll_tiles, n))
+                context.close()
+                results["datasets"][n] = {
+                    "first_thumbs_ms": {
+                        "min": round(min(times)),
+                        "median": round(statistics.median(times)),
+                        "max": round(max(times)),
+                    },
+                    "scroll": frames,
+                }
+                print(f"[web bench] {n}: {json.dumps(results['datasets'][n])}", flush=True)
+            browser.close()
+    finally:
+        for service in reversed(services):
+            service.stop()
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
