@@ -43,6 +43,7 @@ run: bootstrap web  ## install, start stack + services in the foreground; Ctrl-C
 	@$(DEVSTACK) run
 
 test: bootstrap packages web  ## install what is missing, start the stack if needed, run all tiers, stop what was started
+	@cd web && npm test --silent
 	@deploy/local/with-stack $(PYTEST) tests/unit tests/integration tests/e2e
 
 SERVICES := api ingest indexer thumbnailer snapshotter
@@ -54,7 +55,8 @@ packages: $(UV)  ## each service alone (uv sync --locked --package): a missing d
 	  { echo "[make] service $$svc does not import with only its own dependencies"; exit 1; }; \
 	done; echo "[make] each service imports with only its declared dependencies"
 
-unit: bootstrap  ## unit tests only (no I/O)
+unit: bootstrap web/node_modules/.package-lock.json  ## unit tests only (no I/O), the web UI's too
+	@cd web && npm test --silent
 	@$(PYTEST) tests/unit
 
 integration: bootstrap  ## integration tests against the local stack
@@ -99,8 +101,8 @@ web-api: openapi web/node_modules/.package-lock.json  ## regenerate the UI's API
 fmt: bootstrap  ## format with ruff
 	@$(RUN) ruff format . && $(RUN) ruff check --fix .
 
-bench: bootstrap  ## run the benchmarks against the local stack
-	@deploy/local/with-stack bash -c '$(RUN) python bench/presign_bench.py && $(RUN) python bench/listing_bench.py && $(RUN) python bench/api_bench.py && $(RUN) python bench/ingest_bench.py && $(RUN) python bench/tags_bench.py && $(RUN) python bench/thumbnail_bench.py && $(RUN) python bench/raw_bench.py && $(RUN) python bench/range_bench.py && $(RUN) python bench/live_bench.py'
+bench: bootstrap web  ## run the benchmarks against the local stack
+	@deploy/local/with-stack bash -c '$(RUN) python bench/presign_bench.py && $(RUN) python bench/listing_bench.py && $(RUN) python bench/api_bench.py && $(RUN) python bench/ingest_bench.py && $(RUN) python bench/tags_bench.py && $(RUN) python bench/thumbnail_bench.py && $(RUN) python bench/raw_bench.py && $(RUN) python bench/range_bench.py && $(RUN) python bench/live_bench.py && $(RUN) python bench/web_bench.py'
 
 clean: down  ## stop everything and delete .local/ data (keeps built binaries)
 	rm -rf .local/data .local/logs .local/run

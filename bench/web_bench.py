@@ -10,7 +10,9 @@ stack and ``make web``.
   loaded and decoded (a requestAnimationFrame probe in the page), fresh browser context each
   time (cold HTTP cache), 1920x1200.
 - scrolling: the grid scrolled by 1,000 tiles at a steady 2,400 px/s while the next pages
-  load by cursor; frame intervals from requestAnimationFrame.
+  load by cursor; frame intervals from requestAnimationFrame. Beside it, in the same run, the
+  same thumbs as a static page (plain HTML, the same grid geometry, no script): what this
+  machine's headless, GPU-less Chromium can do at all, so the ratio is what the app costs.
 """
 
 import argparse
@@ -130,18 +132,50 @@ def scroll_frames(page: Page, url: str, tiles: int) -> dict[str, float]:
     )
     distance = tiles / columns * row
     result = page.evaluate(SCROLL, [distance, 2400])
-    gaps = sorted(result["gaps"][1:])
-    seconds = sum(gaps) / 1000
+    return frame_stats(result["gaps"][1:], columns, distance, result["tiles"])
+
+
+def static_frames(page: Page, api: ServiceProcess, dataset_id: str, tiles: int) -> dict[str, float]:
+    """The same scroll over a static page of the same thumbs: the machine's ceiling."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while len(items) < tiles + 200:
+        params: dict[str, Any] = {"limit": 500} | ({"cursor": cursor} if cursor else {})
+        url = f"{api.base_url}/v1/datasets/{dataset_id}/images"
+        body = httpx.get(url, params=params, timeout=30).json()
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    cells = "".join(
+        f'<div role=gridcell><img loading=lazy decoding=async src="{item["thumb_url"]}"></div>'
+        for item in items
+    )
+    page.set_content(
+        "<style>body{margin:0}"
+        "[role=grid]{height:1100px;overflow-y:auto;contain:strict;display:grid;gap:8px;"
+        "grid-template-columns:repeat(9,176px);grid-auto-rows:176px}"
+        "[role=gridcell] img{width:100%;height:100%;object-fit:cover;display:block}</style>"
+        f"<div role=grid>{cells}</div>"
+    )
+    distance = tiles / 9 * (176 + 8)
+    result = page.evaluate(SCROLL, [distance, 2400])
+    return frame_stats(result["gaps"][1:], 9, distance, result["tiles"])
+
+
+def frame_stats(gaps: list[float], columns: int, distance: float, tiles: int) -> dict[str, float]:
+    """Frames per second and frame-time percentiles of one scroll."""
+    gaps = sorted(gaps)
     return {
         "columns": columns,
         "distance_px": round(distance),
         "frames": len(gaps),
-        "fps": round(len(gaps) / seconds, 1),
+        "fps": round(len(gaps) / (sum(gaps) / 1000), 1),
         "p50_ms": round(statistics.median(gaps), 1),
         "p95_ms": round(gaps[int(len(gaps) * 0.95)], 1),
         "max_ms": round(gaps[-1], 1),
         "long_frames": sum(1 for gap in gaps if gap > 50),
-        "tiles_in_dom": result["tiles"],
+        "tiles_in_dom": tiles,
     }
 
 
@@ -197,8 +231,14 @@ def main() -> None:
                     context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
                     times.append(first_thumbs(context.new_page(), url))
                     context.close()
+                tiles = min(args.scroll_tiles, n)
                 context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-                frames = scroll_frames(context.new_page(), url, min(args.scroll_tiles, n))
+                frames = scroll_frames(context.new_page(), url, tiles)
+                context.close()
+                context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+                page = context.new_page()
+                page.goto(f"{gateway.base_url}/gateway/healthz")  # an origin for the images
+                static = static_frames(page, api, f"webbench-{n}", tiles)
                 context.close()
                 results["datasets"][n] = {
                     "first_thumbs_ms": {
@@ -207,6 +247,8 @@ def main() -> None:
                         "max": round(max(times)),
                     },
                     "scroll": frames,
+                    "scroll_static_page": static,
+                    "fps_ratio_app_to_static": round(frames["fps"] / static["fps"], 2),
                 }
                 print(f"[web bench] {n}: {json.dumps(results['datasets'][n])}", flush=True)
             browser.close()

@@ -332,7 +332,9 @@ def test_editing_saves_with_if_match_and_a_conflict_says_so(
         timeout=10,
     )
     assert changed.status_code == 200
-    page.get_by_role("button", name="Delete car bbox").click()
+    rect.click()  # select the box, then the Delete key removes it
+    page.keyboard.press("Delete")
+    expect(rect).to_have_count(0)
     page.get_by_role("button", name="Save annotations").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Someone else changed these annotations")
@@ -379,6 +381,8 @@ def test_screenshots_of_the_main_pages(
     page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
     wait_for("thumbs painted", lambda: painted_thumbs(page) >= 4)
     page.screenshot(path=SCREENSHOTS / "phone.png")
+    # Nothing wider than the phone: no sideways scrolling.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
 
 
 @pytest.mark.e2e

@@ -2,39 +2,7 @@
 import { useMemo, useState } from "react";
 import { useFolders } from "../api/queries";
 import { count } from "../format";
-
-interface Node {
-  path: string;
-  name: string;
-  own: number;
-  total: number;
-  children: Node[];
-}
-
-/** Build the tree from per-folder counts ("" is the top level; "a/b" implies "a"). */
-export function folderTree(folders: { folder: string; images: number }[]): Node {
-  const root: Node = { path: "", name: "all folders", own: 0, total: 0, children: [] };
-  const nodes = new Map<string, Node>([["", root]]);
-  const node = (path: string): Node => {
-    let found = nodes.get(path);
-    if (!found) {
-      const cut = path.lastIndexOf("/");
-      const parent = node(cut < 0 ? "" : path.slice(0, cut));
-      found = { path, name: path.slice(cut + 1), own: 0, total: 0, children: [] };
-      parent.children.push(found);
-      nodes.set(path, found);
-    }
-    return found;
-  };
-  for (const { folder, images } of folders) node(folder).own += images;
-  const sum = (n: Node): number => {
-    n.children.sort((a, b) => a.name.localeCompare(b.name));
-    n.total = n.own + n.children.reduce((acc, child) => acc + sum(child), 0);
-    return n.total;
-  };
-  sum(root);
-  return root;
-}
+import { folderTree, type FolderNode as Node } from "../folders";
 
 interface Props {
   datasetId: string;

@@ -87,6 +87,16 @@ function ImageView({ image }: { image: Image }) {
     setDraft(shapes.filter((s) => s.id !== id));
     setSelected(null);
   };
+  const removeSelected = useRef(() => {});
+  removeSelected.current = () => current && remove(current.id);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const typing = (event.target as HTMLElement).closest("input, textarea, select");
+      if ((event.key === "Delete" || event.key === "Backspace") && !typing) removeSelected.current();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
 
   const save = async () => {
     if (!annotations.data || !draft) return;
@@ -113,15 +123,7 @@ function ImageView({ image }: { image: Image }) {
   };
 
   return (
-    <div
-      className="viewer-body"
-      onKeyDown={(event) => {
-        if ((event.key === "Delete" || event.key === "Backspace") && current && !(event.target as HTMLElement).closest("input")) {
-          remove(current.id);
-          event.preventDefault();
-        }
-      }}
-    >
+    <div className="viewer-body">
       <div className="stage">
         <div className="frame" style={{ aspectRatio: width && height ? `${width} / ${height}` : undefined }}>
           <img
