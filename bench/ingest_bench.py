@@ -197,7 +197,7 @@ def main() -> None:
         type=int,
         default=0,
         metavar="ROUNDS",
-        help="only the pipeline: tracing off, on, on with 1 %% sampling; ROUNDS times each",
+        help="only the pipeline: tracing off, on, on with 10 %% and 1 %% sampling; ROUNDS each",
     )
     args = parser.parse_args()
     if args.tracing_overhead:
@@ -248,12 +248,19 @@ def main() -> None:
 
 
 def tracing_overhead(events: int, rounds: int) -> None:
-    """Pipeline throughput with tracing off, on, and on with 1 % sampling, alternating."""
+    """Pipeline throughput with tracing off, on, and on with 10 % and 1 % sampling,
+    alternating."""
     traces = "/tmp/assetflow-bench-traces"
     modes = {
         "off": {"TRACES_DIR": ""},
         "on": {"TRACES_DIR": traces},
-        # The SDK's standard sampler variables: 1 in 100 new traces recorded, children follow.
+        # The SDK's standard sampler variables: 1 in 10 (100) new traces recorded, children
+        # follow.
+        "on, 10 % sampled": {
+            "TRACES_DIR": traces,
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0.1",
+        },
         "on, 1 % sampled": {
             "TRACES_DIR": traces,
             "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",

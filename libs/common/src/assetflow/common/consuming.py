@@ -200,7 +200,7 @@ def consumer_app(
     """The ASGI app of a consuming service: its broker plus ``/metrics`` and ``/healthz``; it
     also samples every group's consumer lag while it runs."""
     metrics.set_build_info(service)
-    configure_tracing(service)
+    configure_tracing(service, consumer=True)
     # Zero series from the start: a panel or alert on retries sees 0, not "no data".
     metrics.BATCH_RETRIES.labels(service)
     metrics.BATCH_SPLITS.labels(service)

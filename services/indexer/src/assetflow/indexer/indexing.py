@@ -89,6 +89,8 @@ def _trace_applied(batch: DecodedBatch, started_ns: int) -> None:
     if not tracing.enabled():
         return
     for record, change in batch.changes:
+        if not tracing.sampled(record.headers):
+            continue
         attributes = {"key": change.key, "image.id": change.image_id, "event.type": change.type}
         span = TRACER.start_span(
             "index", context=extract(record.headers), start_time=started_ns, attributes=attributes

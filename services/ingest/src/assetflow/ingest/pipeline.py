@@ -51,19 +51,19 @@ async def ingest_batch(records: Sequence[SourceRecord], ctx: Ingest) -> Counter[
                 metrics.SKIPPED.labels(SERVICE, result.reason).inc()
                 outcomes[f"skipped_{result.reason}"] += 1
                 continue
-            # The root of the object's trace: a storage notification carries no context.
-            attributes = (
-                {
+            # The root of the object's trace (a storage notification carries no context), if
+            # this object is sampled; the hops after it follow the traceparent's flag.
+            if tracing.sample_root():
+                attributes = {
                     "bucket": result.bucket,
                     "key": result.key,
                     "sequencer": result.sequencer,
                     "event.type": result.type,
                     "image.id": result.image_id,
                 }
-                if tracing.enabled()
-                else None
-            )
-            with tracing.span(TRACER, "ingest", attributes=attributes):
+                with TRACER.start_as_current_span("ingest", attributes=attributes):
+                    pending.append(await send_asset_event(producer, SERVICE, result))
+            else:
                 pending.append(await send_asset_event(producer, SERVICE, result))
             outcomes[result.type] += 1
     # Offsets are committed after this returns, so every output must be acknowledged first.

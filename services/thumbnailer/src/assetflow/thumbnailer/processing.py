@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from assetflow.common import tracing
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.decoding import decode_batch
 from assetflow.common.errors import StorageUnavailableError
@@ -112,12 +113,14 @@ async def handle_event(
     event: ObjectCreated | ObjectRemoved, record: SourceRecord, ctx: Thumbnailer
 ) -> Outcome:
     """One object event to its outcome and the sends still to be acknowledged."""
-    attributes = {"key": event.key, "image.id": event.image_id, "event.type": event.type}
-    # A child of the span that published the event; the result we publish continues it.
-    parent = extract(record.headers)
     async with ctx.in_flight:
         IN_FLIGHT.inc()
         try:
+            if not tracing.sampled(record.headers):  # an untraced object: no span, no orphan root
+                return await _handle(event, record, ctx)
+            # A child of the span that published the event; the result we publish continues it.
+            attributes = {"key": event.key, "image.id": event.image_id, "event.type": event.type}
+            parent = extract(record.headers)
             with TRACER.start_as_current_span("thumbnail", context=parent, attributes=attributes):
                 return await _handle(event, record, ctx)
         finally:
