@@ -488,3 +488,35 @@ def test_lone_surrogate_key_fails_like_botocore(botocore_presign: BotocoreSigner
         _ours(BUCKET, "bad\udc80", 60, NOW)
     with pytest.raises(UnicodeEncodeError):
         botocore_presign(BUCKET, "bad\udc80", 60, NOW)
+
+
+def test_stable_signer_gives_one_url_per_period_valid_for_at_least_the_expiry(
+    botocore_presign: BotocoreSigner,
+) -> None:
+    signer = Presigner(endpoint_url=ENDPOINT, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+    hour = 3600
+    start = datetime.datetime(2024, 5, 6, 7, 0, 0)
+    epoch = int(start.replace(tzinfo=datetime.UTC).timestamp())
+    with mock.patch.object(presign.time, "time", return_value=epoch + 10):
+        first = signer.stable_signer(86_400, hour)(BUCKET, "thumbs/a.webp")
+    with mock.patch.object(presign.time, "time", return_value=epoch + hour - 1):
+        again = signer.stable_signer(86_400, hour)(BUCKET, "thumbs/a.webp")
+        other = signer.stable_signer(86_400, hour)(BUCKET, "thumbs/b.webp")
+        # The current second's own signer is untouched by the stable one's past instant.
+        now_url = signer.presign_get(BUCKET, "k", 60)
+    with mock.patch.object(presign.time, "time", return_value=epoch + hour):
+        next_period = signer.stable_signer(86_400, hour)(BUCKET, "thumbs/a.webp")
+    assert first == again != next_period and other != first
+    query = dict(_query(first))
+    assert query["X-Amz-Date"] == "20240506T070000Z"
+    assert query["X-Amz-Expires"] == str(86_400 + hour)  # valid ≥ 24 h whenever it was handed out
+    assert first == botocore_presign(BUCKET, "thumbs/a.webp", 86_400 + hour, start)
+    assert dict(_query(now_url))["X-Amz-Date"] == "20240506T075959Z"
+    assert dict(_query(next_period))["X-Amz-Date"] == "20240506T080000Z"
+
+
+@pytest.mark.parametrize("period", [0, -1, 7, 7 * 3600])
+def test_stable_signer_period_must_divide_a_day(period: int) -> None:
+    signer = Presigner(endpoint_url=ENDPOINT, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+    with pytest.raises(ValueError, match="divide a day"):
+        signer.stable_signer(3600, period)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assetflow.api.settings import ApiSettings
+from assetflow.api.settings import ApiOptions, ApiSettings
 from assetflow.common.errors import ConfigError
 from assetflow.indexer.settings import IndexerSettings
 from assetflow.thumbnailer.settings import ThumbnailerSettings
@@ -65,3 +65,12 @@ def test_thumbnailer_options_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENV", "production")
     with pytest.raises(ConfigError, match="S3_SECRET_KEY"):
         ThumbnailerSettings()
+
+
+def test_rendition_url_period_must_divide_a_day_and_stay_within_a_week() -> None:
+    assert ApiOptions(rendition_url_period_s=0).rendition_url_period_s == 0
+    assert ApiOptions(rendition_url_period_s=900).rendition_url_period_s == 900
+    with pytest.raises(ValueError, match="divide a day"):
+        ApiOptions(rendition_url_period_s=7 * 3600)
+    with pytest.raises(ValueError, match="exceeds 7 days"):
+        ApiOptions(rendition_url_expires_s=7 * 24 * 3600, rendition_url_period_s=3600)

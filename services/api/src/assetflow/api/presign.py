@@ -21,6 +21,8 @@ _MAX_EXPIRES: Final = 7 * 24 * 3600
 _VALID_BUCKET: Final = re.compile(r"[a-zA-Z0-9.\-_]{1,255}")
 # Bucket names come from callers; bound the per-bucket path cache so it cannot grow forever.
 _MAX_CACHED_BUCKETS: Final = 1024
+# A stable signer remembers the URLs of its period, up to this many (~25 MB), then starts over.
+_MAX_STABLE_URLS: Final = 65_536
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 # HMAC (RFC 2104) with a 32-byte key, which SHA-256's 64-byte block pads with zeros: the
 # key XOR ipad / opad, then the padding's zeros XOR ipad / opad.
@@ -171,6 +173,7 @@ class Presigner:
         self._day: _DayScope | None = None
         self._second: _SecondScope | None = None
         self._clock_signer: tuple[int, int, Callable[[str, str], str]] = (-1, 0, _unset)
+        self._stable: dict[tuple[int, int], tuple[int, Callable[[str, str], str]]] = {}
 
     def presign_get(
         self,
@@ -203,6 +206,36 @@ class Presigner:
         """
         _check_expires(expires_in)
         return self._sign_with(self._second_for(now), expires_in)
+
+    def stable_signer(self, expires_in: int, period: int) -> Callable[[str, str], str]:
+        """A presigner whose URLs stay the same for ``period`` seconds, for immutable files.
+
+        The URLs are signed at the start of the current period (which must divide a day) and
+        are valid ``expires_in`` seconds past its end, so each is valid for at least
+        ``expires_in``. The same URL for the same file lets browsers and caches reuse what
+        they fetched, and a URL already made is returned without signing it again.
+        """
+        if period <= 0 or 86_400 % period:
+            raise ValueError(f"period must divide a day: {period!r}")
+        _check_expires(expires_in + period)
+        start = int(time.time()) // period * period
+        cached = self._stable.get((expires_in, period))
+        if cached is not None and cached[0] == start:
+            return cached[1]
+        amz_date = time.strftime(_AMZ_DATE_FORMAT, time.gmtime(start))
+        sign = self._sign_with(self._new_second(start, amz_date, keep=False), expires_in + period)
+        urls: dict[tuple[str, str], str] = {}
+
+        def stable(bucket: str, key: str) -> str:
+            url = urls.get((bucket, key))
+            if url is None:
+                if len(urls) >= _MAX_STABLE_URLS:
+                    urls.clear()
+                url = urls[bucket, key] = sign(bucket, key)
+            return url
+
+        self._stable[expires_in, period] = (start, stable)
+        return stable
 
     def _second_for(self, now: datetime.datetime | None) -> _SecondScope:
         """The cached scope of the current second, or of ``now``'s."""
@@ -243,8 +276,9 @@ class Presigner:
 
         return presign
 
-    def _new_second(self, epoch: int, amz_date: str) -> _SecondScope:
-        """Cache the query head and the fed inner hash for one X-Amz-Date."""
+    def _new_second(self, epoch: int, amz_date: str, *, keep: bool = True) -> _SecondScope:
+        """The query head and the fed inner hash for one X-Amz-Date (cached unless not
+        ``keep``: a stable signer's past instant must not evict the current second)."""
         day = self._day
         if day is None or day.datestamp != amz_date[:8]:
             day = self._new_day(amz_date[:8])
@@ -257,7 +291,8 @@ class Presigner:
             query_head=f"{day.query_prefix}{amz_date}&X-Amz-Expires=",
             inner=inner,
         )
-        self._second = second
+        if keep:
+            self._second = second
         return second
 
     def _new_day(self, datestamp: str) -> _DayScope:

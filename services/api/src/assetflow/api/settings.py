@@ -26,6 +26,13 @@ class ApiOptions(BaseModel):
     rendition_url_expires_s: int = Field(
         default=24 * 3600, ge=1, le=7 * 24 * 3600, description="thumbnails, previews (immutable)"
     )
+    rendition_url_period_s: int = Field(
+        default=3600,
+        ge=0,
+        le=24 * 3600,
+        description="a rendition's URL stays the same this long (browsers reuse what they "
+        "fetched; must divide a day; 0: a new URL every second)",
+    )
     upload_url_expires_s: int = Field(
         default=3600, ge=1, le=7 * 24 * 3600, description="presigned PUTs of uploads and parts"
     )
@@ -60,6 +67,16 @@ class ApiOptions(BaseModel):
     def _empty_is_unset(cls, value: Any) -> Any:
         """``API_AUTH_SECRET=`` (as compose passes an unset variable) means none."""
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _stable_renditions(self) -> "ApiOptions":
+        """A rendition URL's period divides a day and its validity stays within S3's week."""
+        period = self.rendition_url_period_s
+        if period and 86_400 % period:
+            raise ValueError(f"rendition_url_period_s must divide a day (86400), not {period}")
+        if self.rendition_url_expires_s + period > 7 * 24 * 3600:
+            raise ValueError("rendition_url_expires_s + rendition_url_period_s exceeds 7 days")
+        return self
 
     live_queue: int = Field(
         default=256, ge=1, le=100_000, description="live events a subscriber may fall behind"

@@ -59,6 +59,10 @@ def _json(body: Any) -> Response:
 def signers(presigner: Presigner, options: ApiOptions) -> tuple[Signer, Signer]:
     """One response's signers: originals short-lived, renditions (immutable) longer."""
     original = presigner.signer(options.presign_expires_s)
+    if options.rendition_url_period_s:
+        # Stable for the period: a browser keeps the thumbs it fetched across listings.
+        period = options.rendition_url_period_s
+        return original, presigner.stable_signer(options.rendition_url_expires_s, period)
     if options.rendition_url_expires_s == options.presign_expires_s:
         return original, original
     return original, presigner.signer(options.rendition_url_expires_s)

@@ -112,8 +112,15 @@ async def _serve(
     if not (proxy or settings.api.media_proxy):
         options = settings.api
         immutable = variant != "original"  # renditions' keys name their content
-        expires = options.rendition_url_expires_s if immutable else options.presign_expires_s
-        url = presigner.signer(expires)(bucket, key)
+        if immutable and options.rendition_url_period_s:  # the same URL all period
+            sign = presigner.stable_signer(
+                options.rendition_url_expires_s, options.rendition_url_period_s
+            )
+        else:
+            sign = presigner.signer(
+                options.rendition_url_expires_s if immutable else options.presign_expires_s
+            )
+        url = sign(bucket, key)
         PRESIGNED.labels("rendition" if immutable else "original").inc()
         return RedirectResponse(url, status_code=307)
     params: dict[str, Any] = {"Bucket": bucket, "Key": key}
