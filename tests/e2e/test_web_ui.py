@@ -4,6 +4,7 @@ import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,18 +75,50 @@ def small_jpegs(n: int, tags: Callable[[int], list[str]] = lambda i: []) -> dict
     return {f"img{i:04d}.jpg": (body, tags(i)) for i in range(n)}
 
 
-@pytest.mark.e2e
-def test_grid_paints_thumbs_and_loads_the_next_page_on_scroll(
+@dataclass
+class Browsing:
+    """One browser test's world: the pipeline, the gateway serving the UI, a fresh dataset."""
+
+    api: ServiceProcess
+    gateway: GatewayProcess
+    s3: Any
+    page: Page
+    dataset_id: str
+
+    def seed(self, files: dict[str, tuple[bytes, list[str]]]) -> None:
+        """Upload ``files`` into the dataset and wait until all are thumbnailed."""
+        seed(self.s3, self.dataset_id, files)
+        wait_ready(self.api, self.dataset_id, len(files))
+
+    def open(self, path: str = "") -> None:
+        """Navigate to the dataset's page (or a page under it: ``/snapshots?tags=x``)."""
+        self.page.goto(f"{self.gateway.base_url}/datasets/{self.dataset_id}{path}")
+
+    def listing(self, **params: Any) -> list[dict[str, Any]]:
+        """The dataset's first page, from the API."""
+        return listing(self.api, self.dataset_id, **params)
+
+
+@pytest.fixture
+def ui(
     services: dict[str, ServiceProcess],
     gateway: GatewayProcess,
     s3: Any,
     page: Page,
     dataset_id: str,
-) -> None:
-    seed(s3, dataset_id, small_jpegs(130))
-    wait_ready(services["api"], dataset_id, 130)
+) -> Browsing:
+    """The pipeline and the UI behind the gateway, a page, and a dataset of its own."""
+    return Browsing(services["api"], gateway, s3, page, dataset_id)
 
-    page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
+
+@pytest.mark.e2e
+def test_grid_paints_thumbs_and_loads_the_next_page_on_scroll(
+    ui: Browsing,
+) -> None:
+    page = ui.page
+    ui.seed(small_jpegs(130))
+
+    ui.open()
     expect(page.locator(".toolbar [aria-live]")).to_contain_text("100+ shown")
     wait_for("thumbs painted", lambda: painted_thumbs(page) >= 20, timeout=20)
     in_dom = tiles(page).count()
@@ -102,27 +135,24 @@ def test_grid_paints_thumbs_and_loads_the_next_page_on_scroll(
             break
     expect(page.locator(".toolbar [aria-live]")).to_contain_text("130 shown")
     grid.evaluate("element => element.scrollTo(0, element.scrollHeight)")  # the new rows' end
-    oldest = listing(services["api"], dataset_id)[-1]
+    oldest = ui.listing()[-1]
     expect(page.locator(f'[data-image="{oldest["id"]}"]')).to_be_visible()
 
 
 @pytest.mark.e2e
 def test_tag_filter_shows_exactly_the_matching_images_and_the_url_follows(
-    services: dict[str, ServiceProcess],
-    gateway: GatewayProcess,
-    s3: Any,
-    page: Page,
-    dataset_id: str,
+    ui: Browsing,
 ) -> None:
+    page = ui.page
+
     def tags(i: int) -> list[str]:
         return ["cat"] if i < 5 else ["dog"] if i < 8 else []
 
-    seed(s3, dataset_id, small_jpegs(12, tags))
-    wait_ready(services["api"], dataset_id, 12)
-    cats = {item["id"] for item in listing(services["api"], dataset_id, tags="cat")}
+    ui.seed(small_jpegs(12, tags))
+    cats = {item["id"] for item in ui.listing(tags="cat")}
     assert len(cats) == 5
 
-    page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
+    ui.open()
     expect(tiles(page)).to_have_count(12)
     expect(page.locator('[data-tag-count="cat"]')).to_have_text("5")
     page.get_by_role("checkbox", name="cat").check()
@@ -142,23 +172,19 @@ def test_tag_filter_shows_exactly_the_matching_images_and_the_url_follows(
     page.go_back()
     expect(tiles(page)).to_have_count(12)
     # A shared link opens the same filter.
-    page.goto(f"{gateway.base_url}/datasets/{dataset_id}?untagged=true")
+    ui.open("?untagged=true")
     expect(tiles(page)).to_have_count(4)
     expect(page.get_by_role("checkbox", name="untagged")).to_be_checked()
 
 
 @pytest.mark.e2e
 def test_an_upload_through_the_file_input_appears_in_the_grid_without_reload(
-    services: dict[str, ServiceProcess],
-    gateway: GatewayProcess,
-    s3: Any,
-    page: Page,
-    dataset_id: str,
+    ui: Browsing,
     tmp_path: Path,
 ) -> None:
-    seed(s3, dataset_id, small_jpegs(2))
-    wait_ready(services["api"], dataset_id, 2)
-    page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
+    page = ui.page
+    ui.seed(small_jpegs(2))
+    ui.open()
     expect(tiles(page)).to_have_count(2)
     expect(page.locator(".live")).to_have_text("● live")
 
@@ -176,21 +202,17 @@ def test_an_upload_through_the_file_input_appears_in_the_grid_without_reload(
         "the new thumb painted",
         lambda: fresh.locator("img").evaluate("img => img.complete && img.naturalWidth > 0"),
     )
-    stored = s3.head_object(Bucket=BUCKET, Key=f"{dataset_id}/images/fresh-upload.jpg")
+    stored = ui.s3.head_object(Bucket=BUCKET, Key=f"{ui.dataset_id}/images/fresh-upload.jpg")
     assert stored["ContentLength"] == photo.stat().st_size
 
 
 @pytest.mark.e2e
 def test_bulk_tagging_the_selection_updates_the_counts(
-    services: dict[str, ServiceProcess],
-    gateway: GatewayProcess,
-    s3: Any,
-    page: Page,
-    dataset_id: str,
+    ui: Browsing,
 ) -> None:
-    seed(s3, dataset_id, small_jpegs(6))
-    wait_ready(services["api"], dataset_id, 6)
-    page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
+    page = ui.page
+    ui.seed(small_jpegs(6))
+    ui.open()
     expect(tiles(page)).to_have_count(6)
 
     # Click one, shift-click another: the range between them is selected.
@@ -206,7 +228,7 @@ def test_bulk_tagging_the_selection_updates_the_counts(
     expect(dialog.get_by_role("status")).to_contain_text("Done: 3 changed of 3 matched")
     dialog.get_by_role("button", name="Close").click()
     expect(page.locator('[data-tag-count="reviewed"]')).to_have_text("3")
-    tagged = {item["id"] for item in listing(services["api"], dataset_id, tags="reviewed")}
+    tagged = {item["id"] for item in ui.listing(tags="reviewed")}
     assert tagged == picked
 
     page.get_by_role("button", name="Select all matching").click()
@@ -258,14 +280,11 @@ def open_viewer(page: Page, gateway: GatewayProcess, dataset_id: str, image_id: 
 
 @pytest.mark.e2e
 def test_the_viewer_draws_the_box_where_the_annotation_puts_it(
-    services: dict[str, ServiceProcess],
-    gateway: GatewayProcess,
-    s3: Any,
-    page: Page,
-    dataset_id: str,
+    ui: Browsing,
 ) -> None:
-    image_id = annotated_image(services["api"], s3, dataset_id)
-    frame = open_viewer(page, gateway, dataset_id, image_id)
+    page = ui.page
+    image_id = annotated_image(ui.api, ui.s3, ui.dataset_id)
+    frame = open_viewer(page, ui.gateway, ui.dataset_id, image_id)
     expect(page.get_by_role("dialog")).to_contain_text("400 \u00d7 300")
     box = frame.bounding_box()
     assert box is not None
@@ -296,15 +315,12 @@ def test_the_viewer_draws_the_box_where_the_annotation_puts_it(
 
 @pytest.mark.e2e
 def test_editing_saves_with_if_match_and_a_conflict_says_so(
-    services: dict[str, ServiceProcess],
-    gateway: GatewayProcess,
-    s3: Any,
-    page: Page,
-    dataset_id: str,
+    ui: Browsing,
 ) -> None:
-    api = services["api"]
-    image_id = annotated_image(api, s3, dataset_id)
-    frame = open_viewer(page, gateway, dataset_id, image_id)
+    page = ui.page
+    api = ui.api
+    image_id = annotated_image(api, ui.s3, ui.dataset_id)
+    frame = open_viewer(page, ui.gateway, ui.dataset_id, image_id)
     box = frame.bounding_box()
     assert box is not None
     scale = box["width"] / WIDTH
@@ -387,16 +403,12 @@ def test_screenshots_of_the_main_pages(
 
 @pytest.mark.e2e
 def test_keyboard_moves_opens_and_closes(
-    services: dict[str, ServiceProcess],
-    gateway: GatewayProcess,
-    s3: Any,
-    page: Page,
-    dataset_id: str,
+    ui: Browsing,
 ) -> None:
-    seed(s3, dataset_id, small_jpegs(8))
-    wait_ready(services["api"], dataset_id, 8)
-    order = [item["id"] for item in listing(services["api"], dataset_id)]
-    page.goto(f"{gateway.base_url}/datasets/{dataset_id}")
+    page = ui.page
+    ui.seed(small_jpegs(8))
+    order = [item["id"] for item in ui.listing()]
+    ui.open()
     expect(tiles(page)).to_have_count(8)
     grid = page.get_by_role("grid")
     grid.focus()
@@ -404,14 +416,14 @@ def test_keyboard_moves_opens_and_closes(
     grid.press("ArrowRight")
     grid.press("ArrowLeft")
     grid.press("Enter")
-    expect(page).to_have_url(re.compile(f"/datasets/{dataset_id}/images/{order[1]}$"))
+    expect(page).to_have_url(re.compile(f"/datasets/{ui.dataset_id}/images/{order[1]}$"))
     viewer = page.get_by_role("dialog")
     expect(viewer).to_be_visible()
     viewer.press("ArrowRight")  # the next image in the listing
-    expect(page).to_have_url(re.compile(f"/datasets/{dataset_id}/images/{order[2]}$"))
+    expect(page).to_have_url(re.compile(f"/datasets/{ui.dataset_id}/images/{order[2]}$"))
     viewer.press("Escape")
     expect(viewer).to_have_count(0)
-    expect(page).to_have_url(re.compile(f"/datasets/{dataset_id}$"))
+    expect(page).to_have_url(re.compile(f"/datasets/{ui.dataset_id}$"))
     grid.press(" ")  # Space selects the focused tile
     expect(page.get_by_label("selection")).to_contain_text("1 selected")
     grid.press("Escape")
@@ -420,15 +432,11 @@ def test_keyboard_moves_opens_and_closes(
 
 @pytest.mark.e2e
 def test_snapshots_are_created_followed_downloaded_and_compared(
-    services: dict[str, ServiceProcess],
-    gateway: GatewayProcess,
-    s3: Any,
-    page: Page,
-    dataset_id: str,
+    ui: Browsing,
 ) -> None:
-    seed(s3, dataset_id, small_jpegs(4, lambda i: ["keep"] if i < 3 else []))
-    wait_ready(services["api"], dataset_id, 4)
-    page.goto(f"{gateway.base_url}/datasets/{dataset_id}/snapshots")
+    page = ui.page
+    ui.seed(small_jpegs(4, lambda i: ["keep"] if i < 3 else []))
+    ui.open("/snapshots")
     page.get_by_role("button", name="Create snapshot").click()
     first = page.locator('tr[data-status="ready"]')
     expect(first).to_have_count(1, timeout=60_000)
@@ -439,7 +447,7 @@ def test_snapshots_are_created_followed_downloaded_and_compared(
     assert archive.read_bytes()[:2] == b"PK"
 
     # A second version of only the tagged images, from the dataset page's filter.
-    page.goto(f"{gateway.base_url}/datasets/{dataset_id}/snapshots?tags=keep")
+    ui.open("/snapshots?tags=keep")
     expect(page.get_by_text("of the images matching tags=keep")).to_be_visible()
     page.get_by_role("button", name="Create snapshot").click()
     expect(page.locator('tr[data-status="ready"]')).to_have_count(2, timeout=60_000)
