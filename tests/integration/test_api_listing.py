@@ -184,7 +184,9 @@ def test_thumbnail_fields_and_status_filter(seeded: Any) -> None:
     thumb, preview = urlsplit(ready["thumb_url"]), urlsplit(ready["preview_url"])
     assert thumb.path == f"/thumbnails/ds/{ready['id']}/e4/thumb.webp"
     assert preview.path == f"/thumbnails/ds/{ready['id']}/e4/preview.jpg"
-    assert parse_qs(thumb.query)["X-Amz-Expires"] == ["86400"]  # renditions are immutable
+    # Renditions are immutable: one URL per hour, signed at the hour, valid 24 h past its end.
+    assert parse_qs(thumb.query)["X-Amz-Expires"] == ["90000"]
+    assert parse_qs(thumb.query)["X-Amz-Date"][0].endswith("0000Z")
 
     [rejected] = client.get("/v1/datasets/ds/images", params={"status": "rejected"}).json()["items"]
     assert (rejected["key"], rejected["status_reason"]) == ("ds/images/sub/5.jpg", "not an image")
