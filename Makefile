@@ -76,7 +76,7 @@ lint: bootstrap web/node_modules/.package-lock.json  ## ruff + mypy + tsc + dash
 	@$(RUN) ruff format --check .
 	@$(RUN) mypy libs/common/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src services/snapshotter/src
 	@$(RUN) python deploy/grafana/dashboards.py --check
-	@cd web && npm run --silent typecheck
+	@cd web && npm run --silent lint >/dev/null
 	@$(MAKE) --no-print-directory openapi >/dev/null
 	@cd web && npx --no-install openapi-typescript ../.local/openapi.json -o ../.local/schema.d.ts >/dev/null 2>&1
 	@diff -q web/src/api/schema.d.ts .local/schema.d.ts >/dev/null || \

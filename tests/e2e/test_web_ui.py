@@ -207,6 +207,23 @@ def test_an_upload_through_the_file_input_appears_in_the_grid_without_reload(
 
 
 @pytest.mark.e2e
+def test_uploads_go_into_the_folder_the_grid_shows(ui: Browsing, tmp_path: Path) -> None:
+    page = ui.page
+    ui.seed(small_jpegs(1))
+    ui.open("?folder=inbox/new")  # no image there yet
+    expect(page.get_by_text("No images match.")).to_be_visible()
+    expect(page.locator(".live")).to_have_text("● live")
+    photo = tmp_path / "filed.jpg"
+    photo.write_bytes(images.jpeg(160, 120))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.get_by_role("region", name="uploads")).to_contain_text("Upload to inbox/new/")
+    page.get_by_label("Upload files").set_input_files(str(photo))
+    expect(tiles(page)).to_have_count(1)  # the folder's stream shows it
+    ui.s3.head_object(Bucket=BUCKET, Key=f"{ui.dataset_id}/images/inbox/new/filed.jpg")
+    expect(page.get_by_role("tree", name="folders")).to_contain_text("inbox")
+
+
+@pytest.mark.e2e
 def test_bulk_tagging_the_selection_updates_the_counts(
     ui: Browsing,
 ) -> None:

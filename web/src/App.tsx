@@ -3,6 +3,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Link, Route, Routes } from "react-router-dom";
 import { currentToken, onTokenRejected, setToken } from "./api/token";
+import { ErrorBoundary } from "./components/ErrorBoundary";
 import { DatasetPage } from "./pages/DatasetPage";
 import { DatasetsPage } from "./pages/DatasetsPage";
 import { SnapshotsPage } from "./pages/SnapshotsPage";
@@ -22,12 +23,22 @@ export function App() {
           </button>
         </nav>
       </header>
-      <Routes>
-        <Route path="/" element={<DatasetsPage />} />
-        <Route path="/datasets/:datasetId/snapshots" element={<SnapshotsPage />} />
-        <Route path="/datasets/:datasetId/*" element={<DatasetPage />} />
-        <Route path="*" element={<main className="page"><h1>Not found</h1><Link to="/">All datasets</Link></main>} />
-      </Routes>
+      <ErrorBoundary>
+        <Routes>
+          <Route path="/" element={<DatasetsPage />} />
+          <Route path="/datasets/:datasetId/snapshots" element={<SnapshotsPage />} />
+          <Route path="/datasets/:datasetId/*" element={<DatasetPage />} />
+          <Route
+            path="*"
+            element={
+              <main className="page">
+                <h1>Not found</h1>
+                <Link to="/">All datasets</Link>
+              </main>
+            }
+          />
+        </Routes>
+      </ErrorBoundary>
       {asking !== null && <TokenDialog reason={asking} onDone={() => setAsking(null)} />}
     </>
   );
@@ -53,8 +64,8 @@ function TokenDialog({ reason, onDone }: { reason: string; onDone: () => void })
         <h2 id="token-title">Sign in with a token</h2>
         <p>{reason}</p>
         <p className="muted">
-          Make one with <code>assetflow token --sub me --scope 'datasets:*:write'</code>; it is kept for this browser session
-          only.
+          Make one with <code>assetflow token --sub me --scope 'datasets:*:write'</code>; it is kept for this browser
+          session only.
         </p>
         <label>
           Bearer token

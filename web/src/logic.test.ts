@@ -81,9 +81,16 @@ describe("live edits of a cached listing", () => {
     ]);
     placeImage(client, key, image("n", "2026-04"));
     placeImage(client, key, image("m", "2026-01-15"));
-    expect(ids(client)).toEqual([["n", "c", "b"], ["m", "a"]]);
+    expect(ids(client)).toEqual([
+      ["n", "c", "b"],
+      ["m", "a"],
+    ]);
     placeImage(client, key, image("n", "2026-04")); // a replay: still once
-    expect(ids(client).flat().filter((id) => id === "n")).toHaveLength(1);
+    expect(
+      ids(client)
+        .flat()
+        .filter((id) => id === "n"),
+    ).toHaveLength(1);
   });
 
   it("leaves an older image for a page not loaded yet, replaces and drops in place", () => {

@@ -45,9 +45,7 @@ export const api = createClient<paths>({ baseUrl: "" });
 api.use(auth);
 
 /** The data of an openapi-fetch result, or an ApiError with the problem it carried. */
-export async function call<T>(
-  pending: Promise<{ data?: T; error?: unknown; response: Response }>,
-): Promise<T> {
+export async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   const { data, error, response } = await pending;
   if (!response.ok) {
     const problem = (error && typeof error === "object" ? error : {}) as ApiError["problem"];

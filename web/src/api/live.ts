@@ -38,7 +38,11 @@ export function useLiveEvents(datasetId: string, filter: Filter, onEvent: (event
           setState("live");
           failures = 0;
           const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
-          for await (const message of events as unknown as AsyncIterable<{ event?: string; id?: string; data: string }>) {
+          for await (const message of events as unknown as AsyncIterable<{
+            event?: string;
+            id?: string;
+            data: string;
+          }>) {
             if (message.id) lastId = message.id;
             const type = message.event ?? "message";
             if (type === "reset") handler.current({ type: "reset" });

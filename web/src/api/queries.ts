@@ -1,10 +1,5 @@
 /** Server state through TanStack Query: one key scheme, so live events can update what is cached. */
-import {
-  type InfiniteData,
-  type QueryClient,
-  useInfiniteQuery,
-  useQuery,
-} from "@tanstack/react-query";
+import { type InfiniteData, type QueryClient, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { type Filter, filterParams } from "../filters";
 import { api, call, type Image } from "./client";
 
@@ -24,34 +19,36 @@ export const keys = {
   annotations: (id: string) => ["image", id, "annotations"] as const,
 };
 
+/** The catalog by cursor, refreshed every 10 s (counts move as images arrive). */
 export function useDatasets() {
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: keys.datasets,
-    queryFn: () => call(api.GET("/v1/datasets", { params: { query: { limit: 500 } } })),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam }) =>
+      call(api.GET("/v1/datasets", { params: { query: { limit: 200, cursor: pageParam ?? undefined } } })),
+    getNextPageParam: (last) => last.next_cursor,
+    refetchInterval: 10_000,
   });
 }
 
 export function useStats(datasetId: string) {
   return useQuery({
     queryKey: keys.stats(datasetId),
-    queryFn: () =>
-      call(api.GET("/v1/datasets/{dataset_id}/stats", { params: { path: { dataset_id: datasetId } } })),
+    queryFn: () => call(api.GET("/v1/datasets/{dataset_id}/stats", { params: { path: { dataset_id: datasetId } } })),
   });
 }
 
 export function useTags(datasetId: string) {
   return useQuery({
     queryKey: keys.tags(datasetId),
-    queryFn: () =>
-      call(api.GET("/v1/datasets/{dataset_id}/tags", { params: { path: { dataset_id: datasetId } } })),
+    queryFn: () => call(api.GET("/v1/datasets/{dataset_id}/tags", { params: { path: { dataset_id: datasetId } } })),
   });
 }
 
 export function useLabels(datasetId: string) {
   return useQuery({
     queryKey: keys.labels(datasetId),
-    queryFn: () =>
-      call(api.GET("/v1/datasets/{dataset_id}/labels", { params: { path: { dataset_id: datasetId } } })),
+    queryFn: () => call(api.GET("/v1/datasets/{dataset_id}/labels", { params: { path: { dataset_id: datasetId } } })),
   });
 }
 
@@ -148,7 +145,6 @@ export function dropImage(client: QueryClient, key: Key, imageId: string) {
 export function useFolders(datasetId: string) {
   return useQuery({
     queryKey: keys.folders(datasetId),
-    queryFn: () =>
-      call(api.GET("/v1/datasets/{dataset_id}/folders", { params: { path: { dataset_id: datasetId } } })),
+    queryFn: () => call(api.GET("/v1/datasets/{dataset_id}/folders", { params: { path: { dataset_id: datasetId } } })),
   });
 }

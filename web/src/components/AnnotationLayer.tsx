@@ -54,7 +54,10 @@ export function AnnotationLayer({ width, height, shapes, selected, onSelect, onC
           : [bx, by, clamp(bw + dx, 1, width - bx), clamp(bh + dy, 1, height - by)];
       onChange({ ...start, bbox: bbox.map(round) as typeof bbox });
     } else if (start.points) {
-      onChange({ ...start, points: start.points.map(([px, py]) => [round(px + dx), round(py + dy)] as [number, number]) });
+      onChange({
+        ...start,
+        points: start.points.map(([px, py]) => [round(px + dx), round(py + dy)] as [number, number]),
+      });
     }
   };
 

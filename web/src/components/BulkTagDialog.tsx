@@ -22,7 +22,14 @@ interface Props {
 }
 
 function tagList(text: string): string[] {
-  return [...new Set(text.split(",").map((tag) => tag.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      text
+        .split(",")
+        .map((tag) => tag.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 export function BulkTagDialog({ datasetId, target, size, known, onClose }: Props) {
@@ -69,7 +76,12 @@ export function BulkTagDialog({ datasetId, target, size, known, onClose }: Props
       const accepted = [];
       for (const batch of batches) {
         accepted.push(
-          await call(api.POST("/v1/datasets/{dataset_id}/tags/bulk", { params: { path }, body: { ...body, ...batch } as Schemas["BulkTagRequest"] })),
+          await call(
+            api.POST("/v1/datasets/{dataset_id}/tags/bulk", {
+              params: { path },
+              body: { ...body, ...batch } as Schemas["BulkTagRequest"],
+            }),
+          ),
         );
       }
       setCommands(accepted.map((a) => a.command_id));

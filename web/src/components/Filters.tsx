@@ -23,7 +23,11 @@ export function Filters({ datasetId, filter, stats, tags, onChange }: Props) {
     <aside className="filters" aria-label="filters">
       <section>
         <h2>Folders</h2>
-        <FolderTree datasetId={datasetId} selected={filter.folder} onSelect={(folder) => onChange({ ...filter, folder })} />
+        <FolderTree
+          datasetId={datasetId}
+          selected={filter.folder}
+          onSelect={(folder) => onChange({ ...filter, folder })}
+        />
       </section>
       <section>
         <h2 id="status-heading">Status</h2>
@@ -38,9 +42,7 @@ export function Filters({ datasetId, filter, stats, tags, onChange }: Props) {
                   onChange={() => onChange({ ...filter, status })}
                 />
                 {status ?? "any status"}
-                {stats && (
-                  <span className="count">{count(status ? stats.statuses[status] : stats.image_count)}</span>
-                )}
+                {stats && <span className="count">{count(status ? stats.statuses[status] : stats.image_count)}</span>}
               </label>
             </li>
           ))}

@@ -41,7 +41,12 @@ function Branch({ node, selected, onSelect }: { node: Node; selected: string | n
   return (
     <li role="treeitem" aria-selected={selected === node.path} aria-expanded={node.children.length ? open : undefined}>
       {node.children.length > 0 && (
-        <button type="button" className="twisty" aria-label={`${open ? "Collapse" : "Expand"} ${node.name}`} onClick={() => setOpen(!open)}>
+        <button
+          type="button"
+          className="twisty"
+          aria-label={`${open ? "Collapse" : "Expand"} ${node.name}`}
+          onClick={() => setOpen(!open)}
+        >
           {open ? "▾" : "▸"}
         </button>
       )}

@@ -70,7 +70,10 @@ export const Tile = memo(function Tile({ image, index, selected, focused, onPick
         tabIndex={-1}
       />
       {image.status !== "ready" && (
-        <span className={`badge ${image.status}`} title={problem ? (image.status_reason ?? image.status) : image.status}>
+        <span
+          className={`badge ${image.status}`}
+          title={problem ? (image.status_reason ?? image.status) : image.status}
+        >
           {image.status}
         </span>
       )}

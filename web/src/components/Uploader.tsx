@@ -22,7 +22,8 @@ async function entryFiles(entry: FileSystemEntry): Promise<{ file: File; path: s
   }
 }
 
-export function Uploader({ datasetId }: { datasetId: string }) {
+/** Uploads go into ``folder`` (the folder the grid shows) when one is chosen. */
+export function Uploader({ datasetId, folder }: { datasetId: string; folder: string | null }) {
   const [items, setItems] = useState<UploadItem[]>([]);
   const [open, setOpen] = useState(false);
   const [dragging, setDragging] = useState(false);
@@ -58,7 +59,7 @@ export function Uploader({ datasetId }: { datasetId: string }) {
       .map(({ file, path }): UploadItem => ({
         id: nextId++,
         file,
-        path: uploadPath(file, path),
+        path: folder ? `${folder}/${uploadPath(file, path)}` : uploadPath(file, path),
         sent: 0,
         state: "queued",
         attempts: 0,
@@ -111,7 +112,7 @@ export function Uploader({ datasetId }: { datasetId: string }) {
       {open && (
         <section className="uploads" aria-label="uploads">
           <header>
-            <h2>Upload</h2>
+            <h2>Upload{folder ? ` to ${folder}/` : ""}</h2>
             <button type="button" className="link" onClick={() => setOpen(false)} aria-label="Close uploads">
               ×
             </button>
@@ -159,7 +160,11 @@ export function Uploader({ datasetId }: { datasetId: string }) {
                     <span className="name" title={item.path}>
                       {item.path}
                     </span>
-                    <progress max={Math.max(item.file.size, 1)} value={item.sent} aria-label={`${item.path} progress`} />
+                    <progress
+                      max={Math.max(item.file.size, 1)}
+                      value={item.sent}
+                      aria-label={`${item.path} progress`}
+                    />
                     <span className="state">
                       {item.state}
                       {item.attempts > 0 && item.state !== "done" ? ` (retry ${item.attempts})` : ""}

@@ -52,7 +52,12 @@ export function Viewer({ datasetId, images }: Props) {
         <button type="button" onClick={() => go(-1)} disabled={index <= 0} aria-label="Previous image">
           ‹
         </button>
-        <button type="button" onClick={() => go(1)} disabled={index < 0 || index >= images.length - 1} aria-label="Next image">
+        <button
+          type="button"
+          onClick={() => go(1)}
+          disabled={index < 0 || index >= images.length - 1}
+          aria-label="Next image"
+        >
           ›
         </button>
         <h2>{image.data?.path ?? "…"}</h2>
@@ -172,16 +177,29 @@ function ImageView({ image }: { image: Image }) {
         </section>
         <TagEditor image={image} />
         <section>
-          <h3>Annotations {annotations.data ? <span className="muted">rev {annotations.data.revision}</span> : null}</h3>
+          <h3>
+            Annotations {annotations.data ? <span className="muted">rev {annotations.data.revision}</span> : null}
+          </h3>
           {annotations.error && <Failure error={annotations.error} />}
           <ul className="shapes">
             {shapes.map((shape) => (
               <li key={shape.id} className={shape.id === selected ? "current" : ""}>
-                <button type="button" className="swatch" style={{ background: labelColor(shape.label) }} onClick={() => setSelected(shape.id)} aria-label={`Select ${shape.label} ${shape.type}`} />
+                <button
+                  type="button"
+                  className="swatch"
+                  style={{ background: labelColor(shape.label) }}
+                  onClick={() => setSelected(shape.id)}
+                  aria-label={`Select ${shape.label} ${shape.type}`}
+                />
                 <span>
                   {shape.label} <span className="muted">{shape.type}</span>
                 </span>
-                <button type="button" className="link" onClick={() => remove(shape.id)} aria-label={`Delete ${shape.label} ${shape.type}`}>
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => remove(shape.id)}
+                  aria-label={`Delete ${shape.label} ${shape.type}`}
+                >
                   delete
                 </button>
               </li>
@@ -259,7 +277,12 @@ function TagEditor({ image }: { image: Image }) {
         {image.tags.map((tag) => (
           <li key={tag}>
             {tag}
-            <button type="button" aria-label={`Remove tag ${tag}`} disabled={pending} onClick={() => void change({ remove: [tag] })}>
+            <button
+              type="button"
+              aria-label={`Remove tag ${tag}`}
+              disabled={pending}
+              onClick={() => void change({ remove: [tag] })}
+            >
               ×
             </button>
           </li>
@@ -268,7 +291,10 @@ function TagEditor({ image }: { image: Image }) {
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          const add = text.split(",").map((t) => t.trim()).filter(Boolean);
+          const add = text
+            .split(",")
+            .map((t) => t.trim())
+            .filter(Boolean);
           if (add.length) void change({ add }).then(() => setText(""));
         }}
       >

@@ -74,10 +74,7 @@ export function DatasetPage() {
     });
   }, 400);
 
-  const isSelected = useCallback(
-    (image: Image) => selection.all || selection.ids.has(image.id),
-    [selection],
-  );
+  const isSelected = useCallback((image: Image) => selection.all || selection.ids.has(image.id), [selection]);
   const pick = useCallback(
     (index: number, event: React.MouseEvent | React.KeyboardEvent) => {
       const ids = new Set(selection.all ? images.map((image) => image.id) : selection.ids);
@@ -102,7 +99,11 @@ export function DatasetPage() {
       }),
     [navigate, images, search, datasetId],
   );
-  const selected = selection.all ? (stats.data && !isFiltered(filter) ? stats.data.image_count : null) : selection.ids.size;
+  const selected = selection.all
+    ? stats.data && !isFiltered(filter)
+      ? stats.data.image_count
+      : null
+    : selection.ids.size;
   const hasSelection = selection.all || selection.ids.size > 0;
 
   return (
@@ -124,7 +125,7 @@ export function DatasetPage() {
           <Link className="button" to={`/datasets/${encodeURIComponent(datasetId)}/snapshots?${search.toString()}`}>
             Snapshots
           </Link>
-          <Uploader datasetId={datasetId} />
+          <Uploader datasetId={datasetId} folder={filter.folder} />
         </div>
         <div className="selectionbar" aria-label="selection">
           {hasSelection ? (
@@ -150,6 +151,7 @@ export function DatasetPage() {
         {listing.error && <Failure error={listing.error} />}
         {listing.data && images.length === 0 && <p className="empty muted">No images match.</p>}
         <Grid
+          key={search.toString()} // a new filter starts at the top
           label={`images of ${datasetId}`}
           images={images}
           hasMore={listing.hasNextPage}

@@ -6,15 +6,18 @@ import { bytes, count, when } from "../format";
 
 export function DatasetsPage() {
   const datasets = useDatasets();
+  const items = datasets.data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <main className="page">
       <h1>Datasets</h1>
       {datasets.isPending && <p className="muted">Loading…</p>}
       {datasets.error && <Failure error={datasets.error} />}
-      {datasets.data && datasets.data.items.length === 0 && (
-        <p className="muted">No datasets yet: upload images under <code>&lt;dataset&gt;/images/</code> in the bucket.</p>
+      {datasets.data && items.length === 0 && (
+        <p className="muted">
+          No datasets yet: upload images under <code>&lt;dataset&gt;/images/</code> in the bucket.
+        </p>
       )}
-      {datasets.data && datasets.data.items.length > 0 && (
+      {items.length > 0 && (
         <table className="catalog">
           <thead>
             <tr>
@@ -28,7 +31,7 @@ export function DatasetsPage() {
             </tr>
           </thead>
           <tbody>
-            {datasets.data.items.map((d) => (
+            {items.map((d) => (
               <tr key={d.dataset_id} data-dataset={d.dataset_id}>
                 <th scope="row">
                   <Link to={`/datasets/${encodeURIComponent(d.dataset_id)}`}>{d.dataset_id}</Link>
@@ -43,6 +46,13 @@ export function DatasetsPage() {
             ))}
           </tbody>
         </table>
+      )}
+      {datasets.hasNextPage && (
+        <p>
+          <button type="button" onClick={() => void datasets.fetchNextPage()} disabled={datasets.isFetchingNextPage}>
+            More datasets
+          </button>
+        </p>
       )}
     </main>
   );

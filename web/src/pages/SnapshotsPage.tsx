@@ -57,7 +57,8 @@ export function SnapshotsPage() {
   return (
     <main className="page">
       <h1>
-        <Link to="/">Datasets</Link> / <Link to={`/datasets/${encodeURIComponent(datasetId)}?${search}`}>{datasetId}</Link> / snapshots
+        <Link to="/">Datasets</Link> /{" "}
+        <Link to={`/datasets/${encodeURIComponent(datasetId)}?${search}`}>{datasetId}</Link> / snapshots
       </h1>
       <form
         className="inline-form"
@@ -75,7 +76,9 @@ export function SnapshotsPage() {
         </label>
         <span className="muted">
           {isFiltered(filter)
-            ? `of the images matching ${Object.entries(where).map(([k, v]) => `${k}=${v}`).join(", ")}`
+            ? `of the images matching ${Object.entries(where)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(", ")}`
             : "of every image in the dataset"}
         </span>
         <button type="submit" className="primary">
