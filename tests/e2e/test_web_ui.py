@@ -224,6 +224,37 @@ def test_uploads_go_into_the_folder_the_grid_shows(ui: Browsing, tmp_path: Path)
 
 
 @pytest.mark.e2e
+def test_files_dropped_on_the_page_are_uploaded(ui: Browsing) -> None:
+    page = ui.page
+    ui.seed(small_jpegs(1))
+    ui.open()
+    expect(tiles(page)).to_have_count(1)
+    expect(page.locator(".live")).to_have_text("● live")
+    body = list(images.jpeg(120, 90))
+    # A drop as the browser delivers one: dragover (the drop zone shows), then drop.
+    page.evaluate(
+        """bytes => {
+          const transfer = new DataTransfer();
+          const file = new File([new Uint8Array(bytes)], "dropped.jpg", {type: "image/jpeg"});
+          transfer.items.add(file);
+          const init = {dataTransfer: transfer, cancelable: true};
+          window.dispatchEvent(new DragEvent("dragover", init));
+          window.__transfer = transfer;
+        }""",
+        body,
+    )
+    expect(page.get_by_text(f"Drop files or folders to upload to {ui.dataset_id}")).to_be_visible()
+    page.evaluate(
+        """() => window.dispatchEvent(
+          new DragEvent("drop", {dataTransfer: window.__transfer, cancelable: true}))"""
+    )
+    expect(page.get_by_role("status").filter(has_text="uploaded")).to_contain_text("1 of 1")
+    expect(tiles(page)).to_have_count(2)
+    stored = ui.s3.head_object(Bucket=BUCKET, Key=f"{ui.dataset_id}/images/dropped.jpg")
+    assert stored["ContentLength"] == len(body)
+
+
+@pytest.mark.e2e
 def test_bulk_tagging_the_selection_updates_the_counts(
     ui: Browsing,
 ) -> None:

@@ -7,7 +7,6 @@ export const PAGE = 100;
 
 export const keys = {
   datasets: ["datasets"] as const,
-  dataset: (id: string) => ["dataset", id] as const,
   stats: (id: string) => ["dataset", id, "stats"] as const,
   tags: (id: string) => ["dataset", id, "tags"] as const,
   folders: (id: string) => ["dataset", id, "folders"] as const,
@@ -42,13 +41,6 @@ export function useTags(datasetId: string) {
   return useQuery({
     queryKey: keys.tags(datasetId),
     queryFn: () => call(api.GET("/v1/datasets/{dataset_id}/tags", { params: { path: { dataset_id: datasetId } } })),
-  });
-}
-
-export function useLabels(datasetId: string) {
-  return useQuery({
-    queryKey: keys.labels(datasetId),
-    queryFn: () => call(api.GET("/v1/datasets/{dataset_id}/labels", { params: { path: { dataset_id: datasetId } } })),
   });
 }
 

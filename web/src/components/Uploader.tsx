@@ -71,6 +71,8 @@ export function Uploader({ datasetId, folder }: { datasetId: string; folder: str
     pump();
   };
 
+  const addLatest = useRef(add);
+  addLatest.current = add;
   useEffect(() => {
     const over = (event: DragEvent) => {
       if (!event.dataTransfer?.types.includes("Files")) return;
@@ -85,7 +87,12 @@ export function Uploader({ datasetId, folder }: { datasetId: string; folder: str
       const entries = [...event.dataTransfer.items]
         .map((item) => item.webkitGetAsEntry())
         .filter((entry): entry is FileSystemEntry => entry !== null);
-      add((await Promise.all(entries.map(entryFiles))).flat());
+      // Entries keep a dropped folder's structure; a drop without them (some browsers, or a
+      // synthetic one) still carries its files.
+      const files = entries.length
+        ? (await Promise.all(entries.map(entryFiles))).flat()
+        : [...event.dataTransfer.files].map((file) => ({ file, path: "" }));
+      addLatest.current(files);
     };
     window.addEventListener("dragover", over);
     window.addEventListener("dragleave", leave);
@@ -95,7 +102,7 @@ export function Uploader({ datasetId, folder }: { datasetId: string; folder: str
       window.removeEventListener("dragleave", leave);
       window.removeEventListener("drop", drop);
     };
-  });
+  }, []); // once: the drop handler reaches the current state through addLatest
 
   const total = items.reduce((n, item) => n + item.file.size, 0);
   const sent = items.reduce((n, item) => n + item.sent, 0);

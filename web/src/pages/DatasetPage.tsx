@@ -175,7 +175,7 @@ export function DatasetPage() {
       {tagging && (
         <BulkTagDialog
           datasetId={datasetId}
-          target={selection.all ? { where: filter } : { ids: [...(selection.all ? [] : selection.ids)] }}
+          target={selection.all ? { where: filter } : { ids: [...selection.ids] }}
           size={selected}
           known={tags.data?.tags.map((t) => t.tag) ?? []}
           onClose={() => setTagging(false)}
