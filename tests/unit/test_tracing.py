@@ -47,3 +47,25 @@ def test_sample_root_keeps_about_the_configured_share(monkeypatch: pytest.Monkey
     assert 1_500 < kept < 2_500  # 2,000 expected; 11 standard deviations either side
     monkeypatch.setattr(tracing, "_root_ratio", 0.0)
     assert not any(tracing.sample_root() for _ in range(1_000))
+
+
+def test_a_step_of_an_untraced_object_starts_no_trace(monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
+
+    exported = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ParentBased(ALWAYS_ON))  # as the consumers configure it
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    tracer = provider.get_tracer("test")
+    monkeypatch.setattr(tracing, "_configured", True)
+    with tracing.child_span(tracer, "render"):  # no traced parent: nothing at all
+        pass
+    assert exported.get_finished_spans() == ()
+    with tracer.start_as_current_span("thumbnail"), tracing.child_span(tracer, "render"):
+        pass
+    names = {span.name: span for span in exported.get_finished_spans()}
+    assert set(names) == {"thumbnail", "render"}
+    parent = names["render"].parent
+    assert parent is not None and parent.span_id == names["thumbnail"].context.span_id

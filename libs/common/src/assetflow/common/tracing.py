@@ -138,9 +138,12 @@ def sampled(headers: Mapping[str, str] | None) -> bool:
         return False
 
 
-def span(tracer: trace.Tracer, name: str, **kwargs: Any) -> AbstractContextManager[Any]:
-    """``tracer.start_as_current_span`` when tracing is on, else nothing at all."""
-    return tracer.start_as_current_span(name, **kwargs) if _configured else nullcontext()
+def child_span(tracer: trace.Tracer, name: str, **kwargs: Any) -> AbstractContextManager[Any]:
+    """A span under the current one if that one is recorded, else nothing: a step of an
+    untraced object must not start a trace of its own."""
+    if _configured and trace.get_current_span().is_recording():
+        return tracer.start_as_current_span(name, **kwargs)
+    return nullcontext()
 
 
 def tracer(name: str) -> trace.Tracer:

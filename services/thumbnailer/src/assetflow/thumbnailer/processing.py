@@ -170,7 +170,7 @@ async def make_thumbnails(
             event, "rejected", f"file is {event.size} bytes, over the limit of {opts.max_bytes}"
         )
     try:
-        with DURATION.labels("fetch").time(), TRACER.start_as_current_span("fetch"):
+        with DURATION.labels("fetch").time(), tracing.child_span(TRACER, "fetch"):
             original = await ctx.retrying(
                 lambda: fetch_original(
                     ctx.s3,
@@ -185,7 +185,7 @@ async def make_thumbnails(
         return None  # deleted or overwritten: the newer event is on its way
     BYTES_READ.inc(original.size)
     try:
-        with DURATION.labels("render").time(), TRACER.start_as_current_span("render"):
+        with DURATION.labels("render").time(), tracing.child_span(TRACER, "render"):
             rendered = await asyncio.get_running_loop().run_in_executor(
                 ctx.pool, _render_safely, original.source, ctx
             )
@@ -193,7 +193,7 @@ async def make_thumbnails(
         discard(original)
     if isinstance(rendered, Refused):
         return _failed(event, rendered.status, rendered.reason)
-    with DURATION.labels("store").time(), TRACER.start_as_current_span("store"):
+    with DURATION.labels("store").time(), tracing.child_span(TRACER, "store"):
         return await _store(event, rendered, ctx)
 
 
