@@ -1,7 +1,7 @@
 /** Server state through TanStack Query: one key scheme, so live events can update what is cached. */
 import { type InfiniteData, type QueryClient, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { type Filter, filterParams } from "../filters";
-import { api, call, type Image } from "./client";
+import { api, call, type Image, type Snapshot } from "./client";
 
 export const PAGE = 100;
 
@@ -71,6 +71,11 @@ export function useImage(imageId: string) {
   });
 }
 
+/** A snapshot still being built (neither ready nor failed). */
+export function building(snapshot: Snapshot): boolean {
+  return snapshot.status !== "ready" && snapshot.status !== "failed";
+}
+
 /** Snapshots, polled every second while one is being built or a requested one is not listed yet. */
 export function useSnapshots(datasetId: string, requested: string[]) {
   return useQuery({
@@ -80,7 +85,7 @@ export function useSnapshots(datasetId: string, requested: string[]) {
     refetchInterval: (query) => {
       const items = query.state.data?.items ?? [];
       const listed = new Set(items.map((s) => s.snapshot_id));
-      const busy = items.some((s) => s.status !== "ready" && s.status !== "failed");
+      const busy = items.some(building);
       return busy || requested.some((id) => !listed.has(id)) ? 1000 : false;
     },
   });

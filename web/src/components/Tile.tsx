@@ -3,7 +3,9 @@ import { memo, useState } from "react";
 import { thumbHashToDataURL } from "thumbhash";
 import type { Image } from "../api/client";
 
+// Bounded: scrolling through 100k images must not keep 100k data URLs.
 const placeholders = new Map<string, string>();
+const MAX_PLACEHOLDERS = 2000;
 
 /** The placeholder's data URL, decoded once per hash (tiles remount while scrolling). */
 export function placeholder(hash: string | null): string | undefined {
@@ -15,6 +17,7 @@ export function placeholder(hash: string | null): string | undefined {
     } catch {
       url = "";
     }
+    if (placeholders.size >= MAX_PLACEHOLDERS) placeholders.clear();
     placeholders.set(hash, url);
   }
   return url || undefined;

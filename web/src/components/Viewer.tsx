@@ -131,12 +131,7 @@ function ImageView({ image }: { image: Image }) {
     <div className="viewer-body">
       <div className="stage">
         <div className="frame" style={{ aspectRatio: width && height ? `${width} / ${height}` : undefined }}>
-          <img
-            src={image.preview_url ?? image.url}
-            alt={image.file_name}
-            style={image.thumbhash ? undefined : undefined}
-            draggable={false}
-          />
+          <img src={image.preview_url ?? image.url} alt={image.file_name} draggable={false} />
           {width > 0 && height > 0 && (
             <AnnotationLayer
               width={width}

@@ -3,8 +3,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
-import { api, call, type Snapshot } from "../api/client";
-import { keys, useSnapshots } from "../api/queries";
+import { api, call } from "../api/client";
+import { building, keys, useSnapshots } from "../api/queries";
 import { Failure } from "../components/Failure";
 import { filterParams, filterWhere, isFiltered, parseFilter } from "../filters";
 import { bytes, count, when } from "../format";
@@ -17,7 +17,6 @@ export function SnapshotsPage() {
   const [format, setFormat] = useState<"coco" | "yolo">("coco");
   const [error, setError] = useState<unknown>(null);
   const [compare, setCompare] = useState<string[]>([]);
-  const busy = (s: Snapshot) => s.status !== "ready" && s.status !== "failed";
   const [requested, setRequested] = useState<string[]>([]);
   const snapshots = useSnapshots(datasetId, requested);
   const items = snapshots.data?.items ?? [];
@@ -115,7 +114,7 @@ export function SnapshotsPage() {
               </td>
               <td>{s.version !== null ? `v${s.version}` : "—"}</td>
               <td>
-                {busy(s) ? (
+                {building(s) ? (
                   <>
                     <progress
                       max={Math.max(s.progress.images_total, 1)}

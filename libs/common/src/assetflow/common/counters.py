@@ -61,13 +61,9 @@ FOLDER_INDEXES: Final = (
 
 
 def tag_count_id(dataset_id: str, tag: str) -> str:
-    """Id of a (dataset, tag) counter; a dataset id never contains '/', so it is unambiguous."""
+    """Id of a (dataset, tag) counter, and of a (dataset, folder) one; a dataset id never
+    contains '/', so it is unambiguous."""
     return f"{dataset_id}/{tag}"
-
-
-def folder_count_id(dataset_id: str, folder: str) -> str:
-    """Id of a (dataset, folder) counter (the folder's images, not its subfolders')."""
-    return f"{dataset_id}/{folder}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,30 +136,11 @@ class CounterDeltas:
 
     def tag_updates(self) -> list[UpdateOne]:
         """One ``$inc`` upsert per (dataset, tag) whose count moved."""
-        return [
-            UpdateOne(
-                {T.ID: tag_count_id(dataset, tag)},
-                {"$inc": {T.COUNT: delta}, "$setOnInsert": {T.DATASET_ID: dataset, T.TAG: tag}},
-                upsert=True,
-            )
-            for (dataset, tag), delta in sorted(self.tags.items())
-            if delta
-        ]
+        return _inc_upserts(self.tags, T.TAG)
 
     def folder_updates(self) -> list[UpdateOne]:
         """One ``$inc`` upsert per (dataset, folder) whose count moved."""
-        return [
-            UpdateOne(
-                {FC.ID: folder_count_id(dataset, folder)},
-                {
-                    "$inc": {FC.COUNT: delta},
-                    "$setOnInsert": {FC.DATASET_ID: dataset, FC.FOLDER: folder},
-                },
-                upsert=True,
-            )
-            for (dataset, folder), delta in sorted(self.folders.items())
-            if delta
-        ]
+        return _inc_upserts(self.folders, FC.FOLDER)
 
     def label_updates(self) -> list[UpdateOne]:
         """One ``$inc`` upsert per (dataset, label) whose shape or image count moved."""
@@ -341,28 +318,35 @@ def repair_updates(
             datasets.F.STATUSES: truth.statuses,
         }
         dataset_ops.append(UpdateOne({datasets.F.ID: dataset_id}, {"$set": fields}, upsert=True))
-    tag_ops = [
-        UpdateOne(
-            {T.ID: tag_count_id(dataset_id, tag)},
-            {"$set": {T.COUNT: truth.tags.get(tag, 0), T.DATASET_ID: dataset_id, T.TAG: tag}},
-            upsert=True,
-        )
-        for tag in sorted(set(stored.tags) | set(truth.tags))
-        if stored.tags.get(tag, 0) != truth.tags.get(tag, 0)
-    ]
-    folder_ops = [
-        UpdateOne(
-            {FC.ID: folder_count_id(dataset_id, folder)},
-            {
-                "$set": {
-                    FC.COUNT: truth.folders.get(folder, 0),
-                    FC.DATASET_ID: dataset_id,
-                    FC.FOLDER: folder,
-                }
-            },
-            upsert=True,
-        )
-        for folder in sorted(set(stored.folders) | set(truth.folders))
-        if stored.folders.get(folder, 0) != truth.folders.get(folder, 0)
-    ]
+    tag_ops = _set_upserts(dataset_id, stored.tags, truth.tags, T.TAG)
+    folder_ops = _set_upserts(dataset_id, stored.folders, truth.folders, FC.FOLDER)
     return dataset_ops, tag_ops, folder_ops
+
+
+# Tag and folder counters share one shape: _id "<dataset>/<name>", dataset_id, the name, count.
+def _inc_upserts(deltas: Counter[tuple[str, str]], name_field: str) -> list[UpdateOne]:
+    """One ``$inc`` upsert per (dataset, name) counter whose count moved."""
+    return [
+        UpdateOne(
+            {T.ID: tag_count_id(dataset, name)},
+            {"$inc": {T.COUNT: delta}, "$setOnInsert": {T.DATASET_ID: dataset, name_field: name}},
+            upsert=True,
+        )
+        for (dataset, name), delta in sorted(deltas.items())
+        if delta
+    ]
+
+
+def _set_upserts(
+    dataset_id: str, stored: dict[str, int], truth: dict[str, int], name_field: str
+) -> list[UpdateOne]:
+    """One upsert setting each (dataset, name) counter that differs from ``truth``."""
+    return [
+        UpdateOne(
+            {T.ID: tag_count_id(dataset_id, name)},
+            {"$set": {T.COUNT: truth.get(name, 0), T.DATASET_ID: dataset_id, name_field: name}},
+            upsert=True,
+        )
+        for name in sorted(set(stored) | set(truth))
+        if stored.get(name, 0) != truth.get(name, 0)
+    ]
