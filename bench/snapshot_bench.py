@@ -79,7 +79,7 @@ def plan_cost(spec: str) -> None:
     with MongoClient(MONGO_URL, tz_aware=True) as client:
         for entry in spec.split(","):
             db, bucket, dataset = entry.split("/")
-            builder = Builder(client[db], None, bucket, SnapshotterOptions(), lambda e: None)
+            builder = Builder(client[db], None, None, bucket, SnapshotterOptions(), lambda e: None)
             doc = {"_id": f"plan-bench-{dataset}", "format": "coco", "where": {}}
             doc |= {"dataset_id": dataset}
             times = []

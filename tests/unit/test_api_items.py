@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic_core import to_json
 
-from assetflow.api.presign import Presigner
 from assetflow.api.routes.images import camera_name, to_public
 from assetflow.api.schemas import ImagePublic, ImagesPage, rfc3339_ms
+from assetflow.common.presign import Presigner
 
 NOW = datetime(2026, 11, 22, 13, 0, 0, tzinfo=UTC)
 PRESIGNER = Presigner(endpoint_url="http://s3:9000", access_key="ak", secret_key="sk")

@@ -12,10 +12,10 @@ from pymongo.errors import ServerSelectionTimeoutError
 from assetflow.api.auth import Authenticator
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.main import create_app
-from assetflow.api.presign import Presigner
 from assetflow.api.problems import PROBLEM_JSON, Problem
 from assetflow.api.schemas import ReadinessProblem
 from assetflow.api.settings import ApiSettings
+from assetflow.common.presign import Presigner
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 

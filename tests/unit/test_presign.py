@@ -1,4 +1,4 @@
-"""Unit tests for assetflow.api.presign: URLs must equal botocore's byte for byte (no network)."""
+"""Unit tests for the presigner: URLs must equal botocore's byte for byte (no network)."""
 
 import datetime
 import os
@@ -15,8 +15,8 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from assetflow.api import presign
-from assetflow.api.presign import Presigner, derive_signing_key
+from assetflow.common import presign
+from assetflow.common.presign import Presigner, derive_signing_key
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

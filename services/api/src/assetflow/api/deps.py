@@ -10,9 +10,9 @@ from fastapi import Depends, Request
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.cursor import CursorCodec
-from assetflow.api.presign import Presigner
 from assetflow.api.publishing import Publisher
 from assetflow.api.settings import ApiSettings
+from assetflow.common.presign import Presigner
 
 
 async def _db(request: Request) -> AsyncDatabase[dict[str, Any]]:

@@ -15,7 +15,6 @@ from assetflow.api.auth import Authenticator
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.live import LiveEvents
 from assetflow.api.observability import RequestMetricsMiddleware
-from assetflow.api.presign import Presigner
 from assetflow.api.problems import install_problem_handlers, install_problem_schemas
 from assetflow.api.publishing import Publisher
 from assetflow.api.routes import (
@@ -40,6 +39,7 @@ from assetflow.common.clients import make_mongo_client, make_s3_session, s3_clie
 from assetflow.common.logs import configure_logging
 from assetflow.common.metrics import set_build_info
 from assetflow.common.migrations import migrate
+from assetflow.common.presign import Presigner
 from assetflow.common.tracing import configure_tracing
 
 log = logging.getLogger(__name__)

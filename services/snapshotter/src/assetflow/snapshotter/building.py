@@ -32,6 +32,7 @@ from assetflow.common.images import F
 from assetflow.common.metrics import E2E_LATENCY
 from assetflow.common.snapshots import ContentHasher, ManifestEntry, S, SnapshotEvent
 from assetflow.common.zipimport import IMAGE_SUFFIXES
+from assetflow.snapshotter.originals import Originals, SnapshotChangedError
 from assetflow.snapshotter.settings import SnapshotterOptions
 from assetflow.snapshotter.zipsink import MultipartSink, abort_upload, part_size_for
 
@@ -42,6 +43,7 @@ Doc = dict[str, Any]
 # Formats that are compressed already: stored as they are (deflating them wastes CPU).
 _STORED_SUFFIXES = (IMAGE_SUFFIXES - {".tif", ".tiff", ".bmp"}) | {".zip", ".gz", ".mp4", ".mov"}
 _READ_CHUNK = 1 << 20
+FETCH_THREADS = 4
 _FIELDS = {
     F.KEY: 1,
     F.PATH: 1,
@@ -55,10 +57,6 @@ _FIELDS = {
     F.ANNOTATION_REVISION: 1,
     F.ANNOTATION_HASH: 1,
 }
-
-
-class SnapshotChangedError(Exception):
-    """The selection changed under the build: an image or its annotations moved on."""
 
 
 @dataclass
@@ -79,6 +77,7 @@ class Builder:
 
     db: Database[Doc]
     s3: Any
+    originals: Originals
     bucket: str
     options: SnapshotterOptions
     emit: Emit
@@ -219,7 +218,7 @@ class Builder:
             yield chunk["n"], [ManifestEntry.model_validate(e) for e in chunk["entries"]]
 
     def _write_images(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="fetch") as pool:
+        with ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="fetch") as pool:
             for n, entries in self.chunks(doc[S.ID]):
                 for entry, body in self._fetched(pool, entries):
                     entry.sha256 = self._write_image(archive, entry, body)
@@ -230,13 +229,13 @@ class Builder:
 
     def _fetched(
         self, pool: ThreadPoolExecutor, entries: list[ManifestEntry]
-    ) -> Iterator[tuple[ManifestEntry, bytes | Any]]:
+    ) -> Iterator[tuple[ManifestEntry, bytes | Iterator[bytes]]]:
         """Entries with their bytes (small ones fetched ahead) or a stream (large ones)."""
         small = min(self.options.prefetch_bytes // 4, 8 << 20)
         window: deque[tuple[ManifestEntry, Future[bytes] | None]] = deque()
         held = 0
         for entry in entries:
-            ahead = pool.submit(self._read_all, entry) if entry.size <= small else None
+            ahead = pool.submit(self.originals.read, entry) if entry.size <= small else None
             window.append((entry, ahead))
             held += entry.size if ahead else 0
             while window and (
@@ -244,43 +243,23 @@ class Builder:
             ):
                 first, future = window.popleft()
                 held -= first.size if future else 0
-                yield first, future.result() if future else self._open(first)
+                yield first, self._body(first, future)
         for first, future in window:
-            yield first, future.result() if future else self._open(first)
+            yield first, self._body(first, future)
 
-    def _open(self, entry: ManifestEntry) -> Any:
-        try:
-            answer = self.s3.get_object(
-                Bucket=self.bucket, Key=entry.key, IfMatch=f'"{entry.etag}"'
-            )
-        except ClientError as exc:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status in (404, 412):
-                raise SnapshotChangedError(
-                    f"{entry.path} was overwritten or deleted while the snapshot was built "
-                    f"(the manifest has etag {entry.etag}); request the snapshot again"
-                ) from exc
-            raise
-        return answer["Body"]
+    def _body(self, entry: ManifestEntry, ahead: Future[bytes] | None) -> bytes | Iterator[bytes]:
+        """The prefetched bytes, or a stream of a large original (read as it is written)."""
+        return ahead.result() if ahead else self.originals.chunks(entry, _READ_CHUNK)
 
-    def _read_all(self, entry: ManifestEntry) -> bytes:
-        body = self._open(entry)
-        try:
-            return bytes(body.read())
-        finally:
-            body.close()
-
-    def _write_image(self, archive: zipfile.ZipFile, entry: ManifestEntry, body: Any) -> str:
+    def _write_image(
+        self, archive: zipfile.ZipFile, entry: ManifestEntry, body: bytes | Iterator[bytes]
+    ) -> str:
         info = _info(f"images/{entry.path}", deflate=not _is_compressed(entry.path))
         info.file_size = entry.size  # lets zipfile choose ZIP64 for entries over 4 GiB
         digest = hashlib.sha256()
         written = 0
         with archive.open(info, "w", force_zip64=entry.size >= 1 << 31) as out:
-            if isinstance(body, bytes):
-                chunks: Any = [body]
-            else:
-                chunks = body.iter_chunks(_READ_CHUNK)
-            for chunk in chunks:
+            for chunk in [body] if isinstance(body, bytes) else body:
                 digest.update(chunk)
                 out.write(chunk)
                 written += len(chunk)

@@ -24,12 +24,14 @@ from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.events import AnnotationsChanged
 from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
+from assetflow.common.presign import Presigner
 from assetflow.common.producer import BrokerProducer, publish_asset_events
 from assetflow.common.snapshots import SnapshotEvent
 from assetflow.common.tracing import extract, kafka_headers, tracer
 from assetflow.common.zipimport import ImportZip, decode_command
-from assetflow.snapshotter.building import Builder
+from assetflow.snapshotter.building import FETCH_THREADS, Builder
 from assetflow.snapshotter.importing import Importer
+from assetflow.snapshotter.originals import Originals
 from assetflow.snapshotter.settings import SnapshotterSettings
 
 SERVICE = "snapshotter"
@@ -95,9 +97,18 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
         )
         s3 = boto3.client("s3", **s3_kwargs)
         instrument_storage(s3.meta.events)
+        presigner = Presigner(
+            endpoint_url=settings.s3.endpoint_url,
+            access_key=settings.s3.access_key,
+            secret_key=settings.s3.secret_key.get_secret_value(),
+            region=settings.s3.region,
+        )
+        # The fetch threads plus the build thread, which streams large originals itself.
+        originals = Originals(presigner, settings.s3.bucket, connections=FETCH_THREADS + 1)
         state["builder"] = Builder(
             db=mongo[settings.mongo.db],
             s3=s3,
+            originals=originals,
             bucket=settings.s3.bucket,
             options=settings.snapshotter,
             emit=emit,
@@ -115,6 +126,7 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
         try:
             yield
         finally:
+            originals.close()
             mongo.close()
             await async_client.close()
 

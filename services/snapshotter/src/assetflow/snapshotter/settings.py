@@ -14,12 +14,13 @@ from assetflow.common.settings import (
 class SnapshotterOptions(BaseModel):
     """How a build streams (env ``SNAPSHOTTER_*``)."""
 
+    # Memory of a build is about part_size * (parts_in_flight + 1) + prefetch_bytes.
     part_size: int = Field(
-        default=8 << 20, ge=5 << 20, description="multipart part size floor (bytes)"
+        default=5 << 20, ge=5 << 20, description="multipart part size floor (bytes)"
     )
     parts_in_flight: int = Field(default=2, ge=1, le=8)
     prefetch_bytes: int = Field(
-        default=32 << 20, ge=1 << 20, description="small originals fetched ahead, in total"
+        default=16 << 20, ge=1 << 20, description="small originals fetched ahead, in total"
     )
     prefetch_objects: int = Field(default=16, ge=1, le=128)
     progress_interval_s: float = Field(default=1.0, gt=0)

@@ -29,7 +29,7 @@ class MultipartSink:
     ) -> None:
         self._s3, self._bucket, self._key, self._upload_id = s3, bucket, key, upload_id
         self._part_size = part_size
-        self._buffer = bytearray()
+        self._buffer = bytearray()  # the part being filled; sent as it is, never copied
         self._position = 0
         self._pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="part")
         self._pending: deque[Future[dict[str, Any]]] = deque()
@@ -38,13 +38,17 @@ class MultipartSink:
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Buffer ``data``; every full part goes to storage (blocking when too many are out)."""
-        self._buffer += data
-        self._position += len(data)
-        while len(self._buffer) >= self._part_size:
-            part = bytes(self._buffer[: self._part_size])
-            del self._buffer[: self._part_size]
-            self._send(part)
-        return len(data)
+        view = memoryview(data).cast("B")
+        size = len(view)
+        while view:
+            room = self._part_size - len(self._buffer)
+            self._buffer += view[:room]
+            view = view[room:]
+            if len(self._buffer) == self._part_size:
+                self._send(self._buffer)
+                self._buffer = bytearray()
+        self._position += size
+        return size
 
     def tell(self) -> int:
         """Bytes written so far (``zipfile`` records entry offsets with it)."""
@@ -56,7 +60,7 @@ class MultipartSink:
     def close(self) -> None:
         """Nothing to do: ``complete`` or ``abort`` ends the upload."""
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, data: bytearray) -> None:
         while len(self._pending) >= self._in_flight:
             self._parts.append(self._pending.popleft().result())
         number = len(self._parts) + len(self._pending) + 1
@@ -64,7 +68,7 @@ class MultipartSink:
             raise ValueError(f"the archive needs more than {MAX_PARTS} parts")
         self._pending.append(self._pool.submit(self._upload, number, data))
 
-    def _upload(self, number: int, data: bytes) -> dict[str, Any]:
+    def _upload(self, number: int, data: bytearray) -> dict[str, Any]:
         answer = self._s3.upload_part(
             Bucket=self._bucket,
             Key=self._key,
@@ -77,8 +81,8 @@ class MultipartSink:
     def complete(self) -> int:
         """Send the last part, wait for all, complete the upload; returns the archive size."""
         if self._buffer or not (self._parts or self._pending):
-            self._send(bytes(self._buffer))
-            self._buffer.clear()
+            self._send(self._buffer)
+            self._buffer = bytearray()
         while self._pending:
             self._parts.append(self._pending.popleft().result())
         self._pool.shutdown()

@@ -12,7 +12,6 @@ from assetflow.api.auth import CallerDep, ReadableDataset, require_visible
 from assetflow.api.cursor import Position
 from assetflow.api.deps import CursorsDep, DbDep, PresignerDep, SettingsDep
 from assetflow.api.observability import count_item_urls
-from assetflow.api.presign import Presigner
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas import ImagePublic, ImagesPage, ImagesSample, rfc3339_ms
 from assetflow.api.settings import ApiOptions
@@ -20,6 +19,7 @@ from assetflow.common.errors import NotFoundError
 from assetflow.common.events import ImageStatus
 from assetflow.common.filters import ListingFilter, Match, scope_of
 from assetflow.common.images import F
+from assetflow.common.presign import Presigner
 from assetflow.common.tags import TAG_LIST_PATTERN
 
 router = APIRouter(prefix="/v1")
