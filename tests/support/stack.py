@@ -222,20 +222,28 @@ def produce(topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:
     asyncio.run(run())
 
 
-def consume_matching(topic: str, match: Callable[[Any], bool], timeout: float = 30.0) -> Any:
-    """Read ``topic`` from the beginning until a record matches; fail at the deadline."""
-    from aiokafka import AIOKafkaConsumer
+def consume_matching(
+    topic: str, match: Callable[[Any], bool], timeout: float = 30.0, lookback_s: float = 600.0
+) -> Any:
+    """Read ``topic``'s records of the last ``lookback_s`` seconds until one matches; fail at
+    the deadline. (Not from the beginning: a dev machine's test topics hold every run's.)"""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
 
     async def run() -> Any:
         consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=KAFKA,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            group_id=None,
+            bootstrap_servers=KAFKA, auto_offset_reset="earliest", enable_auto_commit=False
         )
         await consumer.start()
         try:
+            parts = [TopicPartition(topic, p) for p in range(TOPICS.partitions()[topic])]
+            consumer.assign(parts)
+            since = int((time.time() - lookback_s) * 1000)
+            starts = await consumer.offsets_for_times(dict.fromkeys(parts, since))
+            for part, found in starts.items():
+                if found is None:  # nothing that recent in this partition
+                    await consumer.seek_to_end(part)
+                else:
+                    consumer.seek(part, found.offset)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 batches = await consumer.getmany(timeout_ms=500)
