@@ -11,6 +11,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from assetflow.api.auth import Authenticator
 from assetflow.api.cursor import CursorCodec
+from assetflow.api.repository import DatasetBounds
 from assetflow.api.main import create_app
 from assetflow.api.problems import PROBLEM_JSON, Problem
 from assetflow.api.schemas import ReadinessProblem
@@ -47,6 +48,7 @@ def _app_without_backends() -> FastAPI:
             "db": _Unreachable(),
             "s3": _Unreachable(),
             "presigner": Presigner(endpoint_url="http://s3:9000", access_key="a", secret_key="s"),
+            "bounds": DatasetBounds(),
             "cursors": CursorCodec(b"secret"),
         }
 
