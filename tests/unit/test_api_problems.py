@@ -11,9 +11,9 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from assetflow.api.auth import Authenticator
 from assetflow.api.cursor import CursorCodec
-from assetflow.api.repository import DatasetBounds
 from assetflow.api.main import create_app
 from assetflow.api.problems import PROBLEM_JSON, Problem
+from assetflow.api.repository import DatasetBounds
 from assetflow.api.schemas import ReadinessProblem
 from assetflow.api.settings import ApiSettings
 from assetflow.common.presign import Presigner
