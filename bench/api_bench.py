@@ -100,7 +100,8 @@ def repository_cpu_ms(pages: int, limit: int, rounds: int, concurrency: int) -> 
     """CPU ms per page of the read path alone (repository.list_images), in this process.
 
     ``concurrency`` loops page through the listing at once, as the API's requests do: one
-    at a time, every round trip would also pay for an idle event loop waking up.
+    at a time, every round trip would also pay for an idle event loop waking up. Bounds are
+    remembered as the API does (code from before ``DatasetBounds`` reads them every page).
     """
     import uvloop
 
@@ -120,10 +121,13 @@ def repository_cpu_ms(pages: int, limit: int, rounds: int, concurrency: int) -> 
                 last = page.docs[-1]
                 starts.append(Position(last["uploaded_at"], last["_id"], page.span_ms))
 
+            remembered = getattr(repository, "DatasetBounds", None)
+            extra = (remembered(),) if remembered else ()
+
             async def walk(offset: int, n: int) -> None:
                 for i in range(n):
                     after = starts[(offset + i) % len(starts)]
-                    await repository.list_images(db, DATASET, ListingFilter(), after, limit)
+                    await repository.list_images(db, DATASET, ListingFilter(), after, limit, *extra)
 
             await asyncio.gather(*(walk(k, len(starts)) for k in range(concurrency)))  # warm-up
             cpu = time.process_time()
