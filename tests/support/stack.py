@@ -194,9 +194,16 @@ class ServiceProcess(LocalProcess):
     def metric(self, name: str, **labels: str) -> float:
         """Sum of the samples of a Prometheus metric the service exposes (with these labels).
 
-        A line scan, not a full parse: benchmarks poll this while they measure.
+        A line scan, not a full parse: benchmarks poll this while they measure. Only the one
+        metric, uncompressed: a full gzipped exposition 20 times a second took ~11 % of the
+        indexer's CPU in the ingest benchmark.
         """
-        text = httpx.get(self.base_url + "/metrics", timeout=5).text
+        text = httpx.get(
+            self.base_url + "/metrics",
+            params={"name[]": name},
+            headers={"Accept-Encoding": "identity"},
+            timeout=5,
+        ).text
         total = 0.0
         for line in text.splitlines():
             if not line.startswith(name) or line[len(name)] not in " {":
