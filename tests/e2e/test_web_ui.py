@@ -155,12 +155,15 @@ def test_tag_filter_shows_exactly_the_matching_images_and_the_url_follows(
     ui.open()
     expect(tiles(page)).to_have_count(12)
     expect(page.locator('[data-tag-count="cat"]')).to_have_text("5")
-    page.get_by_role("checkbox", name="cat").check()
+    # Click, then wait: the box is bound to the URL, so its state follows the navigation.
+    page.get_by_role("checkbox", name="cat").click()
+    expect(page.get_by_role("checkbox", name="cat")).to_be_checked()
     expect(page).to_have_url(re.compile(r"[?&]tags=cat(&|$)"))
     expect(tiles(page)).to_have_count(5)
     assert {tiles(page).nth(i).get_attribute("data-image") for i in range(5)} == cats
 
-    page.get_by_role("checkbox", name="dog").check()  # cat AND dog: none
+    page.get_by_role("checkbox", name="dog").click()  # cat AND dog: none
+    expect(page.get_by_role("checkbox", name="dog")).to_be_checked()
     expect(page.get_by_text("No images match.")).to_be_visible()
     page.get_by_role("button", name="any of").click()  # cat OR dog
     expect(tiles(page)).to_have_count(8)

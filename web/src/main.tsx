@@ -20,7 +20,9 @@ const client = new QueryClient({
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <QueryClientProvider client={client}>
-      <BrowserRouter>
+      {/* Location updates are synchronous: in a transition, a control bound to the URL (a tag
+          checkbox) shows its old state until the new location renders. */}
+      <BrowserRouter useTransitions={false}>
         <App />
       </BrowserRouter>
     </QueryClientProvider>
