@@ -7,6 +7,7 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from assetflow.common.clientmetrics import CommandMetrics, instrument_storage
+from assetflow.common.presign import Presigner
 from assetflow.common.settings import KafkaSettings, MongoSettings, S3Settings
 
 if TYPE_CHECKING:
@@ -34,6 +35,18 @@ def make_s3_session() -> "aioboto3.Session":
     session = aioboto3.Session()
     instrument_storage(session.events)
     return session
+
+
+def make_presigner(settings: S3Settings, *, public: bool = False) -> Presigner:
+    """Our SigV4 presigner for the configured endpoint (``public``: the one clients reach)."""
+    return Presigner(
+        endpoint_url=(settings.public_endpoint_url or settings.endpoint_url)
+        if public
+        else settings.endpoint_url,
+        access_key=settings.access_key,
+        secret_key=settings.secret_key.get_secret_value(),
+        region=settings.region,
+    )
 
 
 def s3_client_kwargs(

@@ -36,11 +36,15 @@ from assetflow.api.settings import ApiSettings
 from assetflow.api.tagging import Tagging
 from assetflow.api.uploads import Uploads
 from assetflow.common.annotating import Annotating
-from assetflow.common.clients import make_mongo_client, make_s3_session, s3_client_kwargs
+from assetflow.common.clients import (
+    make_mongo_client,
+    make_presigner,
+    make_s3_session,
+    s3_client_kwargs,
+)
 from assetflow.common.logs import configure_logging
 from assetflow.common.metrics import set_build_info
 from assetflow.common.migrations import migrate
-from assetflow.common.presign import Presigner
 from assetflow.common.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
@@ -90,12 +94,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             s3 = await stack.enter_async_context(
                 make_s3_session().client("s3", **s3_client_kwargs(settings.s3))
             )
-            presigner = Presigner(
-                endpoint_url=settings.s3.public_endpoint_url or settings.s3.endpoint_url,
-                access_key=settings.s3.access_key,
-                secret_key=settings.s3.secret_key.get_secret_value(),
-                region=settings.s3.region,
-            )
+            presigner = make_presigner(settings.s3, public=True)
             signing = botocore.session.get_session().create_client(
                 "s3", **s3_client_kwargs(settings.s3, public=True)
             )

@@ -17,14 +17,18 @@ from pymongo import MongoClient
 from assetflow.common import metrics
 from assetflow.common.annotating import Annotating, ImportReport
 from assetflow.common.clientmetrics import CommandMetrics, instrument_storage
-from assetflow.common.clients import make_kafka_broker, make_mongo_client, s3_client_kwargs
+from assetflow.common.clients import (
+    make_kafka_broker,
+    make_mongo_client,
+    make_presigner,
+    s3_client_kwargs,
+)
 from assetflow.common.coco import CocoFile
 from assetflow.common.consuming import Backoff, consumer_app, is_transient, raw_decoder
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.events import AnnotationsChanged
 from assetflow.common.logs import configure_logging
 from assetflow.common.migrations import migrate
-from assetflow.common.presign import Presigner
 from assetflow.common.producer import BrokerProducer, publish_asset_events
 from assetflow.common.snapshots import SnapshotEvent
 from assetflow.common.tracing import extract, kafka_headers, tracer
@@ -97,14 +101,10 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
         )
         s3 = boto3.client("s3", **s3_kwargs)
         instrument_storage(s3.meta.events)
-        presigner = Presigner(
-            endpoint_url=settings.s3.endpoint_url,
-            access_key=settings.s3.access_key,
-            secret_key=settings.s3.secret_key.get_secret_value(),
-            region=settings.s3.region,
-        )
         # The fetch threads plus the build thread, which streams large originals itself.
-        originals = Originals(presigner, settings.s3.bucket, connections=FETCH_THREADS + 1)
+        originals = Originals(
+            make_presigner(settings.s3), settings.s3.bucket, connections=FETCH_THREADS + 1
+        )
         state["builder"] = Builder(
             db=mongo[settings.mongo.db],
             s3=s3,

@@ -38,12 +38,8 @@ class Originals:
         )
 
     def read(self, entry: ManifestEntry) -> bytes:
-        """The whole object (for small ones)."""
-        answer = self._get(entry, stream=False)
-        try:
-            return answer.data
-        except urllib3.exceptions.HTTPError as exc:
-            raise StorageUnavailableError(f"reading {entry.key}: {exc}") from exc
+        """The whole object (for small ones; read inside ``_get``, so its errors map there)."""
+        return self._get(entry, stream=False).data
 
     def chunks(self, entry: ManifestEntry, size: int) -> Iterator[bytes]:
         """The object in chunks of ``size`` bytes (for large ones)."""
