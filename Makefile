@@ -24,7 +24,7 @@ $(UV):
 bootstrap: $(UV)  ## create the Python environment from uv.lock
 	@$(UV) sync --frozen --all-packages --quiet
 
-install: bootstrap  ## build/download Kafka, MinIO, secantusd-rs into .local/ (idempotent)
+install: bootstrap  ## download or build Kafka, MinIO, MongoDB, nginx, Prometheus, Chromium into .local/ (idempotent)
 	@$(DEVSTACK) install
 
 up: bootstrap web  ## start stack + services in the background, return when healthy

@@ -100,8 +100,7 @@ def repository_cpu_ms(pages: int, limit: int, rounds: int, concurrency: int) -> 
     """CPU ms per page of the read path alone (repository.list_images), in this process.
 
     ``concurrency`` loops page through the listing at once, as the API's requests do: one
-    at a time, every round trip would also pay for an idle event loop waking up. Bounds are
-    remembered as the API does (code from before ``DatasetBounds`` reads them every page).
+    at a time, every round trip would also pay for an idle event loop waking up.
     """
     import uvloop
 
@@ -119,15 +118,12 @@ def repository_cpu_ms(pages: int, limit: int, rounds: int, concurrency: int) -> 
             for _ in range(pages - 1):
                 page = await repository.list_images(db, DATASET, ListingFilter(), starts[-1], limit)
                 last = page.docs[-1]
-                starts.append(Position(last["uploaded_at"], last["_id"], page.span_ms))
-
-            remembered = getattr(repository, "DatasetBounds", None)
-            extra = (remembered(),) if remembered else ()
+                starts.append(Position(last["uploaded_at"], last["_id"]))
 
             async def walk(offset: int, n: int) -> None:
                 for i in range(n):
                     after = starts[(offset + i) % len(starts)]
-                    await repository.list_images(db, DATASET, ListingFilter(), after, limit, *extra)
+                    await repository.list_images(db, DATASET, ListingFilter(), after, limit)
 
             await asyncio.gather(*(walk(k, len(starts)) for k in range(concurrency)))  # warm-up
             cpu = time.process_time()
@@ -138,6 +134,43 @@ def repository_cpu_ms(pages: int, limit: int, rounds: int, concurrency: int) -> 
             await client.close()
 
     return uvloop.run(run())
+
+
+def raw_find_ms(pages: int, limit: int, rounds: int) -> float:
+    """p50 ms of the same pages' raw ``find()`` in pymongo (sync, one at a time): the
+    database's own time for a page, the floor the API's latency is compared with."""
+    from pymongo import MongoClient
+
+    from assetflow.api import repository
+    from assetflow.api.cursor import Position
+    from assetflow.common import images
+    from assetflow.common.filters import ListingFilter
+
+    client: MongoClient[dict[str, Any]] = MongoClient(MONGO_URL, tz_aware=True)
+    try:
+        found = client[DB][images.COLLECTION]
+        listing = ListingFilter()
+        queries = [listing.query(DATASET)]
+        for _ in range(pages - 1):
+            page = list(
+                found.find(queries[-1], repository.PROJECTION)
+                .sort(images.LISTING_ORDER)
+                .hint(listing.index())
+                .limit(limit)
+            )
+            after = Position(page[-1]["uploaded_at"], page[-1]["_id"])
+            queries.append(listing.query(DATASET) | repository.after_position(after))
+        samples = []
+        for _ in range(rounds):
+            for query in queries:
+                start = time.perf_counter()
+                cursor = found.find(query, repository.PROJECTION).sort(images.LISTING_ORDER)
+                rows = list(cursor.hint(listing.index()).limit(limit + 1))
+                samples.append((time.perf_counter() - start) * 1000)
+                assert len(rows) == limit + 1, "seed more images than pages x limit"
+        return statistics.median(samples)
+    finally:
+        client.close()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -354,13 +387,17 @@ def main() -> None:
             "repository_cpu_ms_per_page": round(
                 repository_cpu_ms(len(paths), args.limit, 2, args.connections), 3
             ),
+            "raw_find_p50_ms": round(raw_find_ms(len(paths), args.limit, 5), 2),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         }
+        figures["p50_over_raw_find"] = round(figures["p50_ms"] / figures["raw_find_p50_ms"], 1)
         print(
             f"{figures['requests_per_s']} pages/s, p50 {figures['p50_ms']} ms, "
             f"p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, "
             f"API CPU {figures['api_cpu_ms_per_page']} ms/page, of which the read path "
-            f"(repository.list_images) ~{figures['repository_cpu_ms_per_page']} ms ({generator})"
+            f"(repository.list_images) ~{figures['repository_cpu_ms_per_page']} ms ({generator}); "
+            f"raw find() p50 {figures['raw_find_p50_ms']} ms: API p50 / raw find "
+            f"{figures['p50_over_raw_find']}"
         )
         if args.profile:
             args.profile_out.parent.mkdir(parents=True, exist_ok=True)

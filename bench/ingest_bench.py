@@ -145,9 +145,10 @@ def _pipeline_pids(procs: dict[str, ServiceProcess]) -> dict[str, int]:
     from devstack import components, processes
 
     pids = {name: proc.proc.pid for name, proc in procs.items() if proc.proc and name != "api"}
-    for component in (components.KAFKA, components.DATABASE):
-        if (pid := processes.running_pid(component)) is not None:
-            pids[component.name] = pid
+    if (pid := processes.running_pid(components.KAFKA)) is not None:
+        pids["kafka"] = pid
+    if (pid := _database_pid()) is not None:
+        pids["database"] = pid
     pids["load generator"] = os.getpid()
     return pids
 
@@ -185,6 +186,56 @@ def bench_pipeline(procs: dict[str, ServiceProcess], m: int) -> dict[str, Any]:
     }
 
 
+def database_upsert_rate(n: int = 40_000, batch: int = 500) -> dict[str, float]:
+    """The database's own rate for the indexer's kind of write, with no service in the way:
+    ``n`` image upserts in transactions of ``batch`` (read the batch's ids with one ``$in``
+    first, upsert each, ``$inc`` a counter), on a collection with the listing indexes."""
+    from pymongo import UpdateOne
+
+    from assetflow.common import images
+
+    name = f"{DB}_upserts"
+    with MongoClient(MONGO_URL, serverSelectionTimeoutMS=5000) as client:
+        client.drop_database(name)
+        db = client[name]
+        db[images.COLLECTION].create_indexes(list(images.INDEXES))
+        db["counters"].insert_one({"_id": "c", "n": 0})
+        db_pid = _database_pid()
+        cpu_before = _cpu_seconds(db_pid) if db_pid else 0.0
+        start = time.perf_counter()
+        for lo in range(0, n, batch):
+            ids = [f"id{i:08d}" for i in range(lo, lo + batch)]
+            with client.start_session() as session, session.start_transaction():
+                list(db[images.COLLECTION].find({"_id": {"$in": ids}}, session=session))
+                ops = [
+                    UpdateOne(
+                        {"_id": i},
+                        {"$set": {"dataset_id": "d", "deleted": False, "uploaded_at": start,
+                                  "folder": "f", "status": "pending", "tags": [], "size": 1}},
+                        upsert=True,
+                    )
+                    for i in ids
+                ]  # fmt: skip
+                db[images.COLLECTION].bulk_write(ops, ordered=False, session=session)
+                db["counters"].update_one({"_id": "c"}, {"$inc": {"n": batch}}, session=session)
+        seconds = time.perf_counter() - start
+        cpu_us = (_cpu_seconds(db_pid) - cpu_before) / n * 1e6 if db_pid else float("nan")
+        client.drop_database(name)
+    return {"docs_per_s": round(n / seconds, 1), "database_cpu_us_per_doc": round(cpu_us, 1)}
+
+
+def _database_pid() -> int | None:
+    """The database process: devstack's, or the one ``--database-pid`` names."""
+    from devstack import components, processes
+
+    if DATABASE_PID:
+        return DATABASE_PID
+    return processes.running_pid(components.DATABASE)
+
+
+DATABASE_PID: int | None = None
+
+
 def main() -> None:
     """Run both ingest benchmarks and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -199,12 +250,18 @@ def main() -> None:
         metavar="ROUNDS",
         help="only the pipeline: tracing off, on, on with 10 %% and 1 %% sampling; ROUNDS each",
     )
+    parser.add_argument(
+        "--database-pid", type=int, help="the database's pid, when devstack did not start it"
+    )
+    parser.add_argument("--label", default="", help="free text recorded with the figures")
     args = parser.parse_args()
+    global DATABASE_PID
+    DATABASE_PID = args.database_pid
     if args.tracing_overhead:
         tracing_overhead(args.events, args.tracing_overhead)
         return
 
-    with MongoClient(MONGO_URL) as client:  # every run starts from an empty index
+    with MongoClient(MONGO_URL, serverSelectionTimeoutMS=5000) as client:  # an empty index
         client.drop_database(DB)
     skip_history(GROUP_PREFIX)
     procs = {
@@ -234,10 +291,19 @@ def main() -> None:
     finally:
         for proc in procs.values():
             proc.stop()
+    limit = database_upsert_rate()
+    pipe["database_upserts"] = limit
+    pipe["events_per_s_over_database_rate"] = round(pipe["events_per_s"] / limit["docs_per_s"], 2)
+    print(
+        f"database:   {limit['docs_per_s']} transactional upserts/s "
+        f"({limit['database_cpu_us_per_doc']} µs database CPU each); pipeline / database "
+        f"{pipe['events_per_s_over_database_rate']}"
+    )
     print(
         json.dumps(
             {
                 "bench": "ingest",
+                "label": args.label,
                 "machine": platform.machine(),
                 "cpus": __import__("os").cpu_count(),
                 "end_to_end": e2e,

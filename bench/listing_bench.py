@@ -1,22 +1,23 @@
-"""Listing cost against dataset size on the embedded database (run via `make bench`).
+"""Listing cost against dataset size on MongoDB (run via `make bench`).
 
-Seeds datasets of 1k, 10k and 100k images into one collection of the running database,
-then times, side by side in one run, the API's windowed listing query
-(``repository.list_images``) and the plain unbounded keyset query it replaced, for:
-the first page, a deep page (images 951-1000), a folder page and a status page. Two upload
-patterns: spread uniformly over 30 days, and one bulk upload at 200 images/s.
+Seeds datasets of 1k, 100k and 1M images into one collection of the running database
+(the indexer's document shape, written with ``insert_many``), then times each page kind a
+client asks for (first page, a deep page (images 1001-1050), a folder, a status, one tag,
+two tags ``all`` and ``any``, untagged) through ``repository.list_images``, and reads each
+page's plan (``explain``: index entries and documents examined). Reported per page kind:
+min / median ms at each size and the ratio of the largest size's median to the smallest's
+(a page that reads ``limit`` index entries costs the same whatever the dataset's size).
 """
 
 import argparse
 import asyncio
+import os
 import platform
-import random
 import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from assetflow.api.cursor import Position
-from assetflow.api.repository import PROJECTION, list_images
-from assetflow.common import datasets, images
+from assetflow.api.repository import list_images, listing_cursor
+from assetflow.common import counters, images
 from assetflow.common.events import ObjectCreated
 from assetflow.common.filters import ListingFilter
 from assetflow.common.images import F
@@ -39,93 +41,63 @@ DB = "assetflow_bench_listing"
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 FOLDERS = 10
 LIMIT = 50
-DEEP = 950
+DEEP = 1000
+BATCH = 20_000
 
 Db = AsyncDatabase[dict[str, Any]]
 
+PAGES: dict[str, tuple[ListingFilter, bool]] = {
+    "first": (ListingFilter(), False),
+    f"deep ({DEEP + 1}-{DEEP + LIMIT})": (ListingFilter(), True),
+    "folder": (ListingFilter(folder="f3"), False),
+    "status=ready": (ListingFilter(status="ready"), False),
+    "tag": (ListingFilter(tags=("cat",)), False),
+    "tags all (cat, rare)": (ListingFilter(tags=("cat", "rare"), match="all"), False),
+    "tags any (cat, dog)": (ListingFilter(tags=("cat", "dog"), match="any"), False),
+    "untagged": (ListingFilter(untagged=True), False),
+}
 
-def upload_times(n: int, pattern: str, rng: random.Random) -> list[datetime]:
-    """When each of ``n`` images was uploaded."""
-    if pattern == "bulk":
-        start = NOW - timedelta(days=2)
-        return [start + timedelta(milliseconds=i * 5) for i in range(n)]  # 200/s
+
+def _tags(i: int) -> list[str]:
+    return [t for t, every in (("cat", 2), ("dog", 3), ("rare", 100)) if i % every == 0]
+
+
+async def seed(db: Db, n: int) -> str:
+    """A dataset of ``n`` images uploaded over 30 days; every tenth ``ready``; its counters."""
+    dataset_id = f"ds-{n}"
     span_ms = 30 * 24 * 3600 * 1000
-    return [NOW - timedelta(milliseconds=rng.randrange(span_ms)) for _ in range(n)]
-
-
-async def seed(db: Db, sizes: list[int], pattern: str) -> dict[int, str]:
-    """One dataset per size; every tenth image is ``ready``, the rest ``pending``."""
-    rng = random.Random(7)
-    names = {}
-    seq = 0
-    for n in sizes:
-        dataset_id = f"{pattern}-{n}"
-        names[n] = dataset_id
+    for lo in range(0, n, BATCH):
         docs = []
-        times = upload_times(n, pattern, rng)
-        for i, at in enumerate(times):
-            seq += 1
+        for i in range(lo, min(n, lo + BATCH)):
             event = ObjectCreated(
                 bucket="datasets",
-                key=f"{dataset_id}/images/f{i % FOLDERS}/{i:06d}.jpg",
+                key=f"{dataset_id}/images/f{i % FOLDERS}/{i:07d}.jpg",
                 dataset_id=dataset_id,
-                path=f"f{i % FOLDERS}/{i:06d}.jpg",
-                event_time=at,
-                sequencer=normalize_sequencer(f"{seq:X}"),
+                path=f"f{i % FOLDERS}/{i:07d}.jpg",
+                event_time=NOW - timedelta(milliseconds=(i * 7919) % span_ms),
+                sequencer=normalize_sequencer(f"{i + 1:X}"),
                 size=1000 + i,
                 etag=f"{i:032x}",
                 content_type="image/jpeg",
             )
             doc: dict[str, Any] = dict(images.new_document(event, event.image_id, NOW))
+            doc[F.TAGS] = _tags(i)
             if i % 10 == 0:
                 doc[F.STATUS] = "ready"
             docs.append(doc)
-        for start in range(0, n, 10_000):
-            await db[images.COLLECTION].insert_many(docs[start : start + 10_000], ordered=False)
-        await db[datasets.COLLECTION].bulk_write(
-            datasets.upload_bounds_updates(
-                ObjectCreated(
-                    bucket="datasets",
-                    key=f"{dataset_id}/images/x",
-                    dataset_id=dataset_id,
-                    path="x",
-                    event_time=at,
-                    sequencer="0" * 32,
-                    size=0,
-                    etag="",
-                )
-                for at in (min(times), max(times))
-            )
-        )
-    return names
-
-
-async def unbounded(
-    db: Db, dataset_id: str, folder: str | None, after: Position | None, status: str | None
-) -> list[dict[str, Any]]:
-    """The query the API ran before windows: one keyset range over the whole prefix."""
-    (prefix,), _ = ListingFilter(folder=folder, status=status).query_parts(dataset_id)
-    query: dict[str, Any] = dict(prefix)
-    if after is not None:
-        query = {
-            "$or": [
-                prefix | {F.UPLOADED_AT: {"$lt": after.uploaded_at}},
-                prefix | {F.UPLOADED_AT: after.uploaded_at, F.ID: {"$lt": after.id}},
-            ]
-        }
-    cursor = db[images.COLLECTION].find(query, PROJECTION).sort(images.LISTING_ORDER)
-    return await cursor.limit(LIMIT + 1).to_list()
+        await db[images.COLLECTION].insert_many(docs, ordered=False)
+    truth = await counters.recount(db, dataset_id)
+    _, tag_ops, _ = counters.repair_updates(dataset_id, counters.DatasetCounts(), truth)
+    await db[counters.TAG_COUNTS].bulk_write(tag_ops)
+    return dataset_id
 
 
 async def deep_position(db: Db, dataset_id: str) -> Position:
     """The cursor a client holds after paging through the first DEEP images."""
     after: Position | None = None
-    seen = 0
-    while seen < DEEP:
+    for _ in range(DEEP // LIMIT):
         page = await list_images(db, dataset_id, ListingFilter(), after, LIMIT)
-        seen += len(page.docs)
-        last = page.docs[-1]
-        after = Position(last[F.UPLOADED_AT], last[F.ID], page.span_ms)
+        after = Position(page.docs[-1][F.UPLOADED_AT], page.docs[-1][F.ID])
     assert after is not None
     return after
 
@@ -144,48 +116,49 @@ async def timed(run: Callable[[], Awaitable[Any]], repeats: int) -> tuple[float,
 async def main() -> None:
     """Seed, measure, print a markdown table."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--patterns", default="spread,bulk")
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--repeats", type=int, default=25)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        MONGO_URL, tz_aware=True, serverSelectionTimeoutMS=5000
+    )
+    try:
+        await client.admin.command("ping")
+    except PyMongoError as exc:
+        message = f"listing bench: no database at {MONGO_URL} (run `make up`): {exc}"
+        raise SystemExit(message) from None
     await client.drop_database(DB)
     db = client[DB]
     await migrate(db)
-    print(f"# listing bench: {platform.node()}, {platform.machine()}, db {MONGO_URL}")
-    print("| pattern | images | page | windowed min / median ms | unbounded min / median ms |")
-    print("|---|---|---|---|---|")
+    print(f"# listing bench: {platform.node()}, {platform.machine()}, {os.cpu_count()} CPUs")
     try:
-        for pattern in args.patterns.split(","):
+        names = {}
+        for n in sizes:
             start = time.perf_counter()
-            names = await seed(db, sizes, pattern)
-            print(f"<!-- seeded {sum(sizes)} in {time.perf_counter() - start:.1f}s -->")
+            names[n] = await seed(db, n)
+            print(f"<!-- seeded {n:,} in {time.perf_counter() - start:.1f}s -->", flush=True)
+        head = " | ".join(f"{n:,}: min / median ms (keys)" for n in sizes)
+        print(f"| page | {head} | {sizes[-1]:,} / {sizes[0]:,} (median) |")
+        print("|---|" + "---|" * (len(sizes) + 1))
+        for label, (listing, deep) in PAGES.items():
+            cells, medians = [], []
             for n in sizes:
                 ds = names[n]
-                deep = await deep_position(db, ds)
-                cases: dict[str, tuple[str | None, Position | None, str | None]] = {
-                    "first": (None, None, None),
-                    f"deep ({DEEP + 1}-{DEEP + LIMIT})": (None, deep, None),
-                    "folder": ("f3", None, None),
-                    "status=ready": (None, None, "ready"),
-                }
-                for label, (folder, after, status) in cases.items():
-                    listing = ListingFilter(folder=folder, status=status)
-                    windowed = partial(list_images, db, ds, listing, after, LIMIT)
-                    plain = partial(unbounded, db, ds, folder, after, status)
-                    # Both must return the same page, or the comparison means nothing.
-                    same = [d[F.ID] for d in (await windowed()).docs] == [
-                        d[F.ID] for d in (await plain())[:LIMIT]
-                    ]
-                    assert same, f"{pattern} {n} {label}: windowed and unbounded pages differ"
-                    w = await timed(windowed, args.repeats)
-                    u = await timed(plain, args.repeats)
-                    print(
-                        f"| {pattern} | {n:,} | {label} | {w[0]:.1f} / {w[1]:.1f} "
-                        f"| {u[0]:.1f} / {u[1]:.1f} |",
-                        flush=True,
-                    )
+                after = await deep_position(db, ds) if deep else None
+                plan = await (await listing_cursor(db, ds, listing, after, LIMIT)).explain()
+                keys = plan["executionStats"]["totalKeysExamined"]
+
+                async def page(
+                    ds: str = ds, after: Position | None = after, listing: ListingFilter = listing
+                ) -> None:
+                    await list_images(db, ds, listing, after, LIMIT)
+
+                low, median = await timed(page, args.repeats)
+                cells.append(f"{low:.2f} / {median:.2f} ({keys})")
+                medians.append(median)
+            ratio = medians[-1] / medians[0]
+            print(f"| {label} | {' | '.join(cells)} | {ratio:.2f} |", flush=True)
     finally:
         await client.drop_database(DB)
         await client.close()

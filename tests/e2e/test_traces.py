@@ -40,7 +40,9 @@ def test_an_upload_is_one_trace_across_three_services(
         if len(found) == 1:
             [spans] = found.values()
             named = _by_name(spans)
-            if len(named.get("index", [])) == 2 and "store" in named:
+            # Each service exports its spans on its own schedule: wait for every one.
+            everyone = all(name in named for name in ("ingest", "thumbnail", "store"))
+            if len(named.get("index", [])) == 2 and everyone:
                 return named
         return None
 

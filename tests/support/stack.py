@@ -275,9 +275,12 @@ def skip_history(group_prefix: str) -> None:
     """Commit the end of each topic for the consumer groups of ``group_prefix``.
 
     Tests and benchmarks start from an empty database; replaying everything earlier runs
-    (and benchmarks) left in Kafka would only make them wait.
+    (and benchmarks) left in Kafka would only make them wait. The test lane is prepared
+    first: aiokafka waits forever for the position of a partition that does not exist.
     """
     from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    prepare_test_lane()
 
     async def run() -> None:
         partitions = TOPICS.partitions()
@@ -301,7 +304,13 @@ def skip_history(group_prefix: str) -> None:
             finally:
                 await consumer.stop()
 
-    asyncio.run(run())
+    async def bounded() -> None:
+        try:
+            await asyncio.wait_for(run(), timeout=120)
+        except TimeoutError:
+            raise RuntimeError(f"skipping history for {group_prefix} took over 120 s") from None
+
+    asyncio.run(bounded())
 
 
 class _Process(Protocol):

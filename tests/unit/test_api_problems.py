@@ -13,7 +13,6 @@ from assetflow.api.auth import Authenticator
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.main import create_app
 from assetflow.api.problems import PROBLEM_JSON, Problem
-from assetflow.api.repository import DatasetBounds
 from assetflow.api.schemas import ReadinessProblem
 from assetflow.api.settings import ApiSettings
 from assetflow.common.presign import Presigner
@@ -30,7 +29,18 @@ class _Unreachable:
     def __getattr__(self, name: str) -> "_Unreachable":
         return self
 
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> "_Unreachable":
+        # Like pymongo's cursors: building a query is synchronous, awaiting it is the I/O.
+        return self
+
+    def __await__(self) -> Any:
+        raise ServerSelectionTimeoutError("127.0.0.1:27017: [Errno 111] Connection refused")
+        yield  # a generator, as __await__ must be
+
+    def __aiter__(self) -> "_Unreachable":
+        return self
+
+    async def __anext__(self) -> Any:
         raise ServerSelectionTimeoutError("127.0.0.1:27017: [Errno 111] Connection refused")
 
 
@@ -48,7 +58,6 @@ def _app_without_backends() -> FastAPI:
             "db": _Unreachable(),
             "s3": _Unreachable(),
             "presigner": Presigner(endpoint_url="http://s3:9000", access_key="a", secret_key="s"),
-            "bounds": DatasetBounds(),
             "cursors": CursorCodec(b"secret"),
         }
 

@@ -54,3 +54,16 @@ def test_forged_payload_with_valid_shape_rejected() -> None:
     forged = CursorCodec(b"attacker").encode(Position(POS.uploaded_at, "zzz"), SCOPE).split(".")[0]
     with pytest.raises(InvalidCursorError):
         CODEC.decode(f"{forged}.{sig}", SCOPE)
+
+
+def test_cursor_issued_with_a_window_width_still_pages() -> None:
+    legacy = CODEC._sign(SCOPE, body := _legacy_body())
+    assert CODEC.decode(f"{body}.{legacy}", SCOPE) == POS
+
+
+def _legacy_body() -> str:
+    import base64
+    import json
+
+    payload = json.dumps([*POS.to_payload(), 2000], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode()

@@ -9,42 +9,45 @@ BASE = {"dataset_id": "d", "deleted": False}
 
 
 def test_no_filter_is_the_plain_listing_prefix() -> None:
-    assert ListingFilter.parse().query_parts("d") == ([BASE], False)
+    listing = ListingFilter.parse()
+    assert (listing.query("d"), listing.index()) == (BASE, "listing")
 
 
 def test_tags_are_normalised_and_one_tag_is_an_equality() -> None:
     listing = ListingFilter.parse(tags=" Cat ,cat")
     assert listing.tags == ("cat",)
-    assert listing.query_parts("d") == ([BASE | {"tags": "cat"}], False)
+    assert (listing.query("d"), listing.index()) == (BASE | {"tags": "cat"}, "listing_by_tag")
 
 
-def test_all_reads_the_first_tags_range_and_checks_the_others() -> None:
-    listing = ListingFilter.parse(tags="dog,cat", match="all")
-    assert listing.query_parts("d") == ([BASE | {"tags": "cat"}], True)
-    assert listing.residual_match({"tags": ["cat", "dog", "x"]})
-    assert not listing.residual_match({"tags": ["cat"]})
-
-
-def test_any_is_one_bounded_branch_per_tag() -> None:
-    listing = ListingFilter.parse(tags="dog,cat", match="any")
-    assert listing.query_parts("d") == ([BASE | {"tags": "cat"}, BASE | {"tags": "dog"}], False)
+def test_all_and_any_are_one_condition_on_the_tag_index() -> None:
+    every = ListingFilter.parse(tags="dog,cat", match="all")
+    some = ListingFilter.parse(tags="dog,cat", match="any")
+    assert every.query("d") == BASE | {"tags": {"$all": ["cat", "dog"]}}
+    assert some.query("d") == BASE | {"tags": {"$in": ["cat", "dog"]}}
+    assert every.index() == some.index() == "listing_by_tag"
 
 
 def test_untagged_matches_the_empty_array_entry() -> None:
-    assert ListingFilter.parse(untagged=True).query_parts("d") == ([BASE | {"tags": []}], False)
+    assert ListingFilter.parse(untagged=True).query("d") == BASE | {"tags": []}
 
 
-def test_tags_lead_and_folder_and_status_are_checked_on_their_rows() -> None:
+def test_tags_lead_and_folder_and_status_are_further_conditions() -> None:
     listing = ListingFilter.parse(folder="/a/b/", status="ready", tags="x")
-    assert listing.query_parts("d") == ([BASE | {"tags": "x"}], True)
-    assert listing.residual_match({"folder": "a/b", "status": "ready", "tags": ["x"]})
-    assert not listing.residual_match({"folder": "a", "status": "ready", "tags": ["x"]})
-    assert not listing.residual_match({"folder": "a/b", "status": "pending", "tags": ["x"]})
+    assert listing.query("d") == BASE | {"tags": "x", "folder": "a/b", "status": "ready"}
+    assert listing.index() == "listing_by_tag"
 
 
-def test_folder_leads_without_tags_and_status_is_residual() -> None:
-    listing = ListingFilter.parse(folder="a", status="ready")
-    assert listing.query_parts("d") == ([BASE | {"folder": "a"}], True)
+def test_folder_leads_without_tags_then_status() -> None:
+    assert ListingFilter.parse(folder="a", status="ready").index() == "listing_by_folder"
+    assert ListingFilter.parse(status="ready").index() == "listing_by_status"
+
+
+def test_matches_agrees_with_the_query() -> None:
+    listing = ListingFilter.parse(folder="a/b", status="ready", tags="x,y", match="all")
+    assert listing.matches({"folder": "a/b", "status": "ready", "tags": ["y", "x", "z"]})
+    assert not listing.matches({"folder": "a/b", "status": "ready", "tags": ["x"]})
+    assert not listing.matches({"folder": "a", "status": "ready", "tags": ["x", "y"]})
+    assert not listing.matches({"folder": "a/b", "status": "pending", "tags": ["x", "y"]})
 
 
 @pytest.mark.parametrize(

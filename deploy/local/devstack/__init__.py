@@ -1,1 +1,1 @@
-"""devstack: installs and runs the local Kafka, MinIO and secantusd-rs stack without Docker."""
+"""devstack: installs and runs the local Kafka, MinIO and MongoDB stack without Docker."""

@@ -11,7 +11,7 @@ import typer
 from devstack import bootstrap, components, config, install, processes
 from devstack.processes import Component
 
-app = typer.Typer(add_completion=False, help="Local Kafka + MinIO + secantusd-rs stack, no Docker.")
+app = typer.Typer(add_completion=False, help="Local Kafka + MinIO + MongoDB stack, no Docker.")
 
 ServicesOpt = Annotated[bool, typer.Option("--services", help="also the assetflow services")]
 
@@ -26,7 +26,7 @@ def _selected(services: bool) -> tuple[Component, ...]:
 
 @app.command("install")
 def install_cmd() -> None:
-    """Install Kafka, MinIO and secantusd-rs into .local/ (skips what is up to date)."""
+    """Install the stack (Kafka, MinIO, MongoDB, nginx, ...) into .local/ where not current."""
     install.install_all()
     _say("install complete")
 

@@ -16,7 +16,7 @@ KAFKA_CONFIG = config.LOCAL / "kafka" / "server.properties"
 MINIO_DATA = config.DATA / "minio"
 MINIO_QUEUE = config.DATA / "minio-events-queue"
 MINIO_TEST_QUEUE = config.DATA / "minio-events-queue-test"
-DATABASE_DATA = config.DATA / "secantus"
+DATABASE_DATA = config.DATA / "mongodb"
 
 
 def http_ok(url: str) -> bool:
@@ -47,25 +47,30 @@ def kafka_healthy() -> bool:
 
 
 def mongo_healthy() -> bool:
-    """The database answers ``ping``, with our transaction lifetime set (a runtime parameter).
+    """mongod answers, its single-node replica set is initiated, and it is a writable primary.
 
-    A transaction left open by a SIGKILLed indexer holds its documents until the server
-    aborts it after ``transactionLifetimeLimitSeconds`` (default 60 s); until then the
-    restarted indexer's batches conflict on them (measured: its first ~50 s after a
-    restart). A batch's transaction takes well under a second, reconcile's recount of a
-    100k-image dataset ~1.5 s, so 15 s is ample and lets a restart resume four times sooner.
+    The set is initiated once, on the first start of a fresh data directory; transactions
+    (the indexer's batches, the counters) need a replica set.
     """
     from pymongo import MongoClient
+    from pymongo.errors import OperationFailure
 
     client: MongoClient[dict[str, object]] = MongoClient(
-        f"mongodb://127.0.0.1:{config.MONGO_PORT}", serverSelectionTimeoutMS=1500
+        f"mongodb://127.0.0.1:{config.MONGO_PORT}",
+        directConnection=True,
+        serverSelectionTimeoutMS=1500,
     )
     try:
-        if not client.admin.command("ping").get("ok"):
-            return False
-        limit = config.TRANSACTION_LIFETIME_S
-        client.admin.command("setParameter", 1, transactionLifetimeLimitSeconds=limit)
-        return True
+        try:
+            client.admin.command("replSetGetStatus")
+        except OperationFailure as exc:
+            if exc.code != 94:  # NotYetInitialized
+                raise
+            member = {"_id": 0, "host": f"127.0.0.1:{config.MONGO_PORT}"}
+            client.admin.command(
+                "replSetInitiate", {"_id": config.MONGO_REPLICA_SET, "members": [member]}
+            )
+        return bool(client.admin.command("hello").get("isWritablePrimary"))
     finally:
         client.close()
 
@@ -158,22 +163,28 @@ DATABASE = Component(
     port=config.MONGO_PORT,
     prepare=lambda: DATABASE_DATA.mkdir(parents=True, exist_ok=True),
     argv=lambda: [
-        str(install.SECANTUS_BIN),
-        "--host",
+        str(install.MONGOD_BIN),
+        "--replSet",
+        config.MONGO_REPLICA_SET,
+        "--bind_ip",
         "127.0.0.1",
         "--port",
         str(config.MONGO_PORT),
-        "--storage-path",
+        "--dbpath",
         str(DATABASE_DATA),
-        "--cache-size",
-        config.SECANTUS_CACHE,
-        "--log-level",
-        "WARNING",
-        # Measured: without it, SIGKILL during insert_many lost the last ~200 acknowledged
-        # documents (also with j: true). Offsets are committed after a write is
-        # acknowledged, so an acknowledged write must survive a crash.
-        "--sync-on-commit",
+        "--wiredTigerCacheSizeGB",
+        config.MONGO_CACHE_GB,
+        # A transaction left open by a SIGKILLed indexer holds its documents until the server
+        # aborts it after this many seconds (default 60); until then the restarted indexer's
+        # batches conflict on them. A batch's transaction takes well under a second,
+        # reconcile's recount of a 100k-image dataset ~1.5 s, so 15 s is ample.
+        "--setParameter",
+        f"transactionLifetimeLimitSeconds={config.TRANSACTION_LIFETIME_S}",
+        "--quiet",
     ],
+    # Journaling is always on for a replica-set member: an acknowledged write (w: majority,
+    # the default) is in the journal, so a kill -9 loses none (tests/e2e/test_resilience.py).
+    env=install.mongod_env,
     healthy=mongo_healthy,
 )
 

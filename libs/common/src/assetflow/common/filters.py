@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from assetflow.common import images
 from assetflow.common.errors import InvalidRequestError
 from assetflow.common.images import F
 from assetflow.common.tags import (
@@ -59,35 +60,43 @@ class ListingFilter:
             "untagged": self.untagged,
         }
 
-    def query_parts(self, dataset_id: str) -> tuple[list[dict[str, Any]], bool]:
-        """(index prefixes, whether rows need ``residual_match``).
-
-        Each prefix is exactly one listing index's equality part: tags lead when given (the
-        multikey tag index; the first tag for ``match=all``), else folder, else status. The
-        other conditions are checked here, on the rows the bounded ranges yield, not sent
-        to the database: the embedded engine plans a query with more conditions than an
-        index prefix (folder + status, tag + folder, ``$all`` of two tags) on the wrong
-        index and reads the whole dataset (measured at 100k images: ~270-580 ms per page,
-        against ~4 ms for the bare prefix). ``match=any`` gives one prefix per tag, merged
-        by the caller, for the same reason (``$in``: ~1.2 s).
-        """
-        base: dict[str, Any] = {F.DATASET_ID: dataset_id, F.DELETED: False}
+    def conditions(self) -> dict[str, Any]:
+        """The filter as MongoDB conditions on live images (without the dataset prefix)."""
+        found: dict[str, Any] = {}
         if self.untagged:
-            # Matches the index entry an empty array gets, on MongoDB and the embedded engine.
-            return [base | {F.TAGS: []}], self._has_residual(F.TAGS)
-        if self.tags and self.match == "any" and len(self.tags) > 1:
-            return [base | {F.TAGS: tag} for tag in self.tags], self._has_residual(F.TAGS)
-        if self.tags:
-            return [base | {F.TAGS: self.tags[0]}], len(self.tags) > 1 or self._has_residual(F.TAGS)
+            # Matches the index entry an image with no tags gets (an empty array).
+            found[F.TAGS] = []
+        elif len(self.tags) == 1:
+            found[F.TAGS] = self.tags[0]
+        elif self.tags:
+            found[F.TAGS] = {"$all" if self.match == "all" else "$in": list(self.tags)}
         if self.folder is not None:
-            return [base | {F.FOLDER: self.folder}], self._has_residual(F.FOLDER)
+            found[F.FOLDER] = self.folder
         if self.status is not None:
-            return [base | {F.STATUS: self.status}], False
-        return [base], False
+            found[F.STATUS] = self.status
+        return found
 
-    def _has_residual(self, leading: str) -> bool:
-        others = [(F.FOLDER, self.folder), (F.STATUS, self.status)]
-        return any(value is not None for field, value in others if field != leading)
+    def query(self, dataset_id: str) -> dict[str, Any]:
+        """The live images of the dataset this filter selects: an equality prefix of a
+        listing index (see ``index``)."""
+        return {F.DATASET_ID: dataset_id, F.DELETED: False} | self.conditions()
+
+    def index(self) -> str:
+        """The listing index whose equality prefix serves this filter, upload order after it.
+
+        Tags lead when given (the multikey tag index: ``$in`` is one range per tag merged in
+        order, ``$all`` reads one tag's range and checks the others), else folder, else
+        status. A second condition (folder and status, tag and folder) is checked on the
+        rows of the leading range: such a page reads ``limit`` rows divided by the share
+        of the range that matches (docs/architecture.md, "Listing").
+        """
+        if self.tags or self.untagged:
+            return images.TAG_INDEX
+        if self.folder is not None:
+            return images.FOLDER_INDEX
+        if self.status is not None:
+            return images.STATUS_INDEX
+        return images.LISTING_INDEX
 
     def matches(self, doc: dict[str, Any]) -> bool:
         """Whether a live image of the dataset is selected by every condition."""
@@ -101,16 +110,6 @@ class ListingFilter:
         if self.folder is not None and doc.get(F.FOLDER) != self.folder:
             return False
         return self.status is None or doc.get(F.STATUS) == self.status
-
-    def residual_match(self, doc: dict[str, Any]) -> bool:
-        """Whether a row of a prefix's range meets the conditions the prefix leaves out."""
-        if self.folder is not None and doc.get(F.FOLDER) != self.folder:
-            return False
-        if self.status is not None and doc.get(F.STATUS) != self.status:
-            return False
-        if self.tags and self.match == "all" and len(self.tags) > 1:
-            return set(self.tags) <= set(doc.get(F.TAGS) or ())
-        return True
 
 
 def scope_of(dataset_id: str, listing: ListingFilter) -> str:

@@ -21,18 +21,20 @@ class Position:
 
     uploaded_at: datetime
     id: str
-    span_ms: int = 0
-    """How wide (in upload time) the window that ended this page was: where the next starts."""
 
     def to_payload(self) -> list[Any]:
-        """``[epoch millis, id, span_ms]``: what a cursor (or a stored command) carries."""
+        """``[epoch millis, id]``: what a cursor (or a stored command) carries."""
         millis = (self.uploaded_at - EPOCH) // timedelta(milliseconds=1)
-        return [millis, self.id, self.span_ms]
+        return [millis, self.id]
 
     @classmethod
-    def from_payload(cls, millis: int, doc_id: str, span_ms: int) -> "Position":
-        """The inverse of ``to_payload``; raises OverflowError for a time out of range."""
-        return cls(EPOCH + timedelta(milliseconds=millis), doc_id, max(0, span_ms))
+    def from_payload(cls, millis: int, doc_id: str, *_legacy: Any) -> "Position":
+        """The inverse of ``to_payload``; raises OverflowError for a time out of range.
+
+        Cursors and stored tag commands from before 2026-12 carry a third item (a window
+        width the listing no longer uses): it is ignored, so they keep working.
+        """
+        return cls(EPOCH + timedelta(milliseconds=millis), doc_id)
 
 
 def _b64e(data: bytes) -> str:
@@ -66,12 +68,15 @@ class CursorCodec:
         if not dot or not body or not hmac.compare_digest(signature.encode(), expected):
             raise InvalidCursorError("cursor is malformed, tampered with or for another listing")
         try:
-            millis, doc_id, span_ms = json.loads(_b64d(body))
+            payload = json.loads(_b64d(body))
         except (binascii.Error, ValueError, TypeError) as exc:
             raise InvalidCursorError(f"cursor payload is unreadable: {exc}") from None
-        if not (isinstance(millis, int) and isinstance(doc_id, str) and isinstance(span_ms, int)):
+        if not (isinstance(payload, list) and len(payload) in (2, 3)):
+            raise InvalidCursorError("cursor payload has the wrong shape")
+        millis, doc_id = payload[:2]
+        if not (isinstance(millis, int) and isinstance(doc_id, str)):
             raise InvalidCursorError("cursor payload has the wrong shape")
         try:
-            return Position.from_payload(millis, doc_id, span_ms)
+            return Position.from_payload(millis, doc_id)
         except OverflowError:
             raise InvalidCursorError("cursor time is out of range") from None

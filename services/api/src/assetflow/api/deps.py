@@ -11,7 +11,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.publishing import Publisher
-from assetflow.api.repository import DatasetBounds
 from assetflow.api.settings import ApiSettings
 from assetflow.common.presign import Presigner
 
@@ -36,13 +35,8 @@ async def _publisher(request: Request) -> Publisher:
     return request.state.publisher  # type: ignore[no-any-return]
 
 
-async def _bounds(request: Request) -> DatasetBounds:
-    return request.state.bounds  # type: ignore[no-any-return]
-
-
 DbDep = Annotated[AsyncDatabase[dict[str, Any]], Depends(_db)]
 PresignerDep = Annotated[Presigner, Depends(_presigner)]
 CursorsDep = Annotated[CursorCodec, Depends(_cursors)]
 SettingsDep = Annotated[ApiSettings, Depends(_settings)]
 PublisherDep = Annotated[Publisher, Depends(_publisher)]
-BoundsDep = Annotated[DatasetBounds, Depends(_bounds)]

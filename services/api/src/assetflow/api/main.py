@@ -17,7 +17,6 @@ from assetflow.api.live import LiveEvents
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.problems import install_problem_handlers, install_problem_schemas
 from assetflow.api.publishing import Publisher
-from assetflow.api.repository import DatasetBounds
 from assetflow.api.routes import (
     annotations,
     archive,
@@ -128,7 +127,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 "db": db,
                 "s3": s3,
                 "presigner": presigner,
-                "bounds": DatasetBounds(),
                 "cursors": CursorCodec(settings.api.cursor_secret.get_secret_value().encode()),
             }
 

@@ -157,7 +157,7 @@ class Tagging:
                 page, more = result.docs, result.more and matched + limit < MAX_WHERE_IMAGES
                 if page:
                     last = page[-1]
-                    after = Position(last[F.UPLOADED_AT], last[F.ID], result.span_ms)
+                    after = Position(last[F.UPLOADED_AT], last[F.ID])
             await self.publisher.publish([_message(command_id, d, change) for d in page])
             matched += len(page)
             await self.db[commands.COLLECTION].update_one(

@@ -10,7 +10,7 @@ from pydantic_core import to_json
 from assetflow.api import repository
 from assetflow.api.auth import CallerDep, ReadableDataset, require_visible
 from assetflow.api.cursor import Position
-from assetflow.api.deps import BoundsDep, CursorsDep, DbDep, PresignerDep, SettingsDep
+from assetflow.api.deps import CursorsDep, DbDep, PresignerDep, SettingsDep
 from assetflow.api.observability import count_item_urls
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas import ImagePublic, ImagesPage, ImagesSample, rfc3339_ms
@@ -140,7 +140,6 @@ async def list_dataset_images(
     cursors: CursorsDep,
     settings: SettingsDep,
     listing: ListingFilterDep,
-    bounds: BoundsDep,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
@@ -148,14 +147,14 @@ async def list_dataset_images(
     page_size = limit or settings.api.default_limit
     scope = scope_of(dataset_id, listing)
     after = cursors.decode(cursor, scope) if cursor else None
-    page = await repository.list_images(db, dataset_id, listing, after, page_size, bounds)
+    page = await repository.list_images(db, dataset_id, listing, after, page_size)
     sign, sign_rendition = signers(presigner, settings.api)
     items = [to_public(doc, sign, sign_rendition) for doc in page.docs]
     count_item_urls(items)
     next_cursor = None
     if page.more and page.docs:
         last = page.docs[-1]
-        position = Position(last[F.UPLOADED_AT], last[F.ID], page.span_ms)
+        position = Position(last[F.UPLOADED_AT], last[F.ID])
         next_cursor = cursors.encode(position, scope)
     return _json({"items": items, "next_cursor": next_cursor})
 
