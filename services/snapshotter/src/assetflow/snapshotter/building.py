@@ -187,11 +187,9 @@ class Builder:
     def _selection(self, doc: Doc) -> Iterator[ManifestEntry]:
         """Every live image the request selects, in key order (the by_key index)."""
         listing = ListingFilter(**(doc.get(S.WHERE) or {}))
-        query = images.live_in_key_order(self.bucket, doc[S.DATASET_ID])
+        query = images.live_in_key_order(self.bucket, doc[S.DATASET_ID]) | listing.conditions()
         found = self.db[images.COLLECTION].find(query, _FIELDS).sort(F.KEY, 1)
         for image in found:
-            if not listing.matches(image):
-                continue
             yield ManifestEntry(
                 path=image[F.PATH],
                 image_id=image[F.ID],

@@ -66,10 +66,8 @@ def attachment(name: str) -> str:
 async def _members(
     db: Any, s3: Any, bucket: str, dataset_id: str, listing: ListingFilter
 ) -> AsyncIterator[MemberFile]:
-    query = images.live_in_key_order(bucket, dataset_id)
+    query = images.live_in_key_order(bucket, dataset_id) | listing.conditions()
     async for doc in db[images.COLLECTION].find(query, _FIELDS).sort(F.KEY, 1):
-        if not listing.matches(doc):
-            continue
         modified = doc.get(F.UPLOADED_AT) or datetime.now(UTC)
         yield (
             f"images/{doc[F.PATH]}",
