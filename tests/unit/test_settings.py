@@ -1,11 +1,26 @@
 """Settings come from the environment; production refuses development secrets."""
 
 import pytest
+from pydantic import BaseModel, SecretStr
 
 from assetflow.api.settings import ApiOptions, ApiSettings
 from assetflow.common.errors import ConfigError
+from assetflow.common.settings import ServiceSettings
 from assetflow.indexer.settings import IndexerSettings
+from assetflow.ingest.settings import IngestSettings
+from assetflow.snapshotter.settings import SnapshotterSettings
 from assetflow.thumbnailer.settings import ThumbnailerSettings
+
+# What each service refuses with ENV=production while it has the local stack's defaults.
+DEV_DEFAULT_SECRETS: dict[type[ServiceSettings], list[str]] = {
+    ApiSettings: ["API_CURSOR_SECRET", "S3_SECRET_KEY"],
+    IndexerSettings: ["S3_SECRET_KEY"],
+    IngestSettings: [],  # holds no secret
+    SnapshotterSettings: ["S3_SECRET_KEY"],
+    ThumbnailerSettings: ["S3_SECRET_KEY"],
+}
+# What the API needs besides secrets outside ENV=local (tests/unit/test_tokens.py covers it).
+API_JWT = {"API_AUTH": "jwt", "API_AUTH_SECRET": "s" * 32}
 
 
 def test_env_overrides_nested_sections(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,6 +49,51 @@ def test_production_refuses_dev_secrets(monkeypatch: pytest.MonkeyPatch) -> None
     settings = ApiSettings()
     assert settings.api.cursor_secret.get_secret_value() == "another-real-secret"
     assert settings.auth_settings().mode == "jwt"
+
+
+@pytest.mark.parametrize("service", DEV_DEFAULT_SECRETS, ids=lambda cls: cls.__name__)
+def test_every_service_refuses_dev_secrets_in_production(
+    service: type[ServiceSettings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENV", "production")
+    for name, value in API_JWT.items():
+        monkeypatch.setenv(name, value)
+    expected = DEV_DEFAULT_SECRETS[service]
+    if expected:
+        with pytest.raises(ConfigError) as refused:
+            service()
+        assert str(refused.value) == (
+            f"development secrets refused with ENV=production: {', '.join(expected)}"
+        )
+    for name in expected:
+        monkeypatch.setenv(name, f"a-real-{name.lower()}")
+    settings = service()
+    assert settings.env == "production"
+    for name in expected:
+        section, field = name.lower().split("_", 1)
+        secret = getattr(getattr(settings, section), field)
+        assert secret.get_secret_value() == f"a-real-{name.lower()}"
+    monkeypatch.setenv("ENV", "staging")  # only production refuses them
+    for name in expected:
+        monkeypatch.delenv(name)
+    assert service().env == "staging"
+
+
+def test_the_check_finds_secrets_in_any_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Vault(BaseModel):
+        token: SecretStr = SecretStr("changeme")
+        backup_token: SecretStr | None = None
+
+    class WithVault(IngestSettings):
+        vault: Vault = Vault()
+
+    monkeypatch.setenv("ENV", "production")
+    monkeypatch.setenv("VAULT_BACKUP_TOKEN", "dev-cursor-secret")
+    with pytest.raises(ConfigError, match=r"production: VAULT_BACKUP_TOKEN, VAULT_TOKEN$"):
+        WithVault()
+    monkeypatch.setenv("VAULT_BACKUP_TOKEN", "not-a-dev-secret")
+    monkeypatch.setenv("VAULT_TOKEN", "neither-is-this")
+    assert WithVault().vault.token.get_secret_value() == "neither-is-this"
 
 
 def test_auth_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:

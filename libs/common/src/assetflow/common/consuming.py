@@ -37,8 +37,12 @@ WORK = Context(WORK_CONTEXT)
 class ConsumerOptions(BaseModel):
     """Batch sizing of a consuming service (env ``<SERVICE>_*``)."""
 
-    batch_max_records: int = Field(default=500, ge=1, le=10_000)
-    batch_timeout_ms: int = Field(default=100, ge=1)
+    batch_max_records: int = Field(
+        default=500, ge=1, le=10_000, description="most records handled as one batch"
+    )
+    batch_timeout_ms: int = Field(
+        default=100, ge=1, description="how long a batch waits to fill before it is handled"
+    )
 
 
 async def raw_decoder(msg: StreamMessage[Any]) -> Any:
@@ -152,6 +156,7 @@ def subscribe_batches(
     options: ConsumerOptions,
     work: BatchWork[C],
     producer: Producer,
+    max_poll_interval_ms: int = 300_000,
 ) -> None:
     """Run ``work(records, ctx)`` on each batch; offsets are committed only after it returns.
 
@@ -159,7 +164,9 @@ def subscribe_batches(
     context. FastStream's Kafka default commits before the handler runs (ACK_FIRST);
     NACK_ON_ERROR commits after success and rewinds the batch on an exception, so nothing is
     lost. Transient errors rewind after a back-off; permanent ones dead-letter the records
-    that cause them (see ``isolate_failures``).
+    that cause them (see ``isolate_failures``). A service whose work is long (a snapshot
+    build) raises ``max_poll_interval_ms`` above its longest batch: the group keeps the
+    partition assigned meanwhile (heartbeats go on in the background).
     """
     backoff = Backoff()
 
@@ -172,6 +179,7 @@ def subscribe_batches(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=raw_batch_decoder,
+        max_poll_interval_ms=max_poll_interval_ms,
     )
     async def on_batch(bodies: list[bytes], msg: KafkaMessage, ctx: Any = WORK) -> None:
         records = source_records(msg)

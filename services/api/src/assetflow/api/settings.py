@@ -1,25 +1,18 @@
-"""API settings: shared sections plus API options (env ``API_*``)."""
+"""API settings: the service base, S3 and MongoDB, plus API options (env ``API_*``)."""
 
 from typing import Any, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from assetflow.common.settings import (
-    KafkaSettings,
-    MongoSettings,
-    ObservabilitySettings,
-    S3Settings,
-    refuse_dev_secrets,
-)
+from assetflow.common.settings import ServiceSettings, WithMongo, WithS3
 from assetflow.common.tokens import AuthMode, AuthSettings
 
 
 class ApiOptions(BaseModel):
     """HTTP-facing options."""
 
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field(default="127.0.0.1", description="unused: uvicorn's --host decides")
+    port: int = Field(default=8000, description="unused: uvicorn's --port decides")
     presign_expires_s: int = Field(
         default=900, ge=1, le=7 * 24 * 3600, description="originals shown or downloaded"
     )
@@ -39,8 +32,10 @@ class ApiOptions(BaseModel):
     snapshot_url_expires_s: int = Field(
         default=12 * 3600, ge=1, le=7 * 24 * 3600, description="presigned snapshot downloads"
     )
-    cursor_secret: SecretStr = SecretStr("dev-cursor-secret")
-    default_limit: int = Field(default=50, ge=1, le=500)
+    cursor_secret: SecretStr = Field(
+        default=SecretStr("dev-cursor-secret"), description="signs listing page cursors"
+    )
+    default_limit: int = Field(default=50, ge=1, le=500, description="listing page size")
     media_proxy: bool = Field(
         default=False, description="stream files through the API instead of redirecting"
     )
@@ -58,9 +53,11 @@ class ApiOptions(BaseModel):
     auth: AuthMode = Field(default="off", description="off (ENV=local only) or jwt")
     auth_secret: SecretStr | None = Field(default=None, description="HS256 shared secret")
     auth_jwks_url: str | None = Field(default=None, description="RS256/ES256 keys by kid")
-    auth_issuer: str = "assetflow"
-    auth_audience: str = "assetflow-api"
-    auth_leeway_s: int = Field(default=30, ge=0, le=300)
+    auth_issuer: str = Field(default="assetflow", description="required iss claim")
+    auth_audience: str = Field(default="assetflow-api", description="required aud claim")
+    auth_leeway_s: int = Field(
+        default=30, ge=0, le=300, description="clock skew allowed on exp and nbf"
+    )
 
     @field_validator("auth_secret", "auth_jwks_url", mode="before")
     @classmethod
@@ -96,16 +93,9 @@ class ApiOptions(BaseModel):
     )
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(ServiceSettings, WithS3, WithMongo):
     """Everything the API reads from the environment."""
 
-    model_config = SettingsConfigDict(env_nested_delimiter="_", env_nested_max_split=1)
-
-    env: str = "local"
-    s3: S3Settings = S3Settings()
-    mongo: MongoSettings = MongoSettings()
-    kafka: KafkaSettings = KafkaSettings()
-    log: ObservabilitySettings = ObservabilitySettings()
     api: ApiOptions = ApiOptions()
 
     def auth_settings(self) -> AuthSettings:
@@ -121,13 +111,7 @@ class ApiSettings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _no_dev_secrets_in_production(self) -> Self:
-        refuse_dev_secrets(
-            self.env,
-            {
-                "S3_SECRET_KEY": self.s3.secret_key.get_secret_value(),
-                "API_CURSOR_SECRET": self.api.cursor_secret.get_secret_value(),
-            },
-        )
+    def _auth_fits_env(self) -> Self:
+        """Runs after the base's secret check: auth off only with ENV=local, jwt with a key."""
         self.auth_settings().check(self.env)
         return self
