@@ -13,6 +13,7 @@ from assetflow.common.producer import BrokerProducer
 from assetflow.common.topics import Topics
 from assetflow.indexer.indexing import Indexer
 from assetflow.indexer.main import create_app
+from assetflow.indexer.store import MongoImageIndex
 from tests.support.events import created, removed
 
 
@@ -24,7 +25,7 @@ async def test_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_indexe
     broker = app.broker
     assert broker is not None
     broker.context.set_global(
-        WORK_CONTEXT, Indexer(db=db, producer=BrokerProducer(broker, Topics()))
+        WORK_CONTEXT, Indexer(MongoImageIndex(db), BrokerProducer(broker, Topics()))
     )
     dead: list[tuple[bytes, dict[str, str]]] = []
 

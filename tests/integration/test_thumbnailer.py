@@ -1,6 +1,7 @@
 """The thumbnailer's batch logic against the real MinIO: fetch, render, store, clean up."""
 
 import asyncio
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ from assetflow.common.settings import S3Settings
 from assetflow.common.topics import Topics
 from assetflow.thumbnailer.processing import Thumbnailer, thumbnail_batch
 from assetflow.thumbnailer.settings import ThumbnailerOptions
+from assetflow.thumbnailer.storage import S3Storage
 from tests.support import images
 from tests.support.events import created, removed
 from tests.support.stack import (
@@ -83,12 +85,11 @@ async def make_ctx(tmp_path: Path) -> AsyncIterator[Any]:
         producer = AckedProducer()
         opts = ThumbnailerOptions(**({"retry_initial_s": 0.01, "retry_max_s": 0.02} | options))
         ctx = Thumbnailer(
-            s3=s3,
+            storage=S3Storage(s3, spool_dir=tmp_path, spool_bytes=opts.spool_bytes),
             producer=producer,
             pool=pool,
             options=opts,
             thumbnails_bucket=THUMBS,
-            spool_dir=tmp_path,
             in_flight=asyncio.Semaphore(opts.max_in_flight),
         )
         return ctx, producer
@@ -261,7 +262,7 @@ async def test_handler_on_the_test_broker_publishes_results_and_dead_letters(
     broker = app.broker
     assert broker is not None
     ctx, _ = await make_ctx()
-    ctx.producer = BrokerProducer(broker, Topics())
+    ctx = dataclasses.replace(ctx, producer=BrokerProducer(broker, Topics()))
     broker.context.set_global(WORK_CONTEXT, ctx)
     results: list[Any] = []
     dead: list[tuple[bytes, dict[str, str]]] = []

@@ -7,16 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from assetflow.common import images, tracing
-from assetflow.common.changes import (
-    MEMBERSHIP_FIELDS,
-    annotations_changed,
-    publish_changes,
-)
+from assetflow.common import tracing
+from assetflow.common.changes import annotations_changed, publish_changes
 from assetflow.common.deadletter import SourceRecord, send_dead_letter
 from assetflow.common.decoding import DecodedBatch, decode_batch
+from assetflow.common.images import F
 from assetflow.common.metrics import E2E_LATENCY
 from assetflow.common.producer import Producer
 from assetflow.common.tracing import extract, tracer
@@ -28,7 +23,8 @@ from assetflow.indexer.observability import (
     RESULTS_APPLIED,
     STALE_EVENTS,
 )
-from assetflow.indexer.writes import apply_changes
+from assetflow.indexer.store import ImageIndex
+from assetflow.indexer.writes import BatchResult
 
 SERVICE = "indexer"
 TRACER = tracer(__name__)
@@ -38,12 +34,16 @@ TRACER = tracer(__name__)
 class Indexer:
     """What the batch logic needs, built once by the composition root."""
 
-    db: AsyncDatabase[dict[str, Any]]
+    index: ImageIndex
     producer: Producer
 
 
-async def index_batch(records: Sequence[SourceRecord], ctx: Indexer) -> None:
-    """Apply a batch to the index; returns once the writes and any dead letters are durable."""
+async def index_batch(records: Sequence[SourceRecord], ctx: Indexer) -> BatchResult:
+    """Apply a batch to the index; returns once the writes and any dead letters are durable.
+
+    Records that are not asset messages are dead-lettered here; an error of the index
+    propagates (the consumer edge retries a TransientError and isolates anything else).
+    """
     batch = decode_batch(records)
     dead = [
         await send_dead_letter(ctx.producer, record, SERVICE, reason)
@@ -52,10 +52,10 @@ async def index_batch(records: Sequence[SourceRecord], ctx: Indexer) -> None:
     started = time.time_ns()
     with BULK_WRITE_SECONDS.time():
         # One transaction, in offset order: a result may answer a create in the same batch.
-        outcome = await apply_changes(ctx.db, batch.object_changes)
+        outcome = await ctx.index.apply(batch.object_changes)
     _trace_applied(batch, started)
     # Live views hear of a change only once it is committed; the offsets wait for these too.
-    noticed = await _annotation_changes(ctx.db, batch)
+    noticed = await _annotation_changes(ctx.index, batch)
     await asyncio.gather(*dead, publish_changes(ctx.producer, SERVICE, outcome.changes + noticed))
     now = datetime.now(UTC)
     for stage, result, since in outcome.started:
@@ -66,20 +66,18 @@ async def index_batch(records: Sequence[SourceRecord], ctx: Indexer) -> None:
     COMMANDS_APPLIED.inc(len(batch.changes) - len(batch.object_events) - len(batch.results))
     RESULTS_APPLIED.labels("applied").inc(outcome.results_applied)
     RESULTS_APPLIED.labels("ignored").inc(outcome.results_ignored)
+    return outcome
 
 
-async def _annotation_changes(
-    db: AsyncDatabase[dict[str, Any]], batch: DecodedBatch
-) -> list[dict[str, Any]]:
+async def _annotation_changes(index: ImageIndex, batch: DecodedBatch) -> list[dict[str, Any]]:
     """Annotation writes (the API's, announced on this topic) as changes of live images."""
     latest = {notice.image_id: notice for _, notice in batch.notices}
     if not latest:
         return []
-    found = db[images.COLLECTION].find({images.F.ID: {"$in": list(latest)}}, MEMBERSHIP_FIELDS)
     return [
         change
-        async for doc in found
-        if (change := annotations_changed(doc, latest[doc[images.F.ID]].changed_at))
+        for doc in await index.memberships(latest)
+        if (change := annotations_changed(doc, latest[doc[F.ID]].changed_at))
     ]
 
 

@@ -22,6 +22,7 @@ from assetflow.indexer.backfill import reconcile_forever
 from assetflow.indexer.indexing import SERVICE, Indexer, index_batch
 from assetflow.indexer.reconcile import check_drift_forever
 from assetflow.indexer.settings import IndexerSettings
+from assetflow.indexer.store import MongoImageIndex
 
 
 def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
@@ -38,7 +39,8 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
         try:
             db = client[settings.mongo.db]
             await migrate(db)
-            broker.context.set_global(WORK_CONTEXT, Indexer(db=db, producer=producer))
+            ctx = Indexer(index=MongoImageIndex(db), producer=producer)
+            broker.context.set_global(WORK_CONTEXT, ctx)
             interval = settings.indexer.drift_check_interval_s
             tasks.append(asyncio.create_task(check_drift_forever(db, interval)))
             if (sweep := settings.indexer.reconcile_interval_s) > 0:

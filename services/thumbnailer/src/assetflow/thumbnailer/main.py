@@ -16,7 +16,7 @@ from assetflow.common.producer import BrokerProducer
 from assetflow.thumbnailer.processing import SERVICE, Thumbnailer, thumbnail_batch
 from assetflow.thumbnailer.rendering import configure_libvips
 from assetflow.thumbnailer.settings import ThumbnailerSettings
-from assetflow.thumbnailer.storage import spool_directory
+from assetflow.thumbnailer.storage import S3Storage, spool_directory
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,11 @@ def create_app(settings: ThumbnailerSettings | None = None) -> AsgiFastStream:
             )
             spool_dir = stack.enter_context(spool_directory(options.spool_dir))
             ctx = Thumbnailer(
-                s3=s3,
+                storage=S3Storage(s3, spool_dir=spool_dir, spool_bytes=options.spool_bytes),
                 producer=producer,
                 pool=pool,
                 options=options,
                 thumbnails_bucket=settings.s3.thumbnails_bucket,
-                spool_dir=spool_dir,
                 in_flight=asyncio.Semaphore(options.max_in_flight),
             )
             broker.context.set_global(WORK_CONTEXT, ctx)

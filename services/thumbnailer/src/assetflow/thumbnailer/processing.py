@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 from assetflow.common import tracing
@@ -34,11 +33,9 @@ from assetflow.thumbnailer.observability import BYTES_READ, DURATION, IMAGES, IN
 from assetflow.thumbnailer.rendering import Encoded, Refused, Rendered, render
 from assetflow.thumbnailer.settings import ThumbnailerOptions
 from assetflow.thumbnailer.storage import (
+    ObjectStorage,
     VersionGoneError,
-    delete_renditions,
     discard,
-    fetch_original,
-    put_rendition,
     rendition_key,
     rendition_prefix,
 )
@@ -52,16 +49,15 @@ T = TypeVar("T")
 Outcome = tuple[str, list["asyncio.Future[Any]"]]
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Thumbnailer:
     """What the batch logic needs, built once by the composition root."""
 
-    s3: Any
+    storage: ObjectStorage
     producer: Producer
     pool: Executor
     options: ThumbnailerOptions
     thumbnails_bucket: str
-    spool_dir: Path
     in_flight: asyncio.Semaphore
 
     async def retrying(self, step: Callable[[], Awaitable[T]]) -> T:
@@ -133,7 +129,7 @@ async def _handle(
     try:
         if isinstance(event, ObjectRemoved):
             prefix = rendition_prefix(event.dataset_id, event.image_id)
-            await ctx.retrying(lambda: delete_renditions(ctx.s3, ctx.thumbnails_bucket, prefix))
+            await ctx.retrying(lambda: ctx.storage.delete_renditions(ctx.thumbnails_bucket, prefix))
             return "removed", []
         with DURATION.labels("total").time():
             result = await make_thumbnails(event, ctx)
@@ -172,14 +168,7 @@ async def make_thumbnails(
     try:
         with DURATION.labels("fetch").time(), tracing.child_span(TRACER, "fetch"):
             original = await ctx.retrying(
-                lambda: fetch_original(
-                    ctx.s3,
-                    event.bucket,
-                    event.key,
-                    event.etag,
-                    spool_dir=ctx.spool_dir,
-                    spool_bytes=opts.spool_bytes,
-                )
+                lambda: ctx.storage.get_original(event.bucket, event.key, event.etag)
             )
     except VersionGoneError:
         return None  # deleted or overwritten: the newer event is on its way
@@ -211,7 +200,7 @@ async def _store(event: ObjectCreated, rendered: Rendered, ctx: Thumbnailer) -> 
 
     async def put(name: str, encoded: Encoded) -> Rendition:
         key = rendition_key(event.dataset_id, event.image_id, event.etag, name)
-        await ctx.retrying(lambda: put_rendition(ctx.s3, bucket, key, encoded))
+        await ctx.retrying(lambda: ctx.storage.put_rendition(bucket, key, encoded))
         return Rendition(
             key=key,
             width=encoded.width,
@@ -226,7 +215,7 @@ async def _store(event: ObjectCreated, rendered: Rendered, ctx: Thumbnailer) -> 
     # Renditions of earlier versions of this object are garbage once these exist.
     prefix = rendition_prefix(event.dataset_id, event.image_id)
     keep = f"{prefix}{event.etag}/"
-    await ctx.retrying(lambda: delete_renditions(ctx.s3, bucket, prefix, keep=keep))
+    await ctx.retrying(lambda: ctx.storage.delete_renditions(bucket, prefix, keep=keep))
     return ThumbnailsCreated(
         **_identity(event),
         thumbnails_bucket=bucket,

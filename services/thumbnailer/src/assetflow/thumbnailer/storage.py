@@ -1,4 +1,4 @@
-"""Reading originals from and writing renditions to object storage."""
+"""Reading originals from and writing renditions to object storage: a port and its S3 adapter."""
 
 import asyncio
 import os
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import ClientError as HttpClientError
 from botocore.exceptions import BotoCoreError, ClientError
@@ -51,28 +51,92 @@ def spool_directory(root: str | None) -> Iterator[Path]:
         yield Path(path)
 
 
-async def fetch_original(
-    s3: Any, bucket: str, key: str, etag: str, *, spool_dir: Path, spool_bytes: int
-) -> Original:
-    """Download exactly the version with ``etag``; large files go to a temp file.
+class ObjectStorage(Protocol):
+    """What the thumbnailer's batch logic needs of object storage (tests use a fake).
 
-    Raises VersionGoneError when that version no longer exists, StorageUnavailableError
-    when storage cannot serve it now. The caller deletes a spooled file (``discard``).
+    Every method raises StorageUnavailableError when storage cannot serve it now.
     """
-    try:
-        response = await s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)
-        size = int(response.get("ContentLength") or 0)
-        body = response["Body"]
-        async with body:  # releases the connection (its __aenter__ yields the raw response)
-            if size <= spool_bytes:
-                return Original(await body.read(), size)
-            return Original(await _spool(body, spool_dir), size)
-    except ClientError as exc:
-        if _error_code(exc) in _GONE:
-            raise VersionGoneError(f"{bucket}/{key} etag {etag}") from exc
-        raise StorageUnavailableError(f"reading {bucket}/{key}: {exc}") from exc
-    except _NETWORK_ERRORS as exc:
-        raise StorageUnavailableError(f"reading {bucket}/{key}: {exc!r}") from exc
+
+    async def get_original(self, bucket: str, key: str, etag: str) -> Original:
+        """Exactly the version with ``etag``; raises VersionGoneError if it no longer exists.
+
+        The caller hands the result to ``discard`` once it is decoded.
+        """
+        ...
+
+    async def put_rendition(self, bucket: str, key: str, rendition: Encoded) -> None:
+        """Write one rendition, immutable (its key changes with its content)."""
+        ...
+
+    async def delete_renditions(self, bucket: str, prefix: str, keep: str | None = None) -> int:
+        """Delete every key under ``prefix`` except those under ``keep``; returns how many."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class S3Storage:
+    """ObjectStorage over an aioboto3 S3 client; large originals are spooled to ``spool_dir``."""
+
+    s3: Any
+    spool_dir: Path
+    spool_bytes: int
+
+    async def get_original(self, bucket: str, key: str, etag: str) -> Original:
+        """Download exactly the version with ``etag``; large files go to a temp file.
+
+        Raises VersionGoneError when that version no longer exists, StorageUnavailableError
+        when storage cannot serve it now. The caller deletes a spooled file (``discard``).
+        """
+        try:
+            response = await self.s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)
+            size = int(response.get("ContentLength") or 0)
+            body = response["Body"]
+            async with body:  # releases the connection (its __aenter__ yields the raw response)
+                if size <= self.spool_bytes:
+                    return Original(await body.read(), size)
+                return Original(await _spool(body, self.spool_dir), size)
+        except ClientError as exc:
+            if _error_code(exc) in _GONE:
+                raise VersionGoneError(f"{bucket}/{key} etag {etag}") from exc
+            raise StorageUnavailableError(f"reading {bucket}/{key}: {exc}") from exc
+        except _NETWORK_ERRORS as exc:
+            raise StorageUnavailableError(f"reading {bucket}/{key}: {exc!r}") from exc
+
+    async def put_rendition(self, bucket: str, key: str, rendition: Encoded) -> None:
+        """Write one rendition with immutable caching (its key changes with the content)."""
+        try:
+            await self.s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=rendition.data,
+                ContentType=rendition.content_type,
+                CacheControl=CACHE_CONTROL,
+            )
+        except (ClientError, *_NETWORK_ERRORS) as exc:
+            raise StorageUnavailableError(f"writing {bucket}/{key}: {exc!r}") from exc
+
+    async def delete_renditions(self, bucket: str, prefix: str, keep: str | None = None) -> int:
+        """Delete every key under ``prefix`` except those under ``keep``; returns how many."""
+        try:
+            doomed: list[str] = []
+            paginator = self.s3.get_paginator("list_objects_v2")
+            async for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+                doomed.extend(
+                    item["Key"]
+                    for item in page.get("Contents", [])
+                    if keep is None or not item["Key"].startswith(keep)
+                )
+            for start in range(0, len(doomed), 1000):  # DeleteObjects takes up to 1000 keys
+                chunk = doomed[start : start + 1000]
+                response = await self.s3.delete_objects(
+                    Bucket=bucket,
+                    Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True},
+                )
+                if errors := response.get("Errors"):
+                    raise StorageUnavailableError(f"deleting {bucket}/{prefix}: {errors[0]}")
+        except (ClientError, *_NETWORK_ERRORS) as exc:
+            raise StorageUnavailableError(f"deleting {bucket}/{prefix}: {exc!r}") from exc
+        return len(doomed)
 
 
 async def _spool(body: Any, spool_dir: Path) -> Path:
@@ -92,44 +156,6 @@ def discard(original: Original) -> None:
     """Delete a spooled copy; in-memory originals need nothing."""
     if isinstance(original.source, Path):
         original.source.unlink(missing_ok=True)
-
-
-async def put_rendition(s3: Any, bucket: str, key: str, rendition: Encoded) -> None:
-    """Write one rendition with immutable caching (its key changes with the content)."""
-    try:
-        await s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=rendition.data,
-            ContentType=rendition.content_type,
-            CacheControl=CACHE_CONTROL,
-        )
-    except (ClientError, *_NETWORK_ERRORS) as exc:
-        raise StorageUnavailableError(f"writing {bucket}/{key}: {exc!r}") from exc
-
-
-async def delete_renditions(s3: Any, bucket: str, prefix: str, keep: str | None = None) -> int:
-    """Delete every key under ``prefix`` except those under ``keep``; returns how many."""
-    try:
-        doomed: list[str] = []
-        paginator = s3.get_paginator("list_objects_v2")
-        async for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            doomed.extend(
-                item["Key"]
-                for item in page.get("Contents", [])
-                if keep is None or not item["Key"].startswith(keep)
-            )
-        for start in range(0, len(doomed), 1000):  # DeleteObjects takes up to 1000 keys
-            chunk = doomed[start : start + 1000]
-            response = await s3.delete_objects(
-                Bucket=bucket,
-                Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True},
-            )
-            if errors := response.get("Errors"):
-                raise StorageUnavailableError(f"deleting {bucket}/{prefix}: {errors[0]}")
-    except (ClientError, *_NETWORK_ERRORS) as exc:
-        raise StorageUnavailableError(f"deleting {bucket}/{prefix}: {exc!r}") from exc
-    return len(doomed)
 
 
 def _error_code(exc: ClientError) -> str:
