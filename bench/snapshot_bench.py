@@ -75,11 +75,13 @@ def plan_cost(spec: str) -> None:
     existing indexed datasets, given as ``db/bucket/dataset`` entries."""
     from assetflow.snapshotter.building import Builder, Progress
     from assetflow.snapshotter.settings import SnapshotterOptions
+    from assetflow.snapshotter.store import MongoSnapshotStore
 
     with MongoClient(MONGO_URL, tz_aware=True) as client:
         for entry in spec.split(","):
             db, bucket, dataset = entry.split("/")
-            builder = Builder(client[db], None, None, bucket, SnapshotterOptions(), lambda e: None)
+            store = MongoSnapshotStore(client[db])
+            builder = Builder(store, None, None, bucket, SnapshotterOptions(), lambda e: None)  # type: ignore[arg-type]
             doc = {"_id": f"plan-bench-{dataset}", "format": "coco", "where": {}}
             doc |= {"dataset_id": dataset}
             times = []

@@ -5,16 +5,31 @@ import io
 import json
 import os
 import time
+import uuid
 import zipfile
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from pymongo import MongoClient
 
+from assetflow.common import topics
+from assetflow.common.snapshots import COLLECTION, CreateSnapshot, S
 from tests.e2e.test_annotations import labels, ready_images, url
 from tests.e2e.test_pipeline import list_all
 from tests.support import images
-from tests.support.stack import BUCKET, ServiceProcess, put_object, wait_for
+from tests.support.stack import (
+    BUCKET,
+    MONGO_URL,
+    TEST_DB,
+    TOPICS,
+    ServiceProcess,
+    consume_matching,
+    produce,
+    put_object,
+    wait_for,
+)
 
 
 def request(api: ServiceProcess, dataset_id: str, **body: Any) -> str:
@@ -153,6 +168,62 @@ def test_a_build_killed_midway_completes_after_restart_and_leaves_no_broken_vers
         )
     uploads = s3.list_multipart_uploads(Bucket=BUCKET, Prefix=f"{dataset_id}/")
     assert not uploads.get("Uploads"), "the killed build's parts were not aborted"
+
+
+@pytest.mark.e2e
+def test_a_build_that_fails_for_good_is_dead_lettered_and_the_next_command_on_its_partition_runs(
+    services: dict[str, ServiceProcess], s3: Any, dataset_id: str
+) -> None:
+    api = services["api"]
+    originals = {f"{i}.jpg": images.jpeg(20 + i, 20) for i in range(2)}
+    for path, body in originals.items():
+        put_object(s3, f"{dataset_id}/images/{path}", body)
+    wait_for(
+        "the uploads indexed",
+        lambda: len(list_all(api, dataset_id, 100)) == len(originals),
+        timeout=60,
+    )
+    # A well-formed command whose request document no snapshotter can build: it selects by
+    # a field this version does not know. Before, its TypeError was retried forever, and
+    # every later command of its partition (every dataset hashed there) waited behind it.
+    bad_id, now = uuid.uuid4().hex, datetime.now(UTC)
+    with MongoClient(MONGO_URL, tz_aware=True) as client:
+        client[TEST_DB][COLLECTION].insert_one(
+            {
+                S.ID: bad_id,
+                S.DATASET_ID: dataset_id,
+                S.FORMAT: "coco",
+                S.WHERE: {"shelf": "top"},
+                S.STATUS: "queued",
+                S.CREATED_AT: now,
+                S.UPDATED_AT: now,
+            }
+        )
+    command = CreateSnapshot(snapshot_id=bad_id, dataset_id=dataset_id, requested_at=now)
+    bad = command.model_dump_json().encode()
+    produce(TOPICS.commands, [(dataset_id.encode(), bad)])  # acknowledged before the next
+    good_id = request(api, dataset_id, format="coco")  # the same key: the same partition
+
+    good = finished(api, good_id)
+    assert (good["status"], good["version"], good["images"]) == ("ready", 1, len(originals))
+    _, body = download(api, dataset_id, "latest")
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    for path, original in originals.items():
+        assert archive.read(f"images/{path}") == original
+    reason = (
+        f"snapshot {bad_id}: cannot select {{'shelf': 'top'}}: "
+        "ListingFilter.__init__() got an unexpected keyword argument 'shelf'"
+    )
+    dead = consume_matching(TOPICS.dlq, lambda r: r.value == bad)
+    headers = {k: v.decode() for k, v in dead.headers}
+    assert headers[topics.DLQ_REASON_HEADER] == reason
+    assert headers[topics.DLQ_SERVICE_HEADER] == "snapshotter"
+    assert headers[topics.DLQ_SOURCE_TOPIC_HEADER] == TOPICS.commands
+    assert dead.key == dataset_id.encode()
+    with MongoClient(MONGO_URL, tz_aware=True) as client:
+        failed = client[TEST_DB][COLLECTION].find_one({S.ID: bad_id})
+    assert failed is not None
+    assert (failed[S.STATUS], failed[S.REASON]) == ("failed", reason)
 
 
 @pytest.mark.e2e

@@ -4,7 +4,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from faststream.kafka import KafkaBroker
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, MongoClient
 
 from assetflow.common.clientmetrics import CommandMetrics, instrument_storage
 from assetflow.common.presign import Presigner
@@ -17,6 +17,19 @@ if TYPE_CHECKING:
 def make_mongo_client(settings: MongoSettings) -> AsyncMongoClient[dict[str, Any]]:
     """PyMongo's native async client with bounded timeouts."""
     return AsyncMongoClient(
+        settings.url,
+        serverSelectionTimeoutMS=settings.timeout_ms,
+        connectTimeoutMS=settings.timeout_ms,
+        tz_aware=True,
+        uuidRepresentation="standard",
+        event_listeners=[CommandMetrics()],
+    )
+
+
+def make_sync_mongo_client(settings: MongoSettings) -> MongoClient[dict[str, Any]]:
+    """PyMongo's blocking client, configured like ``make_mongo_client``: for work that runs in
+    a worker thread (the snapshotter's jobs write zip files synchronously)."""
+    return MongoClient(
         settings.url,
         serverSelectionTimeoutMS=settings.timeout_ms,
         connectTimeoutMS=settings.timeout_ms,

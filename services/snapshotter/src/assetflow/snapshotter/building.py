@@ -17,23 +17,28 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, Final, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pymongo import DESCENDING
-from pymongo.database import Database
 
-from assetflow.common import annotations, images, snapshots
-from assetflow.common.annotations import A, Shape
+from assetflow.common import snapshots
+from assetflow.common.annotations import Shape
 from assetflow.common.coco import bbox_of, export_entries
-from assetflow.common.errors import StorageUnavailableError
+from assetflow.common.errors import InvalidEventError, StorageUnavailableError
 from assetflow.common.filters import ListingFilter
-from assetflow.common.images import F
 from assetflow.common.metrics import E2E_LATENCY
-from assetflow.common.snapshots import ContentHasher, ManifestEntry, S, SnapshotEvent
+from assetflow.common.snapshots import (
+    ContentHasher,
+    ManifestEntry,
+    S,
+    SnapshotEvent,
+    SnapshotFormat,
+)
 from assetflow.common.zipimport import IMAGE_SUFFIXES
-from assetflow.snapshotter.originals import Originals, SnapshotChangedError
+from assetflow.snapshotter.originals import SnapshotChangedError
 from assetflow.snapshotter.settings import SnapshotterOptions
+from assetflow.snapshotter.storage import ArchiveStorage, OriginalsSource
+from assetflow.snapshotter.store import SnapshotStore
 from assetflow.snapshotter.zipsink import MultipartSink, abort_upload, part_size_for
 
 log = logging.getLogger(__name__)
@@ -44,19 +49,7 @@ Doc = dict[str, Any]
 _STORED_SUFFIXES = (IMAGE_SUFFIXES - {".tif", ".tiff", ".bmp"}) | {".zip", ".gz", ".mp4", ".mov"}
 _READ_CHUNK = 1 << 20
 FETCH_THREADS = 4
-_FIELDS = {
-    F.KEY: 1,
-    F.PATH: 1,
-    F.FOLDER: 1,
-    F.ETAG: 1,
-    F.SIZE: 1,
-    F.STATUS: 1,
-    F.TAGS: 1,
-    F.WIDTH: 1,
-    F.HEIGHT: 1,
-    F.ANNOTATION_REVISION: 1,
-    F.ANNOTATION_HASH: 1,
-}
+FORMATS: Final = frozenset(get_args(SnapshotFormat))
 
 
 @dataclass
@@ -73,11 +66,11 @@ class Progress:
 
 @dataclass
 class Builder:
-    """What a build needs; one per snapshotter process."""
+    """What a build needs; one per snapshotter process (a ``Job`` of the handler)."""
 
-    db: Database[Doc]
-    s3: Any
-    originals: Originals
+    store: SnapshotStore
+    storage: ArchiveStorage
+    originals: OriginalsSource
     bucket: str
     options: SnapshotterOptions
     emit: Emit
@@ -86,9 +79,10 @@ class Builder:
         """Build (or finish, or skip) one requested snapshot; returns its final status.
 
         Raises StorageUnavailableError (and database errors) for the consumer to retry the
-        command; a changed selection fails the snapshot with the reason instead.
+        command, and InvalidEventError for a request that can never be built; a changed
+        selection fails the snapshot with the reason instead.
         """
-        doc = self.db[snapshots.COLLECTION].find_one({S.ID: snapshot_id})
+        doc = self.store.request(snapshot_id)
         if doc is None:
             log.warning("snapshot request not found", extra={"snapshot_id": snapshot_id})
             return "missing"
@@ -102,44 +96,53 @@ class Builder:
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailableError(f"snapshot {snapshot_id}: {exc}") from exc
 
+    def fail(self, snapshot_id: str, reason: str) -> None:
+        """Fail a request for good with the reason (unless it is finished), dropping any
+        parts of its upload; the handler calls this for an error that retrying cannot cure."""
+        doc = self.store.request(snapshot_id)
+        if doc is None or doc.get(S.STATUS) in snapshots.FINISHED:
+            return
+        try:
+            if doc.get(S.UPLOAD_ID):
+                abort_upload(self.storage, self.bucket, doc[S.KEY], doc[S.UPLOAD_ID])
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailableError(f"snapshot {snapshot_id}: {exc}") from exc
+        self._finish(doc, "failed", {S.REASON: reason, S.UPLOAD_ID: None}, "SnapshotFailed")
+
     def _build(self, doc: Doc) -> str:
         snapshot_id, dataset = doc[S.ID], doc[S.DATASET_ID]
         if doc.get(S.UPLOAD_ID):  # an earlier attempt died mid-build: drop its parts
-            abort_upload(self.s3, self.bucket, doc[S.KEY], doc[S.UPLOAD_ID])
+            abort_upload(self.storage, self.bucket, doc[S.KEY], doc[S.UPLOAD_ID])
         progress = Progress()
         content_id = self._plan(doc, progress)
-        latest = self.db[snapshots.COLLECTION].find_one(
-            {S.DATASET_ID: dataset, S.STATUS: "ready"}, sort=[(S.VERSION, DESCENDING)]
-        )
+        latest = self.store.latest_ready(dataset)
         if latest is not None and latest[S.CONTENT_ID] == content_id:
-            self.db[snapshots.MANIFESTS].delete_many({"snapshot_id": snapshot_id})
+            self.store.drop_manifest(snapshot_id)
             done = {S.BASED_ON: latest[S.VERSION], S.CONTENT_ID: content_id}
             self._finish(doc, "unchanged", done, "SnapshotCreated", progress)
             return "unchanged"
         version = int(doc.get(S.VERSION) or (latest[S.VERSION] + 1 if latest else 1))
         key = snapshots.zip_key(dataset, version)
-        upload_id = self.s3.create_multipart_upload(
+        upload_id = self.storage.create_multipart_upload(
             Bucket=self.bucket, Key=key, ContentType="application/zip"
         )["UploadId"]
-        self.db[snapshots.COLLECTION].update_one(
-            {S.ID: snapshot_id},
+        self.store.update(
+            snapshot_id,
             {
-                "$set": {
-                    S.STATUS: "running",
-                    S.VERSION: version,
-                    S.KEY: key,
-                    S.UPLOAD_ID: upload_id,
-                    S.CONTENT_ID: content_id,
-                    S.IMAGES_TOTAL: progress.images_total,
-                    S.BYTES_TOTAL: progress.bytes_total,
-                    S.UPDATED_AT: datetime.now(UTC),
-                }
+                S.STATUS: "running",
+                S.VERSION: version,
+                S.KEY: key,
+                S.UPLOAD_ID: upload_id,
+                S.CONTENT_ID: content_id,
+                S.IMAGES_TOTAL: progress.images_total,
+                S.BYTES_TOTAL: progress.bytes_total,
+                S.UPDATED_AT: datetime.now(UTC),
             },
         )
         doc |= {S.VERSION: version, S.KEY: key, S.CONTENT_ID: content_id}
         part_size = part_size_for(progress.bytes_total, self.options.part_size)
         sink = MultipartSink(
-            self.s3, self.bucket, key, upload_id, part_size, self.options.parts_in_flight
+            self.storage, self.bucket, key, upload_id, part_size, self.options.parts_in_flight
         )
         try:
             with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
@@ -154,7 +157,7 @@ class Builder:
             sink.abort()
             raise
         pointer = {"version": version, "key": key, "content_id": content_id}
-        self.s3.put_object(
+        self.storage.put_object(
             Bucket=self.bucket,
             Key=snapshots.latest_key(dataset),
             Body=json.dumps(pointer).encode(),
@@ -166,64 +169,33 @@ class Builder:
     def _plan(self, doc: Doc, progress: Progress) -> str:
         """Store the manifest in chunks; returns the content id."""
         snapshot_id = doc[S.ID]
-        manifests = self.db[snapshots.MANIFESTS]
-        manifests.delete_many({"snapshot_id": snapshot_id})  # a restart plans afresh
+        listing = _listing(doc)
+        self.store.drop_manifest(snapshot_id)  # a restart plans afresh
         hasher = ContentHasher(doc[S.FORMAT], doc.get(S.WHERE) or {})
         chunk: list[ManifestEntry] = []
         n = 0
-        for entry in self._selection(doc):
+        for entry in self.store.selection(self.bucket, doc[S.DATASET_ID], listing):
             chunk.append(entry)
             progress.images_total += 1
             progress.bytes_total += entry.size
             if len(chunk) == snapshots.CHUNK:
                 hasher.add(chunk)
-                self._store_chunk(snapshot_id, n, chunk)
+                self.store.store_chunk(snapshot_id, n, chunk)
                 chunk, n = [], n + 1
         if chunk:
             hasher.add(chunk)
-            self._store_chunk(snapshot_id, n, chunk)
+            self.store.store_chunk(snapshot_id, n, chunk)
         return hasher.hexdigest()
-
-    def _selection(self, doc: Doc) -> Iterator[ManifestEntry]:
-        """Every live image the request selects, in key order (the by_key index)."""
-        listing = ListingFilter(**(doc.get(S.WHERE) or {}))
-        query = images.live_in_key_order(self.bucket, doc[S.DATASET_ID]) | listing.conditions()
-        found = self.db[images.COLLECTION].find(query, _FIELDS).sort(F.KEY, 1)
-        for image in found:
-            yield ManifestEntry(
-                path=image[F.PATH],
-                image_id=image[F.ID],
-                key=image[F.KEY],
-                etag=image[F.ETAG],
-                size=int(image[F.SIZE]),
-                width=image.get(F.WIDTH),
-                height=image.get(F.HEIGHT),
-                annotation_revision=int(image.get(F.ANNOTATION_REVISION) or 0),
-                annotation_hash=image.get(F.ANNOTATION_HASH),
-            )
-
-    def _store_chunk(self, snapshot_id: str, n: int, chunk: list[ManifestEntry]) -> None:
-        self.db[snapshots.MANIFESTS].replace_one(
-            {"_id": snapshots.chunk_id(snapshot_id, n)},
-            {"snapshot_id": snapshot_id, "n": n, "entries": [e.model_dump() for e in chunk]},
-            upsert=True,
-        )
-
-    def chunks(self, snapshot_id: str) -> Iterator[tuple[int, list[ManifestEntry]]]:
-        """The stored manifest, chunk by chunk, in order."""
-        found = self.db[snapshots.MANIFESTS].find({"snapshot_id": snapshot_id}).sort("n", 1)
-        for chunk in found:
-            yield chunk["n"], [ManifestEntry.model_validate(e) for e in chunk["entries"]]
 
     def _write_images(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
         with ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="fetch") as pool:
-            for n, entries in self.chunks(doc[S.ID]):
+            for n, entries in self.store.chunks(doc[S.ID]):
                 for entry, body in self._fetched(pool, entries):
                     entry.sha256 = self._write_image(archive, entry, body)
                     progress.images_done += 1
                     progress.bytes_done += entry.size
                     self._report(doc, progress)
-                self._store_chunk(doc[S.ID], n, entries)  # with the sha256s
+                self.store.store_chunk(doc[S.ID], n, entries)  # with the sha256s
 
     def _fetched(
         self, pool: ThreadPoolExecutor, entries: list[ManifestEntry]
@@ -272,17 +244,16 @@ class Builder:
         wanted = {e.image_id: e for e in entries if e.annotation_revision}
         if not wanted:
             return {}
-        found = self.db[annotations.COLLECTION].find({A.ID: {"$in": list(wanted)}})
         shapes: dict[str, list[Shape]] = {}
-        for doc in found:
-            entry = wanted[doc[A.ID]]
-            if doc[A.REVISION] != entry.annotation_revision:
+        for stored in self.store.annotations(wanted):
+            entry = wanted[stored.image_id]
+            if stored.revision != entry.annotation_revision:
                 raise SnapshotChangedError(
                     f"the annotations of {entry.path} changed while the snapshot was built "
-                    f"(revision {entry.annotation_revision} -> {doc[A.REVISION]}); "
+                    f"(revision {entry.annotation_revision} -> {stored.revision}); "
                     "request the snapshot again"
                 )
-            shapes[doc[A.ID]] = [Shape.model_validate(s) for s in doc.get(A.SHAPES) or ()]
+            shapes[stored.image_id] = stored.shapes
         return shapes
 
     def _write_annotations(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
@@ -298,7 +269,7 @@ class Builder:
             info = {"description": f"assetflow snapshot of {doc[S.DATASET_ID]}"}
             out.write(f'{{"info": {json.dumps(info)}, "images": [')
             number = 0
-            for _, entries in self.chunks(doc[S.ID]):
+            for _, entries in self.store.chunks(doc[S.ID]):
                 for entry in entries:
                     number += 1
                     image = {"id": number, "file_name": entry.path}
@@ -306,7 +277,7 @@ class Builder:
                     out.write(("," if number > 1 else "") + json.dumps(image))
             out.write('], "annotations": [')
             number, next_id = 0, 1
-            for _, entries in self.chunks(doc[S.ID]):
+            for _, entries in self.store.chunks(doc[S.ID]):
                 shapes = self._annotated(entries)
                 for entry in entries:
                     number += 1
@@ -322,7 +293,7 @@ class Builder:
 
     def _write_yolo(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
         classes: dict[str, int] = {}
-        for _, entries in self.chunks(doc[S.ID]):
+        for _, entries in self.store.chunks(doc[S.ID]):
             shapes = self._annotated(entries)
             for entry in entries:
                 own = shapes.get(entry.image_id, [])
@@ -347,7 +318,7 @@ class Builder:
     def _write_manifest(self, archive: zipfile.ZipFile, snapshot_id: str) -> None:
         with archive.open(_info("manifest.jsonl", deflate=True), "w") as raw:
             out = _Text(raw)
-            for _, entries in self.chunks(snapshot_id):
+            for _, entries in self.store.chunks(snapshot_id):
                 for entry in entries:
                     line = entry.model_dump(
                         include={"path", "size", "etag", "sha256", "annotation_revision"}
@@ -359,14 +330,12 @@ class Builder:
         if not force and now - progress.reported_at < self.options.progress_interval_s:
             return
         progress.reported_at = now
-        self.db[snapshots.COLLECTION].update_one(
-            {S.ID: doc[S.ID]},
+        self.store.update(
+            doc[S.ID],
             {
-                "$set": {
-                    S.IMAGES_DONE: progress.images_done,
-                    S.BYTES_DONE: progress.bytes_done,
-                    S.UPDATED_AT: datetime.now(UTC),
-                }
+                S.IMAGES_DONE: progress.images_done,
+                S.BYTES_DONE: progress.bytes_done,
+                S.UPDATED_AT: datetime.now(UTC),
             },
         )
         self.emit(_event(doc, "SnapshotProgress", "running", progress))
@@ -391,7 +360,7 @@ class Builder:
             S.BYTES_DONE: progress.bytes_done,
             S.SHAPES: progress.shapes,
         }
-        self.db[snapshots.COLLECTION].update_one({S.ID: doc[S.ID]}, {"$set": done | fields})
+        self.store.update(doc[S.ID], done | fields)
         if requested := doc.get(S.CREATED_AT):
             seconds = (now - requested.replace(tzinfo=UTC)).total_seconds()
             E2E_LATENCY.labels("snapshot", status).observe(max(0.0, seconds))
@@ -400,6 +369,20 @@ class Builder:
         log.info(
             "snapshot %s", status, extra={"snapshot_id": doc[S.ID], "reason": fields.get(S.REASON)}
         )
+
+
+def _listing(doc: Doc) -> ListingFilter:
+    """The request's selection; a request this snapshotter cannot build fails for good."""
+    if doc.get(S.FORMAT) not in FORMATS:
+        raise InvalidEventError(
+            f"snapshot {doc[S.ID]}: cannot build format {doc.get(S.FORMAT)!r} "
+            f"(one of {', '.join(sorted(FORMATS))})"
+        )
+    where = doc.get(S.WHERE) or {}
+    try:
+        return ListingFilter(**where)
+    except TypeError as exc:  # a field this snapshotter does not know
+        raise InvalidEventError(f"snapshot {doc[S.ID]}: cannot select {where!r}: {exc}") from None
 
 
 class _Text:

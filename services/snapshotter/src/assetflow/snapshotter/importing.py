@@ -18,26 +18,29 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
-from pymongo.database import Database
 
-from assetflow.common import images, layout, zipimport
+from assetflow.common import layout
 from assetflow.common.annotating import ImportReport
 from assetflow.common.coco import CocoFile
 from assetflow.common.errors import StorageUnavailableError
-from assetflow.common.images import F
 from assetflow.common.zipimport import I, ZipLimits, open_remote_zip, plan_zip
+from assetflow.snapshotter.storage import ImportStorage
+from assetflow.snapshotter.store import ImportStore
 
 log = logging.getLogger(__name__)
 Annotate = Callable[[str, CocoFile], ImportReport]
 MAX_REPORTED = 100
+FINISHED = ("done", "failed")
+# Answers that no retry changes: the zip (or an image just written) was deleted or replaced.
+_GONE = frozenset({"404", "NoSuchKey", "412", "PreconditionFailed"})
 
 
 @dataclass
 class Importer:
-    """What an import needs; one per snapshotter process."""
+    """What an import needs; one per snapshotter process (a ``Job`` of the handler)."""
 
-    db: Database[dict[str, Any]]
-    s3: Any
+    store: ImportStore
+    storage: ImportStorage
     bucket: str
     annotate: Annotate
     limits: ZipLimits = field(default_factory=ZipLimits)
@@ -47,23 +50,36 @@ class Importer:
     def run(self, import_id: str) -> str:
         """Run (or skip, if finished) one import; returns its final status.
 
-        Storage errors propagate for the consumer to retry the command; a refused zip or
-        a zip that breaks mid-way fails the import with the reasons.
+        Storage errors propagate for the consumer to retry the command; a refused zip, a
+        zip that breaks mid-way, or one deleted or replaced meanwhile fails the import with
+        the reasons.
         """
-        doc = self.db[zipimport.COLLECTION].find_one({I.ID: import_id})
+        doc = self.store.request(import_id)
         if doc is None:
             return "missing"
-        if doc[I.STATUS] in ("done", "failed"):
+        if doc[I.STATUS] in FINISHED:
             return str(doc[I.STATUS])
         try:
             return self._import(doc)
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _GONE:
+                gone = f"{doc[I.KEY]} (or an image written from it) was deleted or replaced"
+                return self._fail(doc, [f"{gone} while the import ran: {exc}"])
             raise StorageUnavailableError(f"import {import_id}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailableError(f"import {import_id}: {exc}") from exc
+
+    def fail(self, import_id: str, reason: str) -> None:
+        """Fail an import for good with the reason (unless it is finished); the handler calls
+        this for an error that retrying cannot cure."""
+        doc = self.store.request(import_id)
+        if doc is not None and doc.get(I.STATUS) not in FINISHED:
+            self._fail(doc, [reason])
 
     def _import(self, doc: dict[str, Any]) -> str:
         self._set(doc, {I.STATUS: "running"})
         try:
-            archive = open_remote_zip(self.s3, self.bucket, doc[I.KEY])
+            archive = open_remote_zip(self.storage, self.bucket, doc[I.KEY])
         except zipfile.BadZipFile as exc:
             return self._fail(doc, [f"not a readable zip file: {exc}"])
         with archive:
@@ -99,8 +115,10 @@ class Importer:
             key = layout.object_key(doc[I.DATASET_ID], path)
             kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
             with archive.open(info) as source:
-                self.s3.upload_fileobj(source, self.bucket, key, ExtraArgs={"ContentType": kind})
-            written[key] = self.s3.head_object(Bucket=self.bucket, Key=key)["ETag"].strip('"')
+                self.storage.upload_fileobj(
+                    source, self.bucket, key, ExtraArgs={"ContentType": kind}
+                )
+            written[key] = self.storage.head_object(Bucket=self.bucket, Key=key)["ETag"].strip('"')
             if time.monotonic() - reported >= self.progress_interval_s or done == len(entries):
                 reported = time.monotonic()
                 self._set(doc, {I.IMAGES_DONE: done})
@@ -124,11 +142,8 @@ class Importer:
         deadline = time.monotonic() + self.index_timeout_s
         keys = list(written)
         while time.monotonic() < deadline:
-            found = self.db[images.COLLECTION].find(
-                {F.BUCKET: self.bucket, F.KEY: {"$in": keys}, F.DELETED: False},
-                {F.KEY: 1, F.ETAG: 1},
-            )
-            indexed = {d[F.KEY] for d in found if d[F.ETAG] == written[d[F.KEY]]}
+            found = self.store.indexed_etags(self.bucket, keys)
+            indexed = {key for key, etag in found.items() if etag == written[key]}
             keys = [key for key in keys if key not in indexed]
             if not keys:
                 return
@@ -142,5 +157,4 @@ class Importer:
         return "failed"
 
     def _set(self, doc: dict[str, Any], fields: dict[str, Any]) -> None:
-        fields = fields | {I.UPDATED_AT: datetime.now(UTC)}
-        self.db[zipimport.COLLECTION].update_one({I.ID: doc[I.ID]}, {"$set": fields})
+        self.store.update(doc[I.ID], fields | {I.UPDATED_AT: datetime.now(UTC)})
