@@ -104,8 +104,8 @@ def repository_cpu_ms(pages: int, limit: int, rounds: int, concurrency: int) -> 
     """
     import uvloop
 
-    from assetflow.api import repository
     from assetflow.api.cursor import Position
+    from assetflow.api.services import listing as repository
     from assetflow.common.clients import make_mongo_client
     from assetflow.common.filters import ListingFilter
     from assetflow.common.settings import MongoSettings
@@ -141,8 +141,8 @@ def raw_find_ms(pages: int, limit: int, rounds: int) -> float:
     database's own time for a page, the floor the API's latency is compared with."""
     from pymongo import MongoClient
 
-    from assetflow.api import repository
     from assetflow.api.cursor import Position
+    from assetflow.api.services import listing as repository
     from assetflow.common import images
     from assetflow.common.filters import ListingFilter
 
@@ -279,7 +279,7 @@ CATEGORIES = [
         "response validate + serialize",
         ("serialize_response", "pydantic", "jsonable_encoder", "_json (api/routes"),
     ),
-    ("item build", ("to_public", "routes/images.py")),
+    ("item build", ("to_public", "services/items.py")),
     ("BSON decode", ("bson/",)),
     ("dependency solving", ("solve_dependencies", "run_in_threadpool", "anyio", "threading")),
     ("database driver (pymongo)", ("pymongo/",)),

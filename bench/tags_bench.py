@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from pymongo import AsyncMongoClient
 
-from assetflow.api.repository import list_images
+from assetflow.api.services.listing import list_images
 from assetflow.common import counters
 from assetflow.common.filters import ListingFilter
 from assetflow.common.migrations import migrate

@@ -9,7 +9,7 @@ import pytest_asyncio
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.cursor import Position
-from assetflow.api.repository import list_images, listing_cursor
+from assetflow.api.services.listing import list_images, listing_cursor
 from assetflow.common import counters, images
 from assetflow.common.events import ObjectCreated
 from assetflow.common.filters import ListingFilter

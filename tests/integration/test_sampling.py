@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.api.repository import SMALL_DATASET, sample_images
+from assetflow.api.services.sampling import SMALL_DATASET, sample_images
 from assetflow.common.filters import ListingFilter
 from assetflow.common.images import sample_key
 from assetflow.indexer.writes import apply_changes

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic_core import to_json
 
-from assetflow.api.routes.images import camera_name, to_public
-from assetflow.api.schemas import ImagePublic, ImagesPage, rfc3339_ms
+from assetflow.api.schemas.images import ImagePublic, ImagesPage, rfc3339_ms
+from assetflow.api.services.items import camera_name, to_public
 from assetflow.common.presign import Presigner
 
 NOW = datetime(2026, 11, 22, 13, 0, 0, tzinfo=UTC)

@@ -9,12 +9,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pymongo.errors import ServerSelectionTimeoutError
 
-from assetflow.api.auth import Authenticator
-from assetflow.api.cursor import CursorCodec
-from assetflow.api.main import create_app
-from assetflow.api.problems import PROBLEM_JSON, Problem
-from assetflow.api.schemas import ReadinessProblem
+from assetflow.api.main import build_state, create_app
+from assetflow.api.problems import PROBLEM_JSON
+from assetflow.api.schemas.health import ReadinessProblem
+from assetflow.api.schemas.problems import Problem
 from assetflow.api.settings import ApiSettings
+from assetflow.api.state import AppState
 from assetflow.common.presign import Presigner
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -50,16 +50,15 @@ def _app_without_backends() -> FastAPI:
     app = create_app(settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        yield {
-            "authenticator": Authenticator(settings.auth_settings()),
-            "settings": settings,
-            "mongo": _Unreachable(),
-            "db": _Unreachable(),
-            "s3": _Unreachable(),
-            "presigner": Presigner(endpoint_url="http://s3:9000", access_key="a", secret_key="s"),
-            "cursors": CursorCodec(b"secret"),
-        }
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
+        state = build_state(
+            settings,
+            mongo=_Unreachable(),  # type: ignore[arg-type]
+            s3=_Unreachable(),
+            presigner=Presigner(endpoint_url="http://s3:9000", access_key="a", secret_key="s"),
+            signing=_Unreachable(),
+        )
+        yield state.lifespan_state()
 
     app.router.lifespan_context = lifespan
     return app

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic_core import to_json
 
-from assetflow.api.live import RESET, Frame, LiveEvents, Subscriber, event_for
+from assetflow.api.services.live import RESET, Frame, LiveEvents, Subscriber, event_for
 from assetflow.api.settings import ApiOptions
 from assetflow.common.changes import ChangeBatch, ImageChanged, Membership, image_changed
 from assetflow.common.filters import ListingFilter

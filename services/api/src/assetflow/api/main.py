@@ -1,7 +1,7 @@
-"""Composition root of the API: clients built in the lifespan, routes, error handlers."""
+"""Composition root of the API: clients opened in the lifespan, the services wired over them
+into the AppState, routes, error handlers."""
 
 import asyncio
-import functools
 import gc
 import logging
 from collections.abc import AsyncIterator, Iterator, MutableMapping
@@ -10,10 +10,10 @@ from typing import Any
 
 import botocore.session
 from fastapi import FastAPI
+from pymongo import AsyncMongoClient
 
 from assetflow.api.auth import Authenticator
 from assetflow.api.cursor import CursorCodec
-from assetflow.api.live import LiveEvents
 from assetflow.api.observability import RequestMetricsMiddleware
 from assetflow.api.problems import install_problem_handlers, install_problem_schemas
 from assetflow.api.publishing import Publisher
@@ -30,10 +30,19 @@ from assetflow.api.routes import (
     tags,
     uploads,
 )
-from assetflow.api.routes.images import public_items
+from assetflow.api.services.annotations import Annotations
+from assetflow.api.services.archive import Archive
+from assetflow.api.services.datasets import Datasets
+from assetflow.api.services.health import HealthChecks
+from assetflow.api.services.images import Images
+from assetflow.api.services.imports import Imports
+from assetflow.api.services.live import LiveEvents
+from assetflow.api.services.media import Media
+from assetflow.api.services.snapshots import Snapshots
+from assetflow.api.services.tags import Tagging
+from assetflow.api.services.uploads import Uploads
 from assetflow.api.settings import ApiSettings
-from assetflow.api.tagging import Tagging
-from assetflow.api.uploads import Uploads
+from assetflow.api.state import AppState
 from assetflow.common.annotating import Annotating
 from assetflow.common.clients import (
     make_mongo_client,
@@ -44,6 +53,7 @@ from assetflow.common.clients import (
 from assetflow.common.logs import configure_logging
 from assetflow.common.metrics import set_build_info
 from assetflow.common.migrations import migrate
+from assetflow.common.presign import Presigner
 from assetflow.common.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
@@ -73,6 +83,50 @@ def _untraced(scope: MutableMapping[str, Any]) -> bool:
     return scope.get("path") in ("/metrics", "/healthz", "/readyz")
 
 
+def build_state(
+    settings: ApiSettings,
+    *,
+    mongo: AsyncMongoClient[dict[str, Any]],
+    s3: Any,
+    presigner: Presigner,
+    signing: Any,
+) -> AppState:
+    """Wire the services over opened clients; nothing here does I/O or connects.
+
+    ``s3`` is the service's client (internal endpoint); ``presigner`` and ``signing`` (a
+    botocore client) sign URLs for the public endpoint.
+    """
+    db = mongo[settings.mongo.db]
+    options = settings.api
+    bucket = settings.s3.bucket
+    publisher = Publisher(settings.kafka)
+    images = Images(db, presigner, options)
+    return AppState(
+        settings=settings,
+        authenticator=Authenticator(settings.auth_settings()),
+        cursors=CursorCodec(options.cursor_secret.get_secret_value().encode()),
+        health=HealthChecks(mongo, s3, bucket),
+        datasets=Datasets(db),
+        images=images,
+        media=Media(db, s3, presigner, options),
+        archive=Archive(db, s3, bucket),
+        tagging=Tagging(db, publisher),
+        annotations=Annotations(Annotating(db, publisher), db, bucket),
+        snapshots=Snapshots(db, publisher, presigner, bucket, options.snapshot_url_expires_s),
+        imports=Imports(db, s3, bucket, publisher),
+        uploads=Uploads(
+            db,
+            s3,
+            signing,
+            bucket,
+            options.upload_url_expires_s,
+            options.upload_limits,
+            options.multipart_threshold,
+        ),
+        live=LiveEvents(settings.kafka, options, images.items_by_id),
+    )
+
+
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """Build the API; clients are opened when it starts, not here."""
     settings = settings or ApiSettings()
@@ -81,54 +135,33 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     configure_tracing("api")
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
         async with AsyncExitStack() as stack:
-            authenticator = Authenticator(settings.auth_settings())
-            if not authenticator.enabled:
-                log.warning("API_AUTH=off: every caller may read and change every dataset")
             mongo = make_mongo_client(settings.mongo)
             stack.push_async_callback(mongo.close)
-            db = mongo[settings.mongo.db]
-            await migrate(db)
+            await migrate(mongo[settings.mongo.db])
             s3 = await stack.enter_async_context(
                 make_s3_session().client("s3", **s3_client_kwargs(settings.s3))
             )
-            presigner = make_presigner(settings.s3, public=True)
             signing = botocore.session.get_session().create_client(
                 "s3", **s3_client_kwargs(settings.s3, public=True)
             )
-            uploads = Uploads(
-                db, s3, signing, settings.s3.bucket, settings.api.upload_url_expires_s
-            )
-            publisher = Publisher(settings.kafka)
-            tagging = Tagging(db, publisher)
-            stack.push_async_callback(tagging.close)
-            annotating = Annotating(db, publisher)
+            presigner = make_presigner(settings.s3, public=True)
+            state = build_state(settings, mongo=mongo, s3=s3, presigner=presigner, signing=signing)
+            if not state.authenticator.enabled:
+                log.warning("API_AUTH=off: every caller may read and change every dataset")
+            stack.push_async_callback(state.tagging.close)
             interval = settings.api.resume_interval_s
-            for sweep in (tagging.resume_forever(interval), annotating.republish_forever(interval)):
-                stack.callback(asyncio.create_task(sweep).cancel)
-            live = LiveEvents(
-                settings.kafka,
-                settings.api,
-                functools.partial(public_items, db, presigner, settings.api),
+            sweeps = (
+                state.tagging.resume_forever(interval),
+                state.annotations.republish_forever(interval),
             )
-            await live.start()
-            stack.push_async_callback(live.close)
+            for sweep in sweeps:
+                stack.callback(asyncio.create_task(sweep).cancel)
+            await state.live.start()
+            stack.push_async_callback(state.live.close)
             stack.enter_context(_collector_tuned_for_requests())
-            yield {
-                "authenticator": authenticator,
-                "live": live,
-                "uploads": uploads,
-                "tagging": tagging,
-                "annotating": annotating,
-                "publisher": publisher,
-                "settings": settings,
-                "mongo": mongo,
-                "db": db,
-                "s3": s3,
-                "presigner": presigner,
-                "cursors": CursorCodec(settings.api.cursor_secret.get_secret_value().encode()),
-            }
+            yield state.lifespan_state()
 
     app = FastAPI(
         title="assetflow",

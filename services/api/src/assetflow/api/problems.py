@@ -9,11 +9,12 @@ from typing import Any, Final
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assetflow.api.schemas.problems import Problem
 from assetflow.common.errors import (
     ForbiddenError,
     InvalidRequestError,
@@ -26,32 +27,6 @@ from assetflow.common.errors import (
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
-
-
-class FieldError(BaseModel):
-    """One request field that failed validation."""
-
-    loc: list[str] = Field(description="where: 'query', 'path', then the parameter name")
-    msg: str
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem document: the body of every error response."""
-
-    type: str = Field(description="URI of the problem type: always about:blank here")
-    title: str = Field(description="the HTTP status phrase")
-    status: int = Field(description="the HTTP status code")
-    detail: str = Field(description="what went wrong with this request, for a person")
-    instance: str = Field(description="the request path")
-    errors: list[FieldError] | None = Field(
-        default=None, description="each invalid field (422 only)"
-    )
-
-
-class RevisionProblem(Problem):
-    """A conditional write that lost: the body says which revision is current."""
-
-    current_revision: int = Field(description="re-read at this revision, then retry")
 
 
 # What each declared status means on our routes; a route may say it more precisely.

@@ -1,8 +1,7 @@
-"""The API's Kafka publisher (tag commands, annotation facts, job commands) and job intake."""
+"""The API's Kafka publisher: tag commands, annotation facts, job commands."""
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
 
 from aiokafka.errors import KafkaError
 
@@ -59,18 +58,3 @@ class Publisher:
         """Flush and disconnect."""
         if self._connected:
             await self._broker.stop()
-
-
-async def accept(
-    collection: Any, doc: dict[str, Any], publisher: Publisher, command: CreateSnapshot | ImportZip
-) -> None:
-    """Record a queued job, then publish its command; a job whose command Kafka did not take
-    is removed again (the client gets a 503 and retries)."""
-    now = command.requested_at
-    doc |= {"dataset_id": command.dataset_id, "status": "queued"}
-    await collection.insert_one(doc | {"created_at": now, "updated_at": now})
-    try:
-        await publisher.send_command(command.dataset_id, command)
-    except Exception:
-        await collection.delete_one({"_id": doc["_id"]})
-        raise

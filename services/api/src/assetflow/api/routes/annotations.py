@@ -1,18 +1,28 @@
 """Annotations of one image (read, replace, patch: conditional on the revision) and label counts."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
-from fastapi.params import Depends
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Header, Response
 
-from assetflow.api.auth import ReadableDataset, ReadableImage, WritableDataset, WritableImage
-from assetflow.api.deps import DbDep, SettingsDep
-from assetflow.api.problems import RevisionProblem, problem_responses
-from assetflow.common import annotations
+from assetflow.api.deps import (
+    AnnotationsDep,
+    ReadableDataset,
+    ReadableImage,
+    WritableDataset,
+    WritableImage,
+)
+from assetflow.api.problems import problem_responses
+from assetflow.api.schemas.annotations import (
+    ImageAnnotations,
+    ImportResult,
+    LabelCount,
+    PatchAnnotations,
+    ReplaceAnnotations,
+)
+from assetflow.api.schemas.problems import RevisionProblem
 from assetflow.common.annotating import Annotated as AnnotatedImage
-from assetflow.common.annotating import Annotating, patch_with, replace_with
-from assetflow.common.annotations import MAX_SHAPES, L, Shape
+from assetflow.common.annotating import patch_with, replace_with
+from assetflow.common.annotations import L
 from assetflow.common.coco import CocoFile
 from assetflow.common.errors import InvalidRequestError, PreconditionRequiredError
 
@@ -21,56 +31,8 @@ MAX_REPORTED = 1000
 _IF_MATCH = (
     'the revision the change is based on, as its ETag: "3" ("0" for an image never annotated)'
 )
-
-
-async def _annotating(request: Request) -> Annotating:
-    return request.state.annotating  # type: ignore[no-any-return]
-
-
-AnnotatingDep = Annotated[Annotating, Depends(_annotating)]
 # Required in the contract; a request without it gets 428 (see problems.py), not 422.
 IfMatch = Annotated[str, Header(description=_IF_MATCH, pattern=r'^(\*|(W/)?"?[0-9]{1,18}"?)$')]
-
-
-class ImageAnnotations(BaseModel):
-    """An image's annotations at one revision; the revision is also the response's ETag."""
-
-    image_id: str
-    revision: int = Field(description="0 until the image is first annotated")
-    annotations: list[Shape]
-
-
-class ReplaceAnnotations(BaseModel):
-    """Every shape of the image (the previous ones are replaced)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    annotations: list[Shape] = Field(max_length=MAX_SHAPES)
-
-
-class PatchAnnotations(BaseModel):
-    """Shapes to add or replace by id, and ids of shapes to delete."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "anyOf": [
-                {"required": ["upsert"], "properties": {"upsert": {"minItems": 1}}},
-                {"required": ["delete"], "properties": {"delete": {"minItems": 1}}},
-            ]
-        },
-    )
-
-    upsert: list[Shape] = Field(default_factory=list, max_length=MAX_SHAPES)
-    delete: list[str] = Field(default_factory=list, max_length=MAX_SHAPES)
-
-
-class LabelCount(BaseModel):
-    """How many shapes carry a label, on how many live images of the dataset."""
-
-    label: str
-    shapes: int
-    images: int
 
 
 def expected_revision(if_match: str | None) -> int | None:
@@ -115,19 +77,10 @@ _WRITE_ERRORS = problem_responses(
     responses=problem_responses(404, 422, 503),
 )
 async def get_annotations(
-    image_id: ReadableImage, annotating: AnnotatingDep, response: Response
+    image_id: ReadableImage, annotations: AnnotationsDep, response: Response
 ) -> ImageAnnotations:
     """The image's annotations and their revision (also the ETag)."""
-    return _body(await annotating.read(image_id), response)
-
-
-async def _write(
-    annotating: Annotating, image_id: str, if_match: str | None, change: Any
-) -> AnnotatedImage:
-    expected = expected_revision(if_match)
-    if expected is None:
-        expected = (await annotating.read(image_id)).revision
-    return await annotating.write(image_id, expected, change)
+    return _body(await annotations.read(image_id), response)
 
 
 @router.put(
@@ -138,12 +91,13 @@ async def _write(
 async def replace_annotations(
     image_id: WritableImage,
     body: ReplaceAnnotations,
-    annotating: AnnotatingDep,
+    annotations: AnnotationsDep,
     response: Response,
     if_match: IfMatch,
 ) -> ImageAnnotations:
     """Replace every shape, if the image is still at the revision If-Match names."""
-    written = await _write(annotating, image_id, if_match, replace_with(body.annotations))
+    expected = expected_revision(if_match)
+    written = await annotations.write(image_id, expected, replace_with(body.annotations))
     return _body(written, response)
 
 
@@ -155,14 +109,15 @@ async def replace_annotations(
 async def patch_annotations(
     image_id: WritableImage,
     body: PatchAnnotations,
-    annotating: AnnotatingDep,
+    annotations: AnnotationsDep,
     response: Response,
     if_match: IfMatch,
 ) -> ImageAnnotations:
     """Upsert shapes by id and delete shapes by id, if the revision still matches."""
     if not body.upsert and not body.delete:
         raise InvalidRequestError("nothing to change: 'upsert' and 'delete' are both empty")
-    written = await _write(annotating, image_id, if_match, patch_with(body.upsert, body.delete))
+    expected = expected_revision(if_match)
+    written = await annotations.write(image_id, expected, patch_with(body.upsert, body.delete))
     return _body(written, response)
 
 
@@ -171,23 +126,14 @@ async def patch_annotations(
     response_model=list[LabelCount],
     responses=problem_responses(422, 503),
 )
-async def dataset_labels(dataset_id: ReadableDataset, db: DbDep) -> list[LabelCount]:
+async def dataset_labels(
+    dataset_id: ReadableDataset, annotations: AnnotationsDep
+) -> list[LabelCount]:
     """Shapes and images per label in the dataset, most shapes first; from exact counters."""
-    found = db[annotations.LABEL_COUNTS].find({L.DATASET_ID: dataset_id, L.IMAGES: {"$gt": 0}})
-    rows = [
+    return [
         LabelCount(label=doc[L.LABEL], shapes=int(doc[L.SHAPES]), images=int(doc[L.IMAGES]))
-        async for doc in found
+        for doc in await annotations.labels(dataset_id)
     ]
-    return sorted(rows, key=lambda row: (-row.shapes, row.label))
-
-
-class ImportResult(BaseModel):
-    """What an import wrote, and everything it could not use (with reasons)."""
-
-    images: int = Field(description="images whose annotations were replaced")
-    shapes: int = Field(description="shapes written")
-    unmatched: list[str] = Field(description="file names with no live image in the dataset")
-    errors: list[str] = Field(description="per image or annotation: why it was skipped")
 
 
 @router.post(
@@ -196,14 +142,11 @@ class ImportResult(BaseModel):
     responses=problem_responses(400, 422, 503, descriptions={400: "the body is not JSON"}),
 )
 async def import_annotations(
-    dataset_id: WritableDataset,
-    coco: CocoFile,
-    annotating: AnnotatingDep,
-    settings: SettingsDep,
+    dataset_id: WritableDataset, coco: CocoFile, annotations: AnnotationsDep
 ) -> ImportResult:
     """Import a COCO file: every listed image (matched by ``file_name`` = path) gets exactly
     the file's annotations; an image with any invalid annotation is skipped whole."""
-    report = await annotating.import_coco(dataset_id, settings.s3.bucket, coco)
+    report = await annotations.import_coco(dataset_id, coco)
     return ImportResult(
         images=report.images,
         shapes=report.shapes,

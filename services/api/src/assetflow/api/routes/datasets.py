@@ -4,12 +4,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from assetflow.api import repository
-from assetflow.api.auth import CallerDep, ReadableDataset
 from assetflow.api.cursor import EPOCH, Position
-from assetflow.api.deps import CursorsDep, DbDep
+from assetflow.api.deps import CallerDep, CursorsDep, DatasetsDep, ReadableDataset
 from assetflow.api.problems import problem_responses
-from assetflow.api.schemas import (
+from assetflow.api.schemas.datasets import (
     DatasetFolders,
     DatasetsPage,
     DatasetStats,
@@ -36,7 +34,7 @@ def to_stats(dataset_id: str, doc: dict[str, Any]) -> DatasetStats:
 
 @router.get("/datasets", response_model=DatasetsPage, responses=problem_responses(400, 422, 503))
 async def list_datasets(
-    db: DbDep,
+    catalog: DatasetsDep,
     cursors: CursorsDep,
     caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -44,7 +42,7 @@ async def list_datasets(
 ) -> DatasetsPage:
     """The datasets the caller may read that hold live images, by id, with their counts."""
     after = cursors.decode(cursor, _SCOPE).id if cursor else None
-    docs, more = await repository.list_datasets(db, after, limit, caller.readable())
+    docs, more = await catalog.page(after, limit, caller.readable())
     next_cursor = None
     if more and docs:
         next_cursor = cursors.encode(Position(EPOCH, docs[-1][datasets.F.ID]), _SCOPE)
@@ -59,9 +57,9 @@ async def list_datasets(
         404, 422, 503, descriptions={404: "no route matches, e.g. an id containing '/'"}
     ),
 )
-async def get_dataset_stats(dataset_id: ReadableDataset, db: DbDep) -> DatasetStats:
+async def get_dataset_stats(dataset_id: ReadableDataset, catalog: DatasetsDep) -> DatasetStats:
     """Image count, bytes and status counts of a dataset (exact counters: no image is read)."""
-    return to_stats(dataset_id, await repository.dataset_summary(db, dataset_id))
+    return to_stats(dataset_id, await catalog.summary(dataset_id))
 
 
 @router.get(
@@ -69,9 +67,9 @@ async def get_dataset_stats(dataset_id: ReadableDataset, db: DbDep) -> DatasetSt
     response_model=DatasetFolders,
     responses=problem_responses(404, 422, 503),
 )
-async def get_dataset_folders(dataset_id: ReadableDataset, db: DbDep) -> DatasetFolders:
+async def get_dataset_folders(dataset_id: ReadableDataset, catalog: DatasetsDep) -> DatasetFolders:
     """A dataset's folders and their own image counts: O(number of folders), from counters."""
-    folders = await counters.stored_folders(db, dataset_id)
+    folders = await catalog.folders(dataset_id)
     return DatasetFolders(
         dataset_id=dataset_id,
         folders=[FolderCount(folder=name, images=n) for name, n in folders.items()],

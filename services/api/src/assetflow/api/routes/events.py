@@ -2,15 +2,12 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
-from assetflow.api.auth import ReadableDataset
-from assetflow.api.deps import SettingsDep
-from assetflow.api.live import LiveEvents
+from assetflow.api.deps import ListingFilterDep, LiveDep, ReadableDataset, SettingsDep
 from assetflow.api.problems import problem_responses
-from assetflow.api.routes.images import ListingFilterDep
 
 router = APIRouter(prefix="/v1")
 
@@ -20,13 +17,6 @@ _STREAM_DOC = """`text/event-stream`. Events: `image.indexed`, `image.updated`, 
 could not resume, or fell behind and is closed). Image events carry
 `{"image": <listing item>, "fields": [...], "applied_at": ...}`; every event has an `id` to
 send back as `Last-Event-ID`. A `: ping` comment keeps idle streams open."""
-
-
-async def _live(request: Request) -> LiveEvents:
-    return request.state.live  # type: ignore[no-any-return]
-
-
-LiveDep = Annotated[LiveEvents, Depends(_live)]
 
 
 @router.get(

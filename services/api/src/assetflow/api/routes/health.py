@@ -1,14 +1,12 @@
 """Liveness, readiness and metrics."""
 
-import asyncio
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from assetflow.api.deps import HealthDep
 from assetflow.api.problems import problem, problem_responses
-from assetflow.api.schemas import Health, Readiness, ReadinessProblem
+from assetflow.api.schemas.health import Health, Readiness, ReadinessProblem
 
 router = APIRouter()
 
@@ -26,22 +24,9 @@ async def healthz() -> dict[str, str]:
         503, model=ReadinessProblem, descriptions={503: "a dependency is not answering"}
     ),
 )
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(request: Request, health: HealthDep) -> JSONResponse:
     """Ready when MongoDB answers ping and the bucket is reachable."""
-    state = request.state
-    checks: dict[str, str] = {}
-
-    async def check(name: str, probe: Any) -> None:
-        try:
-            await asyncio.wait_for(probe, timeout=3.0)
-            checks[name] = "ok"
-        except Exception as exc:  # any failure means not ready; say which and why
-            checks[name] = f"failed: {type(exc).__name__}: {exc}"
-
-    await asyncio.gather(
-        check("mongo", state.mongo.admin.command("ping")),
-        check("s3", state.s3.head_bucket(Bucket=state.settings.s3.bucket)),
-    )
+    checks = await health.checks()
     if all(v == "ok" for v in checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
     failed = ", ".join(f"{k} {v}" for k, v in checks.items() if v != "ok")

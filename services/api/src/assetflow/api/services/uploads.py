@@ -11,12 +11,13 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.observability import PRESIGNED
+from assetflow.api.schemas.uploads import MAX_PARTS, UploadTarget
+from assetflow.api.services import Database
 from assetflow.common import layout
 from assetflow.common.errors import InvalidRequestError, NotFoundError, StorageUnavailableError
 from assetflow.common.layout import parse_object_key
@@ -24,9 +25,7 @@ from assetflow.common.tags import InvalidTagError, normalize_tags
 
 COLLECTION = "uploads"
 MAX_PATH_BYTES = 1024
-MAX_PARTS = 10_000  # S3's limit
 MIN_PART = 5 * 1024 * 1024  # S3's smallest part (but the last)
-Database = AsyncDatabase[dict[str, Any]]
 
 
 def validate_path(path: str) -> str:
@@ -55,7 +54,6 @@ def part_size_for(size: int, threshold: int) -> int:
     return max(threshold, MIN_PART, math.ceil(size / MAX_PARTS))
 
 
-UploadTarget = Literal["images", "imports"]
 IMPORT_CONTENT_TYPE = "application/zip"
 
 
@@ -108,12 +106,23 @@ class UploadRequest:
 class Uploads:
     """Signs uploads against storage and keeps their records."""
 
-    def __init__(self, db: Database, s3: Any, signer: Any, bucket: str, expires_s: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        s3: Any,
+        signer: Any,
+        bucket: str,
+        expires_s: int,
+        limits: dict[str, int],
+        multipart_threshold: int,
+    ) -> None:
         self._db = db
         self._s3 = s3  # the service's client (internal endpoint)
         self._signer = signer  # a botocore client on the public endpoint, for URLs only
         self._bucket = bucket
         self._expires = expires_s
+        self._limits = limits  # largest size per content type pattern
+        self._threshold = multipart_threshold
 
     def _url(self, operation: str, params: dict[str, Any]) -> str:
         url: str = self._signer.generate_presigned_url(
@@ -122,8 +131,21 @@ class Uploads:
         PRESIGNED.labels("upload").inc()
         return url
 
-    async def start(self, request: UploadRequest, threshold: int) -> dict[str, Any]:
-        """A presigned PUT, or a multipart upload with one presigned URL per part."""
+    async def start(
+        self,
+        dataset_id: str,
+        path: str,
+        size: int,
+        content_type: str,
+        tags: list[str],
+        target: UploadTarget = "images",
+    ) -> dict[str, Any]:
+        """Validate the file; then a presigned PUT, or (above the multipart threshold) a
+        multipart upload with one presigned URL per part."""
+        request = UploadRequest.parse(
+            dataset_id, path, size, content_type, tags, self._limits, target
+        )
+        threshold = self._threshold
         metadata = {"tags": ",".join(_encode(tag) for tag in request.tags)} if request.tags else {}
         if request.size <= threshold:
             params: dict[str, Any] = {"Key": request.key, "ContentType": request.content_type}

@@ -1,14 +1,13 @@
-"""API response models (kept apart from event schemas on purpose).
+"""Images as clients see them: one image, a page of them, a random sample.
 
-The listing and lookup routes build their JSON without these models (see routes/images.py);
-the models document that JSON in the OpenAPI, and the unit tests hold the two together.
+The listing and lookup build their JSON without these models (see services/items.py); the
+models document that JSON in the OpenAPI, and the unit tests hold the two together.
 """
 
 from datetime import datetime
 
 from pydantic import BaseModel, Field, field_serializer
 
-from assetflow.api.problems import Problem
 from assetflow.common.events import ImageStatus
 
 
@@ -70,75 +69,8 @@ class ImagesPage(BaseModel):
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
 
 
-class StatusCounts(BaseModel):
-    """Live images per thumbnailing state."""
-
-    pending: int = 0
-    ready: int = 0
-    rejected: int = 0
-    failed: int = 0
-
-
 class ImagesSample(BaseModel):
     """Images picked at random; pass the same seed again for the same sample."""
 
     items: list[ImagePublic]
     seed: int = Field(description="the seed used (generated when none was given)")
-
-
-class DatasetStats(BaseModel):
-    """Totals over a dataset's live images, read from counters the indexer keeps exact."""
-
-    dataset_id: str
-    image_count: int
-    total_bytes: int
-    statuses: StatusCounts = StatusCounts()
-    updated_at: datetime | None = Field(
-        default=None,
-        description="when the indexer last changed one of its images (RFC 3339, UTC, ms)",
-        json_schema_extra={"format": "date-time"},
-    )
-
-    @field_serializer("updated_at")
-    def _rfc3339_utc(self, value: datetime | None) -> str | None:
-        return rfc3339_ms(value) if value else None
-
-
-class FolderCount(BaseModel):
-    """A folder and how many live images it holds itself (not counting its subfolders)."""
-
-    folder: str = Field(description='path under the dataset\'s images/, "" for the top level')
-    images: int
-
-
-class DatasetFolders(BaseModel):
-    """A dataset's folders with images, by name, read from exact counters."""
-
-    dataset_id: str
-    folders: list[FolderCount]
-
-
-class DatasetsPage(BaseModel):
-    """Datasets with live images, by id."""
-
-    items: list[DatasetStats]
-    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
-
-
-class Health(BaseModel):
-    """The process is up."""
-
-    status: str = Field(examples=["ok"])
-
-
-class Readiness(BaseModel):
-    """Every dependency answered."""
-
-    status: str = Field(examples=["ready"])
-    checks: dict[str, str] = Field(description="'ok' per dependency (mongo, s3)")
-
-
-class ReadinessProblem(Problem):
-    """Not ready: a problem document that also says which dependency failed and why."""
-
-    checks: dict[str, str] = Field(description="'ok' or 'failed: <error>' per dependency")

@@ -1,4 +1,4 @@
-"""Tag commands: validate a request, record it, expand its selection into per-image messages.
+"""Tag counts, and tag commands: validate, record, expand the selection into per-image messages.
 
 Every command is expanded the same way: a selection (ids, or a listing filter) is read page
 by page through the indexes, each page's ``ChangeTags`` messages are published and
@@ -15,25 +15,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from assetflow.api import repository
+from assetflow.api.auth import require_visible
 from assetflow.api.cursor import Position
 from assetflow.api.publishing import Publisher
-from assetflow.common import commands, images
+from assetflow.api.schemas.tags import MAX_WHERE_IMAGES
+from assetflow.api.services import Database
+from assetflow.api.services.listing import list_images
+from assetflow.common import commands, counters, images
 from assetflow.common.commands import C
 from assetflow.common.errors import BrokerUnavailableError, InvalidRequestError, NotFoundError
 from assetflow.common.events import ChangeTags
 from assetflow.common.filters import ListingFilter
 from assetflow.common.images import F
 from assetflow.common.tags import MAX_TAGS_PER_IMAGE, InvalidTagError, changed_tags, normalize_tags
+from assetflow.common.tokens import Permissions
 
-Database = AsyncDatabase[dict[str, Any]]
 log = logging.getLogger(__name__)
 
 SERVICE = "api"
 PAGE = 500
-MAX_WHERE_IMAGES = 100_000
 LEASE = timedelta(seconds=30)
 
 
@@ -91,6 +91,18 @@ class Tagging:
         if doc is None:
             raise NotFoundError(f"no command with id {command_id!r}")
         return doc  # type: ignore[return-value]
+
+    async def visible_status(
+        self, command_id: str, caller: Permissions
+    ) -> commands.CommandDocument:
+        """A command's document; 404 if none, or the caller cannot see its dataset."""
+        doc = await self.status(command_id)
+        require_visible(caller, doc[C.DATASET_ID], f"command {command_id!r}")
+        return doc
+
+    async def counts(self, dataset_id: str) -> counters.DatasetCounts:
+        """A dataset's tag counters as the indexer keeps them: O(number of tags)."""
+        return await counters.stored_counts(self.db, dataset_id)
 
     async def _run_inline(
         self, dataset_id: str, change: TagChange, selection: dict[str, Any]
@@ -151,9 +163,7 @@ class Tagging:
             else:
                 listing = ListingFilter(**selection["where"])
                 limit = min(PAGE, MAX_WHERE_IMAGES - matched)
-                result = await repository.list_images(
-                    self.db, doc[C.DATASET_ID], listing, after, limit
-                )
+                result = await list_images(self.db, doc[C.DATASET_ID], listing, after, limit)
                 page, more = result.docs, result.more and matched + limit < MAX_WHERE_IMAGES
                 if page:
                     last = page[-1]
