@@ -71,10 +71,11 @@ reconcile: bootstrap  ## recount every dataset's counters from its images; REPAI
 backfill: bootstrap  ## compare the bucket listing with the index and publish the differences (ARGS="--prefix ds/ --dry-run --resume")
 	@$(RUN) assetflow backfill $(ARGS)
 
-lint: bootstrap web/node_modules/.package-lock.json  ## ruff + mypy + tsc + dashboards, configuration table and API types up to date
+lint: bootstrap web/node_modules/.package-lock.json  ## ruff + import layers + mypy + tsc + dashboards, configuration table and API types up to date
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy libs/common/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src services/snapshotter/src
+	@$(RUN) lint-imports --no-cache >/dev/null || $(RUN) lint-imports --no-cache
+	@$(RUN) mypy libs/contracts/src libs/platform/src libs/readmodel/src libs/storage/src libs/domain/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src services/snapshotter/src
 	@$(RUN) python deploy/grafana/dashboards.py --check
 	@$(RUN) python deploy/config_table.py --check
 	@cd web && npm run --silent lint >/dev/null

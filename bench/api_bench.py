@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local")
 import httpx
 from pymongo import AsyncMongoClient
 
-from assetflow.common.migrations import migrate
 from assetflow.indexer.writes import apply_changes, apply_results
+from assetflow.readmodel.migrations import migrate
 from tests.support.events import created, thumbnails_created
 from tests.support.stack import MONGO_URL, ServiceProcess, prepare_test_lane
 
@@ -106,9 +106,9 @@ def repository_cpu_ms(pages: int, limit: int, rounds: int, concurrency: int) -> 
 
     from assetflow.api.cursor import Position
     from assetflow.api.services import listing as repository
-    from assetflow.common.clients import make_mongo_client
-    from assetflow.common.filters import ListingFilter
-    from assetflow.common.settings import MongoSettings
+    from assetflow.platform.settings import MongoSettings
+    from assetflow.readmodel.filters import ListingFilter
+    from assetflow.readmodel.mongo import make_mongo_client
 
     async def run() -> float:
         client = make_mongo_client(MongoSettings(url=MONGO_URL, db=DB))
@@ -143,8 +143,8 @@ def raw_find_ms(pages: int, limit: int, rounds: int) -> float:
 
     from assetflow.api.cursor import Position
     from assetflow.api.services import listing as repository
-    from assetflow.common import images
-    from assetflow.common.filters import ListingFilter
+    from assetflow.readmodel import images
+    from assetflow.readmodel.filters import ListingFilter
 
     client: MongoClient[dict[str, Any]] = MongoClient(MONGO_URL, tz_aware=True)
     try:

@@ -192,7 +192,7 @@ def database_upsert_rate(n: int = 40_000, batch: int = 500) -> dict[str, float]:
     first, upsert each, ``$inc`` a counter), on a collection with the listing indexes."""
     from pymongo import UpdateOne
 
-    from assetflow.common import images
+    from assetflow.readmodel import images
 
     name = f"{DB}_upserts"
     with MongoClient(MONGO_URL, serverSelectionTimeoutMS=5000) as client:

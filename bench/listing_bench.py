@@ -29,12 +29,12 @@ from pymongo.errors import PyMongoError
 
 from assetflow.api.cursor import Position
 from assetflow.api.services.listing import list_images, listing_cursor
-from assetflow.common import counters, images
-from assetflow.common.events import ObjectCreated
-from assetflow.common.filters import ListingFilter
-from assetflow.common.images import F
-from assetflow.common.migrations import migrate
-from assetflow.common.sequencer import normalize_sequencer
+from assetflow.contracts.events import ObjectCreated
+from assetflow.contracts.sequencer import normalize_sequencer
+from assetflow.readmodel import counters, images
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.images import F
+from assetflow.readmodel.migrations import migrate
 from tests.support.stack import MONGO_URL
 
 DB = "assetflow_bench_listing"

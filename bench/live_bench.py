@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local")
 
 from aiokafka import AIOKafkaProducer
 
-from assetflow.common.layout import message_key
+from assetflow.contracts.layout import message_key
 from bench.api_bench import DB, cpu_seconds, load_python, load_wrk, page_urls, seed
 from tests.support.events import created
 from tests.support.stack import (

@@ -21,11 +21,11 @@ from typing import Any
 from unittest import mock
 
 try:
-    from assetflow.common.presign import Presigner
+    from assetflow.storage.presign import Presigner
 except ModuleNotFoundError:
     # Let `python bench/presign_bench.py` work from a checkout without PYTHONPATH.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "libs" / "common" / "src"))
-    from assetflow.common.presign import Presigner
+    from assetflow.storage.presign import Presigner
 
 import boto3
 import botocore

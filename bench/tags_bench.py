@@ -24,10 +24,10 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from assetflow.api.services.listing import list_images
-from assetflow.common import counters
-from assetflow.common.filters import ListingFilter
-from assetflow.common.migrations import migrate
 from assetflow.indexer.writes import apply_changes
+from assetflow.readmodel import counters
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.migrations import migrate
 from bench.listing_bench import timed
 from tests.support.events import created
 from tests.support.stack import MONGO_URL, ServiceProcess, skip_history, wait_for

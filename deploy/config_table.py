@@ -17,9 +17,9 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
 from assetflow.api.settings import ApiSettings
-from assetflow.common.settings import DEV_SECRETS, ServiceSettings, env_name
 from assetflow.indexer.settings import IndexerSettings
 from assetflow.ingest.settings import IngestSettings
+from assetflow.platform.settings import DEV_SECRETS, ServiceSettings, env_name
 from assetflow.snapshotter.settings import SnapshotterSettings
 from assetflow.thumbnailer.settings import ThumbnailerSettings
 
@@ -42,7 +42,7 @@ HEADER = f"""\
 Every setting has a default that works for the local stack, and every one can be overridden by
 an environment variable: a settings section and its field joined by `_` (`S3_SECRET_KEY` is
 `s3.secret_key`; dictionaries as JSON). Every service derives its settings from one base,
-`ServiceSettings` in `libs/common/src/assetflow/common/settings.py` (`ENV`, `KAFKA_*`, `LOG_*`),
+`ServiceSettings` in `libs/platform/src/assetflow/platform/settings.py` (`ENV`, `KAFKA_*`, `LOG_*`),
 and mixes in the sections it needs (`S3_*`, `MONGO_*`) next to its own (`API_*`, ...).
 
 With `ENV=production` every service refuses to start while a secret (marked *secret* below)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from assetflow.common.layout import message_key
+from assetflow.contracts.layout import message_key
 from assetflow.indexer.backfill import created_event
 from tests.e2e.test_pipeline import list_all
 from tests.support.stack import (

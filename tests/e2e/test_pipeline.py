@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from assetflow.common import topics
+from assetflow.contracts import topics
 from tests.support.minio_events import minio_message, minio_record
 from tests.support.stack import (
     BUCKET,

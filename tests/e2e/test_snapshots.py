@@ -14,8 +14,9 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
-from assetflow.common import topics
-from assetflow.common.snapshots import COLLECTION, CreateSnapshot, S
+from assetflow.contracts import topics
+from assetflow.contracts.commands import CreateSnapshot
+from assetflow.readmodel.snapshots import COLLECTION, S
 from tests.e2e.test_annotations import labels, ready_images, url
 from tests.e2e.test_pipeline import list_all
 from tests.support import images

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from assetflow.common.events import ChangeTags
-from assetflow.common.layout import message_key
+from assetflow.contracts.events import ChangeTags
+from assetflow.contracts.layout import message_key
 from tests.e2e.test_pipeline import list_all
 from tests.support.stack import BUCKET, TOPICS, ServiceProcess, produce, wait_for
 

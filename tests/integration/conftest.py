@@ -9,7 +9,7 @@ import pytest_asyncio
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.common.migrations import migrate
+from assetflow.readmodel.migrations import migrate
 from tests.support.stack import MONGO_URL, prepare_test_lane
 
 

@@ -11,19 +11,19 @@ import pytest_asyncio
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.publishing import Publisher
-from assetflow.common import annotations
-from assetflow.common.annotating import Annotating, patch_with, replace_with
-from assetflow.common.annotations import A, L, Shape
-from assetflow.common.errors import (
+from assetflow.contracts.errors import (
     DatabaseUnavailableError,
     InvalidRequestError,
     NotFoundError,
     StaleRevisionError,
 )
-from assetflow.common.images import F
-from assetflow.common.layout import image_id
-from assetflow.common.settings import KafkaSettings
+from assetflow.contracts.layout import image_id
+from assetflow.domain.annotating import Annotating, patch_with, replace_with
 from assetflow.indexer.writes import apply_changes
+from assetflow.platform.settings import KafkaSettings
+from assetflow.readmodel import annotations
+from assetflow.readmodel.annotations import A, L, Shape
+from assetflow.readmodel.images import F
 from tests.support.events import created, removed, thumbnails_created
 from tests.support.stack import service_env
 

@@ -13,11 +13,11 @@ from pymongo import AsyncMongoClient
 
 from assetflow.api.main import create_app
 from assetflow.api.settings import ApiSettings
-from assetflow.common.events import ObjectCreated, ObjectRemoved
-from assetflow.common.migrations import migrate
-from assetflow.common.sequencer import normalize_sequencer
-from assetflow.common.settings import MongoSettings
+from assetflow.contracts.events import ObjectCreated, ObjectRemoved
+from assetflow.contracts.sequencer import normalize_sequencer
 from assetflow.indexer.writes import apply_changes, apply_results
+from assetflow.platform.settings import MongoSettings
+from assetflow.readmodel.migrations import migrate
 from tests.support.events import thumbnails_created, thumbnails_failed
 from tests.support.stack import MONGO_URL
 

@@ -7,15 +7,15 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from assetflow.common.clients import make_s3_session, s3_client_kwargs
-from assetflow.common.events import ObjectCreated
-from assetflow.common.settings import S3Settings
+from assetflow.contracts.events import ObjectCreated
 from assetflow.indexer.backfill import (
     USER_METADATA,
     created_event,
     listing_pages,
     with_upload_tags,
 )
+from assetflow.platform.settings import S3Settings
+from assetflow.storage.clients import make_s3_session, s3_client_kwargs
 from tests.support.stack import BUCKET
 
 

@@ -7,13 +7,13 @@ from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.common import topics
-from assetflow.common.consuming import WORK_CONTEXT, raw_batch_decoder
-from assetflow.common.producer import BrokerProducer
-from assetflow.common.topics import Topics
+from assetflow.contracts import topics
+from assetflow.contracts.topics import Topics
 from assetflow.indexer.indexing import Indexer
 from assetflow.indexer.main import create_app
 from assetflow.indexer.store import MongoImageIndex
+from assetflow.platform.consuming import WORK_CONTEXT, raw_batch_decoder
+from assetflow.platform.producer import BrokerProducer
 from tests.support.events import created, removed
 
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.common.sequencer import normalize_sequencer
+from assetflow.contracts.sequencer import normalize_sequencer
 from assetflow.indexer.writes import apply_changes, apply_results
 from tests.support.events import T0, created, removed, thumbnails_created, thumbnails_failed
 

@@ -10,12 +10,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.cursor import Position
 from assetflow.api.services.listing import list_images, listing_cursor
-from assetflow.common import counters, images
-from assetflow.common.events import ObjectCreated
-from assetflow.common.filters import ListingFilter
-from assetflow.common.images import F
-from assetflow.common.sequencer import normalize_sequencer
+from assetflow.contracts.events import ObjectCreated
+from assetflow.contracts.sequencer import normalize_sequencer
 from assetflow.indexer.writes import apply_changes
+from assetflow.readmodel import counters, images
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.images import F
 from tests.support.events import T0, created, removed
 
 Db = AsyncDatabase[dict[str, Any]]

@@ -5,10 +5,10 @@ import uuid
 
 import pytest
 
-from assetflow.common.errors import StorageUnavailableError
-from assetflow.common.presign import Presigner
-from assetflow.common.snapshots import ManifestEntry
+from assetflow.contracts.errors import StorageUnavailableError
+from assetflow.readmodel.snapshots import ManifestEntry
 from assetflow.snapshotter.originals import Originals, SnapshotChangedError
+from assetflow.storage.presign import Presigner
 from tests.support.stack import BUCKET, S3_ACCESS_KEY, S3_ENDPOINT, S3_SECRET_KEY, s3_client
 
 

@@ -4,7 +4,7 @@ import uuid
 
 import httpx
 
-from assetflow.common.presign import Presigner
+from assetflow.storage.presign import Presigner
 from tests.support.stack import BUCKET, S3_ACCESS_KEY, S3_ENDPOINT, S3_SECRET_KEY, s3_client
 
 

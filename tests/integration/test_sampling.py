@@ -7,9 +7,9 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.api.services.sampling import SMALL_DATASET, sample_images
-from assetflow.common.filters import ListingFilter
-from assetflow.common.images import sample_key
 from assetflow.indexer.writes import apply_changes
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.images import sample_key
 from tests.support.events import created
 
 Db = AsyncDatabase[dict[str, Any]]

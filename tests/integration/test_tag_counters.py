@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.common import counters
-from assetflow.common.decoding import ObjectChange
-from assetflow.common.errors import DatabaseUnavailableError
-from assetflow.common.events import ObjectCreated
-from assetflow.common.migrations import migrate
+from assetflow.contracts.errors import DatabaseUnavailableError
+from assetflow.contracts.events import ObjectCreated
 from assetflow.indexer.writes import apply_changes
+from assetflow.platform.decoding import ObjectChange
+from assetflow.readmodel import counters
+from assetflow.readmodel.migrations import migrate
 from devstack import config
 from tests.support.events import (
     T0,

@@ -13,17 +13,17 @@ import pytest
 import pytest_asyncio
 import pyvips
 
-from assetflow.common import topics
-from assetflow.common.clients import make_s3_session, s3_client_kwargs
-from assetflow.common.deadletter import SourceRecord
-from assetflow.common.events import (
+from assetflow.contracts import topics
+from assetflow.contracts.events import (
     ObjectCreated,
     ThumbnailsCreated,
     ThumbnailsFailed,
     decode_asset_message,
 )
-from assetflow.common.settings import S3Settings
-from assetflow.common.topics import Topics
+from assetflow.contracts.topics import Topics
+from assetflow.platform.deadletter import SourceRecord
+from assetflow.platform.settings import S3Settings
+from assetflow.storage.clients import make_s3_session, s3_client_kwargs
 from assetflow.thumbnailer.processing import Thumbnailer, thumbnail_batch
 from assetflow.thumbnailer.settings import ThumbnailerOptions
 from assetflow.thumbnailer.storage import S3Storage
@@ -254,8 +254,8 @@ async def test_handler_on_the_test_broker_publishes_results_and_dead_letters(
     from faststream.kafka import TestKafkaBroker
     from faststream.kafka.annotations import KafkaMessage
 
-    from assetflow.common.consuming import WORK_CONTEXT, raw_batch_decoder
-    from assetflow.common.producer import BrokerProducer
+    from assetflow.platform.consuming import WORK_CONTEXT, raw_batch_decoder
+    from assetflow.platform.producer import BrokerProducer
     from assetflow.thumbnailer.main import create_app
 
     app = create_app()

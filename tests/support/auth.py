@@ -2,7 +2,7 @@
 
 from pydantic import SecretStr
 
-from assetflow.common.tokens import AuthSettings, mint
+from assetflow.domain.tokens import AuthSettings, mint
 
 # Only for the test stack: long enough for the API to accept, and used nowhere else.
 SECRET = "test-stack-only-" + "k" * 32

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from assetflow.common.events import (
+from assetflow.contracts.events import (
     ChangeTags,
     ExifSummary,
     ObjectCreated,
@@ -12,7 +12,7 @@ from assetflow.common.events import (
     ThumbnailsCreated,
     ThumbnailsFailed,
 )
-from assetflow.common.sequencer import normalize_sequencer
+from assetflow.contracts.sequencer import normalize_sequencer
 
 T0 = datetime(2026, 11, 22, 1, 0, 0, 123000, tzinfo=UTC)
 

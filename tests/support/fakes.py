@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from assetflow.common import topics
-from assetflow.common.changes import MEMBERSHIP_FIELDS
-from assetflow.common.decoding import ObjectChange
-from assetflow.common.errors import StorageUnavailableError
-from assetflow.common.events import decode_asset_message
-from assetflow.common.images import F
-from assetflow.common.topics import Topics
+from assetflow.contracts import topics
+from assetflow.contracts.errors import StorageUnavailableError
+from assetflow.contracts.events import decode_asset_message
+from assetflow.contracts.topics import Topics
 from assetflow.indexer.writes import STATE_FIELDS, BatchResult, plan_changes
+from assetflow.platform.decoding import ObjectChange
+from assetflow.readmodel.changes import MEMBERSHIP_FIELDS
+from assetflow.readmodel.images import F
 from assetflow.thumbnailer.rendering import Encoded
 from assetflow.thumbnailer.storage import CACHE_CONTROL, Original, VersionGoneError
 

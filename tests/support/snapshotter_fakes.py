@@ -18,12 +18,12 @@ from typing import IO, Any
 from botocore.exceptions import ClientError, EndpointConnectionError
 from pymongo.errors import ServerSelectionTimeoutError
 
-from assetflow.common import layout
-from assetflow.common.annotations import Shape
-from assetflow.common.errors import StorageUnavailableError
-from assetflow.common.filters import ListingFilter
-from assetflow.common.snapshots import ManifestEntry, S
-from assetflow.common.zipimport import I
+from assetflow.contracts import layout
+from assetflow.contracts.errors import StorageUnavailableError
+from assetflow.readmodel.annotations import Shape
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.imports import I
+from assetflow.readmodel.snapshots import ManifestEntry, S
 from assetflow.snapshotter.originals import SnapshotChangedError
 from assetflow.snapshotter.store import StoredAnnotations
 

@@ -16,7 +16,7 @@ import boto3
 import httpx
 from botocore.config import Config
 
-from assetflow.common.topics import Topics
+from assetflow.contracts.topics import Topics
 from devstack import bootstrap, config
 
 ROOT = Path(__file__).resolve().parents[2]

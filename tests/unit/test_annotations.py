@@ -7,9 +7,11 @@ import pytest
 from pydantic import ValidationError
 
 from assetflow.api.routes.annotations import expected_revision
-from assetflow.common import counters
-from assetflow.common.annotating import validate
-from assetflow.common.annotations import (
+from assetflow.contracts.errors import InvalidRequestError, PreconditionRequiredError
+from assetflow.domain.annotating import validate
+from assetflow.domain.coco import CocoFile, export_entries, orphans, polygon_area, read_coco
+from assetflow.readmodel import counters
+from assetflow.readmodel.annotations import (
     EMPTY_HASH,
     Shape,
     content_hash,
@@ -17,9 +19,7 @@ from assetflow.common.annotations import (
     outside,
     patched,
 )
-from assetflow.common.coco import CocoFile, export_entries, orphans, polygon_area, read_coco
-from assetflow.common.errors import InvalidRequestError, PreconditionRequiredError
-from assetflow.common.images import F
+from assetflow.readmodel.images import F
 
 
 def box(shape_id: str = "a", label: str = "cat", *bbox: float) -> Shape:

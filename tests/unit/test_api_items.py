@@ -10,7 +10,7 @@ from pydantic_core import to_json
 
 from assetflow.api.schemas.images import ImagePublic, ImagesPage, rfc3339_ms
 from assetflow.api.services.items import camera_name, to_public
-from assetflow.common.presign import Presigner
+from assetflow.storage.presign import Presigner
 
 NOW = datetime(2026, 11, 22, 13, 0, 0, tzinfo=UTC)
 PRESIGNER = Presigner(endpoint_url="http://s3:9000", access_key="ak", secret_key="sk")

@@ -15,7 +15,7 @@ from assetflow.api.schemas.health import ReadinessProblem
 from assetflow.api.schemas.problems import Problem
 from assetflow.api.settings import ApiSettings
 from assetflow.api.state import AppState
-from assetflow.common.presign import Presigner
+from assetflow.storage.presign import Presigner
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 

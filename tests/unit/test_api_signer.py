@@ -5,8 +5,8 @@ from unittest import mock
 
 import pytest
 
-from assetflow.common import presign
-from assetflow.common.presign import Presigner
+from assetflow.storage import presign
+from assetflow.storage.presign import Presigner
 
 NOW = datetime.datetime(2024, 5, 6, 7, 8, 9)
 KEYS = ["a.jpg", "ds/images/with space (1).jpg", "ünï/猫.webp", "x/" * 40 + "y", "~tilde"]

@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from assetflow.common.events import ObjectCreated, ObjectRemoved
-from assetflow.common.sequencer import is_newer, normalize_sequencer
+from assetflow.contracts.events import ObjectCreated, ObjectRemoved
+from assetflow.contracts.sequencer import is_newer, normalize_sequencer
 from assetflow.indexer.backfill import Report, compare_page, sequencer_at
 
 T = datetime(2026, 11, 22, 12, 0, 0, 123000, tzinfo=UTC)

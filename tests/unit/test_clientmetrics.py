@@ -10,8 +10,8 @@ def test_storage_timings_name_the_operation_even_when_the_endpoint_is_down() -> 
     from botocore.exceptions import EndpointConnectionError
     from prometheus_client import REGISTRY
 
-    from assetflow.common.clients import make_s3_session, s3_client_kwargs
-    from assetflow.common.settings import S3Settings
+    from assetflow.platform.settings import S3Settings
+    from assetflow.storage.clients import make_s3_session, s3_client_kwargs
 
     async def head() -> None:
         settings = S3Settings(endpoint_url="http://127.0.0.1:9")  # nothing listens there

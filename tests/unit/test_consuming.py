@@ -2,9 +2,9 @@
 
 import pytest
 
-from assetflow.common.consuming import failure_reason, is_transient, isolate_failures
-from assetflow.common.deadletter import SourceRecord
-from assetflow.common.errors import DatabaseUnavailableError, InvalidEventError
+from assetflow.contracts.errors import DatabaseUnavailableError, InvalidEventError
+from assetflow.platform.consuming import failure_reason, is_transient, isolate_failures
+from assetflow.platform.deadletter import SourceRecord
 
 
 def batch(*values: bytes) -> list[SourceRecord]:

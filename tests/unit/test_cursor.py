@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from assetflow.api.cursor import CursorCodec, Position
-from assetflow.common.errors import InvalidCursorError
-from assetflow.common.filters import ListingFilter, scope_of
+from assetflow.contracts.errors import InvalidCursorError
+from assetflow.readmodel.filters import ListingFilter, scope_of
 
 CODEC = CursorCodec(b"secret")
 SCOPE = scope_of("cats", ListingFilter())

@@ -2,8 +2,8 @@
 
 import pytest
 
-from assetflow.common.errors import InvalidRequestError
-from assetflow.common.filters import ListingFilter, scope_of
+from assetflow.contracts.errors import InvalidRequestError
+from assetflow.readmodel.filters import ListingFilter, scope_of
 
 BASE = {"dataset_id": "d", "deleted": False}
 

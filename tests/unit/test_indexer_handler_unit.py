@@ -8,16 +8,16 @@ import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from assetflow.common import topics
-from assetflow.common.consuming import WORK_CONTEXT, isolate_failures, raw_batch_decoder
-from assetflow.common.deadletter import SourceRecord
-from assetflow.common.errors import DatabaseUnavailableError
-from assetflow.common.events import AnnotationsChanged
-from assetflow.common.producer import BrokerProducer
-from assetflow.common.sequencer import normalize_sequencer
-from assetflow.common.topics import Topics
+from assetflow.contracts import topics
+from assetflow.contracts.errors import DatabaseUnavailableError
+from assetflow.contracts.events import AnnotationsChanged
+from assetflow.contracts.sequencer import normalize_sequencer
+from assetflow.contracts.topics import Topics
 from assetflow.indexer.indexing import Indexer, index_batch
 from assetflow.indexer.main import create_app
+from assetflow.platform.consuming import WORK_CONTEXT, isolate_failures, raw_batch_decoder
+from assetflow.platform.deadletter import SourceRecord
+from assetflow.platform.producer import BrokerProducer
 from tests.support.events import T0, created, removed, thumbnails_created
 from tests.support.fakes import FakeImageIndex, FakeProducer
 

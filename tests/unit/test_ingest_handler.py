@@ -3,10 +3,10 @@
 import pytest
 from faststream.kafka import TestKafkaBroker
 
-from assetflow.common import topics
-from assetflow.common.consuming import raw_batch_decoder
-from assetflow.common.events import decode_object_event
+from assetflow.contracts import topics
+from assetflow.contracts.events import decode_object_event
 from assetflow.ingest.main import create_app
+from assetflow.platform.consuming import raw_batch_decoder
 from tests.support.minio_events import minio_message, minio_record
 
 

@@ -5,11 +5,11 @@ from typing import Any
 
 import pytest
 
-from assetflow.common import topics
-from assetflow.common.deadletter import SourceRecord
-from assetflow.common.events import decode_object_event
-from assetflow.common.topics import Topics
+from assetflow.contracts import topics
+from assetflow.contracts.events import decode_object_event
+from assetflow.contracts.topics import Topics
 from assetflow.ingest.pipeline import Ingest, ingest_batch
+from assetflow.platform.deadletter import SourceRecord
 from tests.support.minio_events import minio_message, minio_record
 
 

@@ -5,7 +5,7 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from assetflow.common.layout import decode_event_key, image_id, message_key, parse_object_key
+from assetflow.contracts.layout import decode_event_key, image_id, message_key, parse_object_key
 
 
 def go_query_escape(key: str) -> str:

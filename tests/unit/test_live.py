@@ -9,10 +9,10 @@ from pydantic_core import to_json
 
 from assetflow.api.services.live import RESET, Frame, LiveEvents, Subscriber, event_for
 from assetflow.api.settings import ApiOptions
-from assetflow.common.changes import ChangeBatch, ImageChanged, Membership, image_changed
-from assetflow.common.filters import ListingFilter
-from assetflow.common.settings import KafkaSettings
-from assetflow.common.snapshots import SnapshotEvent
+from assetflow.contracts.commands import SnapshotEvent
+from assetflow.platform.settings import KafkaSettings
+from assetflow.readmodel.changes import ChangeBatch, ImageChanged, Membership, image_changed
+from assetflow.readmodel.filters import ListingFilter
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 

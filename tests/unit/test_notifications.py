@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from assetflow.common.errors import InvalidEventError
-from assetflow.common.events import ObjectCreated, ObjectRemoved, decode_object_event
+from assetflow.contracts.errors import InvalidEventError
+from assetflow.contracts.events import ObjectCreated, ObjectRemoved, decode_object_event
 from assetflow.ingest.notifications import Skipped, translate
 from tests.support.minio_events import minio_message, minio_record
 

@@ -15,8 +15,8 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from assetflow.common import presign
-from assetflow.common.presign import Presigner, derive_signing_key
+from assetflow.storage import presign
+from assetflow.storage.presign import Presigner, derive_signing_key
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

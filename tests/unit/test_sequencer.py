@@ -2,7 +2,7 @@
 
 import pytest
 
-from assetflow.common.sequencer import is_newer, normalize_sequencer
+from assetflow.contracts.sequencer import is_newer, normalize_sequencer
 
 
 def test_numeric_order_survives_different_lengths() -> None:

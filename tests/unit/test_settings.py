@@ -4,10 +4,10 @@ import pytest
 from pydantic import BaseModel, SecretStr
 
 from assetflow.api.settings import ApiOptions, ApiSettings
-from assetflow.common.errors import ConfigError
-from assetflow.common.settings import ServiceSettings
+from assetflow.contracts.errors import ConfigError
 from assetflow.indexer.settings import IndexerSettings
 from assetflow.ingest.settings import IngestSettings
+from assetflow.platform.settings import ServiceSettings
 from assetflow.snapshotter.settings import SnapshotterSettings
 from assetflow.thumbnailer.settings import ThumbnailerSettings
 

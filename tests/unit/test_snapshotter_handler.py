@@ -17,17 +17,19 @@ from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pymongo.errors import ServerSelectionTimeoutError
 
-from assetflow.common import snapshots, topics
-from assetflow.common.annotating import ImportReport
-from assetflow.common.annotations import Shape
-from assetflow.common.coco import CocoFile
-from assetflow.common.consuming import WORK_CONTEXT, raw_batch_decoder
-from assetflow.common.deadletter import SourceRecord
-from assetflow.common.errors import StorageUnavailableError
-from assetflow.common.producer import BrokerProducer, Producer
-from assetflow.common.snapshots import CreateSnapshot, S, SnapshotEvent
-from assetflow.common.topics import Topics
-from assetflow.common.zipimport import I, ImportZip
+from assetflow.contracts import topics
+from assetflow.contracts.commands import CreateSnapshot, ImportZip, SnapshotEvent
+from assetflow.contracts.errors import StorageUnavailableError
+from assetflow.contracts.topics import Topics
+from assetflow.domain.annotating import ImportReport
+from assetflow.domain.coco import CocoFile
+from assetflow.platform.consuming import WORK_CONTEXT, raw_batch_decoder
+from assetflow.platform.deadletter import SourceRecord
+from assetflow.platform.producer import BrokerProducer, Producer
+from assetflow.readmodel import snapshots
+from assetflow.readmodel.annotations import Shape
+from assetflow.readmodel.imports import I
+from assetflow.readmodel.snapshots import S
 from assetflow.snapshotter.building import Builder
 from assetflow.snapshotter.handling import (
     DEAD_LETTERED,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assetflow.common.tags import (
+from assetflow.contracts.tags import (
     InvalidTagError,
     changed_tags,
     merge_upload_tags,

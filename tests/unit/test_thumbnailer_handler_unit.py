@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import pyvips
 
-from assetflow.common import topics
-from assetflow.common.consuming import isolate_failures
-from assetflow.common.deadletter import SourceRecord
-from assetflow.common.events import ObjectCreated, ThumbnailsCreated, ThumbnailsFailed
+from assetflow.contracts import topics
+from assetflow.contracts.events import ObjectCreated, ThumbnailsCreated, ThumbnailsFailed
+from assetflow.platform.consuming import isolate_failures
+from assetflow.platform.deadletter import SourceRecord
 from assetflow.thumbnailer.processing import Thumbnailer, thumbnail_batch
 from assetflow.thumbnailer.settings import ThumbnailerOptions
 from tests.support import images

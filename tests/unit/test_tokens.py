@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import SecretStr
 
-from assetflow.common.errors import ConfigError
-from assetflow.common.tokens import (
+from assetflow.contracts.errors import ConfigError
+from assetflow.domain.tokens import (
     AuthSettings,
     InvalidTokenError,
     Permissions,

@@ -5,12 +5,12 @@ from typing import Any
 
 import pytest
 
-from assetflow.common.datasets import upload_bounds_updates
-from assetflow.common.errors import InvalidEventError
-from assetflow.common.events import latest_per_object
-from assetflow.common.images import event_fields
-from assetflow.common.sequencer import normalize_sequencer
+from assetflow.contracts.errors import InvalidEventError
+from assetflow.contracts.events import latest_per_object
+from assetflow.contracts.sequencer import normalize_sequencer
 from assetflow.indexer.writes import plan_changes
+from assetflow.readmodel.datasets import upload_bounds_updates
+from assetflow.readmodel.images import event_fields
 from tests.support.events import (
     T0,
     change_tags,

@@ -4,7 +4,7 @@ import io
 import stat
 import zipfile
 
-from assetflow.common.zipimport import ZipLimits, path_problem, plan_zip
+from assetflow.domain.zipimport import ZipLimits, path_problem, plan_zip
 
 
 def entries(files: dict[str, bytes]) -> list[zipfile.ZipInfo]:

@@ -16,7 +16,7 @@ def create_topics(prefix: str = TOPIC_PREFIX) -> list[str]:
     """Create the project's topics (behind ``prefix``) with their partition counts."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-    from assetflow.common.topics import Topics
+    from assetflow.contracts.topics import Topics
 
     wanted = Topics(prefix).partitions()
 
@@ -76,7 +76,7 @@ def migrate_database(url: str = MONGO_URL, db: str = MONGO_DB) -> list[str]:
     """Ensure the read models' indexes (the services do the same at start)."""
     from pymongo import AsyncMongoClient
 
-    from assetflow.common.migrations import migrate
+    from assetflow.readmodel.migrations import migrate
 
     async def run() -> list[str]:
         client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(

@@ -9,8 +9,8 @@ services).
 import asyncio
 import logging
 
-from assetflow.common.errors import NotFoundError, UnauthenticatedError
-from assetflow.common.tokens import (
+from assetflow.contracts.errors import NotFoundError, UnauthenticatedError
+from assetflow.domain.tokens import (
     ANONYMOUS_ADMIN,
     AuthSettings,
     InvalidTokenError,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from assetflow.common.errors import InvalidCursorError
+from assetflow.contracts.errors import InvalidCursorError
 
 _SIG_BYTES = 16
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -28,11 +28,11 @@ from assetflow.api.services.tags import Tagging
 from assetflow.api.services.uploads import Uploads
 from assetflow.api.settings import ApiSettings
 from assetflow.api.state import STATE_KEY, AppState
-from assetflow.common.errors import ForbiddenError
-from assetflow.common.events import ImageStatus
-from assetflow.common.filters import ListingFilter, Match
-from assetflow.common.tags import TAG_LIST_PATTERN
-from assetflow.common.tokens import Permissions
+from assetflow.contracts.errors import ForbiddenError
+from assetflow.contracts.events import ImageStatus
+from assetflow.contracts.tags import TAG_LIST_PATTERN
+from assetflow.domain.tokens import Permissions
+from assetflow.readmodel.filters import ListingFilter, Match
 
 # Declares the scheme in the OpenAPI; a missing or non-Bearer header is ours to answer.
 _bearer = HTTPBearer(auto_error=False, description="a JWT; scopes datasets:<id>:read|write")

@@ -43,18 +43,14 @@ from assetflow.api.services.tags import Tagging
 from assetflow.api.services.uploads import Uploads
 from assetflow.api.settings import ApiSettings
 from assetflow.api.state import AppState
-from assetflow.common.annotating import Annotating
-from assetflow.common.clients import (
-    make_mongo_client,
-    make_presigner,
-    make_s3_session,
-    s3_client_kwargs,
-)
-from assetflow.common.logs import configure_logging
-from assetflow.common.metrics import set_build_info
-from assetflow.common.migrations import migrate
-from assetflow.common.presign import Presigner
-from assetflow.common.tracing import configure_tracing
+from assetflow.domain.annotating import Annotating
+from assetflow.platform.logs import configure_logging
+from assetflow.platform.metrics import set_build_info
+from assetflow.platform.tracing import configure_tracing
+from assetflow.readmodel.migrations import migrate
+from assetflow.readmodel.mongo import make_mongo_client
+from assetflow.storage.clients import make_presigner, make_s3_session, s3_client_kwargs
+from assetflow.storage.presign import Presigner
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assetflow.common.metrics import LATENCY_BUCKETS
+from assetflow.platform.metrics import LATENCY_BUCKETS
 
 REQUEST_SECONDS = Histogram(
     "assetflow_api_request_seconds",

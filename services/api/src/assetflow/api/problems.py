@@ -15,7 +15,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assetflow.api.schemas.problems import Problem
-from assetflow.common.errors import (
+from assetflow.contracts.errors import (
     ForbiddenError,
     InvalidRequestError,
     NotFoundError,

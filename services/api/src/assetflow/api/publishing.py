@@ -5,13 +5,12 @@ from collections.abc import Sequence
 
 from aiokafka.errors import KafkaError
 
-from assetflow.common.clients import make_kafka_broker
-from assetflow.common.errors import BrokerUnavailableError
-from assetflow.common.events import AnnotationsChanged, ChangeTags
-from assetflow.common.producer import BrokerProducer, publish_asset_events
-from assetflow.common.settings import KafkaSettings
-from assetflow.common.snapshots import CreateSnapshot
-from assetflow.common.zipimport import ImportZip
+from assetflow.contracts.commands import CreateSnapshot, ImportZip
+from assetflow.contracts.errors import BrokerUnavailableError
+from assetflow.contracts.events import AnnotationsChanged, ChangeTags
+from assetflow.platform.kafka import make_kafka_broker
+from assetflow.platform.producer import BrokerProducer, publish_asset_events
+from assetflow.platform.settings import KafkaSettings
 
 SERVICE = "api"
 

@@ -4,8 +4,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from assetflow.common.settings import ServiceSettings, WithMongo, WithS3
-from assetflow.common.tokens import AuthMode, AuthSettings
+from assetflow.domain.tokens import AuthMode, AuthSettings
+from assetflow.platform.settings import ServiceSettings, WithMongo, WithS3
 
 
 class ApiOptions(BaseModel):

@@ -33,13 +33,13 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.common import images
-from assetflow.common.events import ObjectCreated, ObjectRemoved, event_time_utc
-from assetflow.common.images import F
-from assetflow.common.layout import parse_object_key
-from assetflow.common.sequencer import normalize_sequencer
-from assetflow.common.tags import metadata_tags
+from assetflow.contracts.events import ObjectCreated, ObjectRemoved, event_time_utc
+from assetflow.contracts.layout import parse_object_key
+from assetflow.contracts.sequencer import normalize_sequencer
+from assetflow.contracts.tags import metadata_tags
 from assetflow.indexer.observability import RECONCILE_MISSING, RECONCILE_STALE
+from assetflow.readmodel import images
+from assetflow.readmodel.images import F
 
 Database = AsyncDatabase[dict[str, Any]]
 Event = ObjectCreated | ObjectRemoved

@@ -10,18 +10,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from assetflow.common.clients import (
-    make_kafka_broker,
-    make_mongo_client,
-    make_s3_session,
-    s3_client_kwargs,
-)
-from assetflow.common.errors import ConfigError
-from assetflow.common.producer import BrokerProducer, publish_asset_events
-from assetflow.common.tokens import AuthSettings, mint, parse_ttl
+from assetflow.contracts.errors import ConfigError
+from assetflow.domain.tokens import AuthSettings, mint, parse_ttl
 from assetflow.indexer import backfill as bf
 from assetflow.indexer.reconcile import dataset_ids, reconcile_dataset
 from assetflow.indexer.settings import IndexerSettings
+from assetflow.platform.kafka import make_kafka_broker
+from assetflow.platform.producer import BrokerProducer, publish_asset_events
+from assetflow.readmodel.mongo import make_mongo_client
+from assetflow.storage.clients import make_s3_session, s3_client_kwargs
 
 app = typer.Typer(
     help="The operator's command line: backfill from the bucket, reconcile counters.",

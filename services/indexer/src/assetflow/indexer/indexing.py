@@ -7,14 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from assetflow.common import tracing
-from assetflow.common.changes import annotations_changed, publish_changes
-from assetflow.common.deadletter import SourceRecord, send_dead_letter
-from assetflow.common.decoding import DecodedBatch, decode_batch
-from assetflow.common.images import F
-from assetflow.common.metrics import E2E_LATENCY
-from assetflow.common.producer import Producer
-from assetflow.common.tracing import extract, tracer
 from assetflow.indexer.observability import (
     BULK_WRITE_SECONDS,
     COMMANDS_APPLIED,
@@ -25,6 +17,14 @@ from assetflow.indexer.observability import (
 )
 from assetflow.indexer.store import ImageIndex
 from assetflow.indexer.writes import BatchResult
+from assetflow.platform import tracing
+from assetflow.platform.deadletter import SourceRecord, send_dead_letter
+from assetflow.platform.decoding import DecodedBatch, decode_batch
+from assetflow.platform.metrics import E2E_LATENCY
+from assetflow.platform.producer import Producer
+from assetflow.platform.tracing import extract, tracer
+from assetflow.readmodel.changes import annotations_changed, publish_changes
+from assetflow.readmodel.images import F
 
 SERVICE = "indexer"
 TRACER = tracer(__name__)

@@ -8,21 +8,18 @@ from typing import Any
 from faststream import ContextRepo
 from faststream.asgi import AsgiFastStream
 
-from assetflow.common.clients import (
-    make_kafka_broker,
-    make_mongo_client,
-    make_s3_session,
-    s3_client_kwargs,
-)
-from assetflow.common.consuming import WORK_CONTEXT, consumer_app, subscribe_batches
-from assetflow.common.logs import configure_logging
-from assetflow.common.migrations import migrate
-from assetflow.common.producer import BrokerProducer, publish_asset_events
 from assetflow.indexer.backfill import reconcile_forever
 from assetflow.indexer.indexing import SERVICE, Indexer, index_batch
 from assetflow.indexer.reconcile import check_drift_forever
 from assetflow.indexer.settings import IndexerSettings
 from assetflow.indexer.store import MongoImageIndex
+from assetflow.platform.consuming import WORK_CONTEXT, consumer_app, subscribe_batches
+from assetflow.platform.kafka import make_kafka_broker
+from assetflow.platform.logs import configure_logging
+from assetflow.platform.producer import BrokerProducer, publish_asset_events
+from assetflow.readmodel.migrations import migrate
+from assetflow.readmodel.mongo import make_mongo_client
+from assetflow.storage.clients import make_s3_session, s3_client_kwargs
 
 
 def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:

@@ -2,7 +2,7 @@
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from assetflow.common.metrics import LATENCY_BUCKETS
+from assetflow.platform.metrics import LATENCY_BUCKETS
 
 BULK_WRITE_SECONDS = Histogram(
     "assetflow_indexer_bulk_write_seconds",

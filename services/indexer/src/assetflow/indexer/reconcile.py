@@ -8,8 +8,8 @@ from typing import Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.common import counters, datasets
 from assetflow.indexer.observability import DRIFT, DRIFT_CHECKS
+from assetflow.readmodel import counters, datasets
 
 Db = AsyncDatabase[dict[str, Any]]
 log = logging.getLogger(__name__)

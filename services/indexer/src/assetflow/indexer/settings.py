@@ -2,8 +2,8 @@
 
 from pydantic import Field
 
-from assetflow.common.consuming import ConsumerOptions
-from assetflow.common.settings import ServiceSettings, WithMongo, WithS3
+from assetflow.platform.consuming import ConsumerOptions
+from assetflow.platform.settings import ServiceSettings, WithMongo, WithS3
 
 
 class IndexerOptions(ConsumerOptions):

@@ -6,10 +6,10 @@ from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.common import images
-from assetflow.common.changes import MEMBERSHIP_FIELDS
-from assetflow.common.decoding import ObjectChange
 from assetflow.indexer.writes import BatchResult, apply_changes
+from assetflow.platform.decoding import ObjectChange
+from assetflow.readmodel import images
+from assetflow.readmodel.changes import MEMBERSHIP_FIELDS
 
 
 class ImageIndex(Protocol):

@@ -10,21 +10,22 @@ from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.common import annotations, commands, counters, datasets, images
-from assetflow.common.changes import image_changed
-from assetflow.common.decoding import ObjectChange
-from assetflow.common.events import (
+from assetflow.contracts.events import (
     ChangeTags,
     ObjectCreated,
     ObjectRemoved,
     ThumbnailsCreated,
     ThumbnailsFailed,
 )
-from assetflow.common.images import F
-from assetflow.common.sequencer import is_newer
-from assetflow.common.tags import MAX_TAGS_PER_IMAGE, changed_tags, merge_upload_tags
-from assetflow.common.transactions import in_transaction
+from assetflow.contracts.sequencer import is_newer
+from assetflow.contracts.tags import MAX_TAGS_PER_IMAGE, changed_tags, merge_upload_tags
 from assetflow.indexer.observability import WRITE_CONFLICTS
+from assetflow.platform.decoding import ObjectChange
+from assetflow.readmodel import annotations, counters, datasets, images
+from assetflow.readmodel import tag_commands as commands
+from assetflow.readmodel.changes import image_changed
+from assetflow.readmodel.images import F
+from assetflow.readmodel.transactions import in_transaction
 
 Result = ThumbnailsCreated | ThumbnailsFailed
 Database = AsyncDatabase[dict[str, Any]]

@@ -2,12 +2,12 @@
 
 from faststream.asgi import AsgiFastStream
 
-from assetflow.common.clients import make_kafka_broker
-from assetflow.common.consuming import WORK_CONTEXT, consumer_app, subscribe_batches
-from assetflow.common.logs import configure_logging
-from assetflow.common.producer import BrokerProducer
 from assetflow.ingest.pipeline import SERVICE, Ingest, ingest_batch
 from assetflow.ingest.settings import IngestSettings
+from assetflow.platform.consuming import WORK_CONTEXT, consumer_app, subscribe_batches
+from assetflow.platform.kafka import make_kafka_broker
+from assetflow.platform.logs import configure_logging
+from assetflow.platform.producer import BrokerProducer
 
 
 def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:

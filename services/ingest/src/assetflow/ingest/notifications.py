@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from assetflow.common.errors import InvalidEventError
-from assetflow.common.events import ObjectCreated, ObjectRemoved, event_time_utc
-from assetflow.common.layout import decode_event_key, parse_object_key
-from assetflow.common.sequencer import normalize_sequencer
-from assetflow.common.tags import metadata_tags
+from assetflow.contracts.errors import InvalidEventError
+from assetflow.contracts.events import ObjectCreated, ObjectRemoved, event_time_utc
+from assetflow.contracts.layout import decode_event_key, parse_object_key
+from assetflow.contracts.sequencer import normalize_sequencer
+from assetflow.contracts.tags import metadata_tags
 from assetflow.ingest.observability import DROPPED_UPLOAD_TAGS
 
 

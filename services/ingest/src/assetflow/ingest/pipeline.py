@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assetflow.common import metrics, tracing
-from assetflow.common.deadletter import SourceRecord, send_dead_letter
-from assetflow.common.errors import InvalidEventError
-from assetflow.common.producer import Producer, send_asset_event
-from assetflow.common.tracing import tracer
+from assetflow.contracts.errors import InvalidEventError
 from assetflow.ingest.notifications import Skipped, translate
+from assetflow.platform import metrics, tracing
+from assetflow.platform.deadletter import SourceRecord, send_dead_letter
+from assetflow.platform.producer import Producer, send_asset_event
+from assetflow.platform.tracing import tracer
 
 SERVICE = "ingest"
 TRACER = tracer(__name__)

@@ -1,7 +1,7 @@
 """ingest settings: the service base plus batch sizing (env ``INGEST_*``)."""
 
-from assetflow.common.consuming import ConsumerOptions
-from assetflow.common.settings import ServiceSettings
+from assetflow.platform.consuming import ConsumerOptions
+from assetflow.platform.settings import ServiceSettings
 
 
 class IngestSettings(ServiceSettings):

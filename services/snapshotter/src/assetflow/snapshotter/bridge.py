@@ -4,11 +4,11 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assetflow.common.annotating import Annotating, ImportReport
-from assetflow.common.coco import CocoFile
-from assetflow.common.events import AnnotationsChanged
-from assetflow.common.producer import Producer, publish_asset_events
-from assetflow.common.snapshots import SnapshotEvent
+from assetflow.contracts.commands import SnapshotEvent
+from assetflow.contracts.events import AnnotationsChanged
+from assetflow.domain.annotating import Annotating, ImportReport
+from assetflow.domain.coco import CocoFile
+from assetflow.platform.producer import Producer, publish_asset_events
 from assetflow.snapshotter.handling import SERVICE
 
 

@@ -21,20 +21,15 @@ from typing import IO, Any, Final, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from assetflow.common import snapshots
-from assetflow.common.annotations import Shape
-from assetflow.common.coco import bbox_of, export_entries
-from assetflow.common.errors import InvalidEventError, StorageUnavailableError
-from assetflow.common.filters import ListingFilter
-from assetflow.common.metrics import E2E_LATENCY
-from assetflow.common.snapshots import (
-    ContentHasher,
-    ManifestEntry,
-    S,
-    SnapshotEvent,
-    SnapshotFormat,
-)
-from assetflow.common.zipimport import IMAGE_SUFFIXES
+from assetflow.contracts.commands import SnapshotEvent, SnapshotFormat
+from assetflow.contracts.errors import InvalidEventError, StorageUnavailableError
+from assetflow.domain.coco import bbox_of, export_entries
+from assetflow.domain.zipimport import IMAGE_SUFFIXES
+from assetflow.platform.metrics import E2E_LATENCY
+from assetflow.readmodel import snapshots
+from assetflow.readmodel.annotations import Shape
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.snapshots import ContentHasher, ManifestEntry, S
 from assetflow.snapshotter.originals import SnapshotChangedError
 from assetflow.snapshotter.settings import SnapshotterOptions
 from assetflow.snapshotter.storage import ArchiveStorage, OriginalsSource

@@ -14,12 +14,12 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from assetflow.common.consuming import failure_reason, is_transient
-from assetflow.common.deadletter import SourceRecord, send_dead_letter
-from assetflow.common.errors import AssetflowError
-from assetflow.common.producer import Producer
-from assetflow.common.tracing import extract, tracer
-from assetflow.common.zipimport import ImportZip, decode_command
+from assetflow.contracts.commands import ImportZip, decode_command
+from assetflow.contracts.errors import AssetflowError
+from assetflow.platform.consuming import failure_reason, is_transient
+from assetflow.platform.deadletter import SourceRecord, send_dead_letter
+from assetflow.platform.producer import Producer
+from assetflow.platform.tracing import extract, tracer
 
 SERVICE = "snapshotter"
 TRACER = tracer(__name__)

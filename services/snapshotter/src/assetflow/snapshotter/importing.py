@@ -19,11 +19,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from assetflow.common import layout
-from assetflow.common.annotating import ImportReport
-from assetflow.common.coco import CocoFile
-from assetflow.common.errors import StorageUnavailableError
-from assetflow.common.zipimport import I, ZipLimits, open_remote_zip, plan_zip
+from assetflow.contracts import layout
+from assetflow.contracts.errors import StorageUnavailableError
+from assetflow.domain.annotating import ImportReport
+from assetflow.domain.coco import CocoFile
+from assetflow.domain.zipimport import ZipLimits, open_remote_zip, plan_zip
+from assetflow.readmodel.imports import I
 from assetflow.snapshotter.storage import ImportStorage
 from assetflow.snapshotter.store import ImportStore
 

@@ -10,25 +10,19 @@ from botocore.config import Config
 from faststream import ContextRepo
 from faststream.asgi import AsgiFastStream
 
-from assetflow.common.annotating import Annotating
-from assetflow.common.clientmetrics import instrument_storage
-from assetflow.common.clients import (
-    make_kafka_broker,
-    make_mongo_client,
-    make_presigner,
-    make_sync_mongo_client,
-    s3_client_kwargs,
-)
-from assetflow.common.consuming import (
+from assetflow.domain.annotating import Annotating
+from assetflow.platform.consuming import (
     WORK_CONTEXT,
     ConsumerOptions,
     consumer_app,
     subscribe_batches,
 )
-from assetflow.common.logs import configure_logging
-from assetflow.common.migrations import migrate
-from assetflow.common.producer import BrokerProducer
-from assetflow.common.settings import S3Settings
+from assetflow.platform.kafka import make_kafka_broker
+from assetflow.platform.logs import configure_logging
+from assetflow.platform.producer import BrokerProducer
+from assetflow.platform.settings import S3Settings
+from assetflow.readmodel.migrations import migrate
+from assetflow.readmodel.mongo import make_mongo_client, make_sync_mongo_client
 from assetflow.snapshotter.bridge import AssetPublisher, CocoImport, SnapshotEvents
 from assetflow.snapshotter.building import FETCH_THREADS, Builder
 from assetflow.snapshotter.handling import SERVICE, SnapshotterContext, handle_batch
@@ -36,6 +30,8 @@ from assetflow.snapshotter.importing import Importer
 from assetflow.snapshotter.originals import Originals
 from assetflow.snapshotter.settings import SnapshotterSettings
 from assetflow.snapshotter.store import MongoImportStore, MongoSnapshotStore
+from assetflow.storage.clients import make_presigner, s3_client_kwargs
+from assetflow.storage.timing import instrument_storage
 
 # One command at a time: a job may take hours, and the next command of its partition waits.
 COMMANDS = ConsumerOptions(batch_max_records=1)

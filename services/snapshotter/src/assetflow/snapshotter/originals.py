@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import urllib3
 
-from assetflow.common.clientmetrics import STORAGE_SECONDS
-from assetflow.common.errors import StorageUnavailableError
-from assetflow.common.presign import Presigner
-from assetflow.common.snapshots import ManifestEntry
+from assetflow.contracts.errors import StorageUnavailableError
+from assetflow.readmodel.snapshots import ManifestEntry
+from assetflow.storage.presign import Presigner
+from assetflow.storage.timing import STORAGE_SECONDS
 
 _OPERATION = "GetObject"
 _URL_EXPIRES_S = 300  # used at once, in this process only

@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from assetflow.common.settings import ServiceSettings, WithMongo, WithS3
+from assetflow.platform.settings import ServiceSettings, WithMongo, WithS3
 
 
 class SnapshotterOptions(BaseModel):

@@ -8,7 +8,7 @@ names, so the client is passed as it is); ``Originals`` adapts ``OriginalsSource
 from collections.abc import Iterator, Mapping
 from typing import IO, Any, Protocol
 
-from assetflow.common.snapshots import ManifestEntry
+from assetflow.readmodel.snapshots import ManifestEntry
 
 
 class ArchiveStorage(Protocol):

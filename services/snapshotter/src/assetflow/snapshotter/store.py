@@ -11,12 +11,12 @@ from typing import Any, NamedTuple, Protocol
 from pymongo import DESCENDING
 from pymongo.database import Database
 
-from assetflow.common import annotations, images, snapshots, zipimport
-from assetflow.common.annotations import A, Shape
-from assetflow.common.filters import ListingFilter
-from assetflow.common.images import F
-from assetflow.common.snapshots import ManifestEntry, S
-from assetflow.common.zipimport import I
+from assetflow.readmodel import annotations, images, imports, snapshots
+from assetflow.readmodel.annotations import A, Shape
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.images import F
+from assetflow.readmodel.imports import I
+from assetflow.readmodel.snapshots import ManifestEntry, S
 
 Doc = dict[str, Any]
 
@@ -170,11 +170,11 @@ class MongoImportStore:
 
     def request(self, import_id: str) -> Doc | None:
         """One find by id."""
-        return self.db[zipimport.COLLECTION].find_one({I.ID: import_id})
+        return self.db[imports.COLLECTION].find_one({I.ID: import_id})
 
     def update(self, import_id: str, fields: Doc) -> None:
         """One ``$set``."""
-        self.db[zipimport.COLLECTION].update_one({I.ID: import_id}, {"$set": fields})
+        self.db[imports.COLLECTION].update_one({I.ID: import_id}, {"$set": fields})
 
     def indexed_etags(self, bucket: str, keys: Collection[str]) -> dict[str, str]:
         """One query by key."""

@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from typing import Protocol
 
-from assetflow.common.events import ExifSummary
+from assetflow.contracts.events import ExifSummary
 
 # libvips renders each EXIF entry as "<raw> (<formatted>, <type>, <n> components, <m> bytes)".
 _ENTRY = re.compile(r"^(?P<body>.*), (?P<type>[A-Za-z ]+), \d+ components, \d+ bytes\)$", re.S)

@@ -9,10 +9,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from faststream import ContextRepo
 from faststream.asgi import AsgiFastStream
 
-from assetflow.common.clients import make_kafka_broker, make_s3_session, s3_client_kwargs
-from assetflow.common.consuming import WORK_CONTEXT, consumer_app, subscribe_batches
-from assetflow.common.logs import configure_logging
-from assetflow.common.producer import BrokerProducer
+from assetflow.platform.consuming import WORK_CONTEXT, consumer_app, subscribe_batches
+from assetflow.platform.kafka import make_kafka_broker
+from assetflow.platform.logs import configure_logging
+from assetflow.platform.producer import BrokerProducer
+from assetflow.storage.clients import make_s3_session, s3_client_kwargs
 from assetflow.thumbnailer.processing import SERVICE, Thumbnailer, thumbnail_batch
 from assetflow.thumbnailer.rendering import configure_libvips
 from assetflow.thumbnailer.settings import ThumbnailerSettings

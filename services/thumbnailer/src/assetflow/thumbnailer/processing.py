@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from assetflow.common import tracing
-from assetflow.common.deadletter import SourceRecord, send_dead_letter
-from assetflow.common.decoding import decode_batch
-from assetflow.common.errors import StorageUnavailableError
-from assetflow.common.events import (
+from assetflow.contracts.errors import StorageUnavailableError
+from assetflow.contracts.events import (
     ObjectCreated,
     ObjectRemoved,
     Rendition,
@@ -27,8 +24,11 @@ from assetflow.common.events import (
     ThumbnailsFailed,
     latest_per_object,
 )
-from assetflow.common.producer import Producer, send_asset_event
-from assetflow.common.tracing import extract, tracer
+from assetflow.platform import tracing
+from assetflow.platform.deadletter import SourceRecord, send_dead_letter
+from assetflow.platform.decoding import decode_batch
+from assetflow.platform.producer import Producer, send_asset_event
+from assetflow.platform.tracing import extract, tracer
 from assetflow.thumbnailer.observability import BYTES_READ, DURATION, IMAGES, IN_FLIGHT
 from assetflow.thumbnailer.rendering import Encoded, Refused, Rendered, render
 from assetflow.thumbnailer.settings import ThumbnailerOptions

@@ -11,7 +11,7 @@ import numpy as np
 import pyvips
 import rawpy
 
-from assetflow.common.events import ExifSummary
+from assetflow.contracts.events import ExifSummary
 from assetflow.thumbnailer.exif import capture_time, read_exif
 from assetflow.thumbnailer.formats import DATE_TIME, MAKE, MODEL, ORIENTATION, tiff_ifd0
 

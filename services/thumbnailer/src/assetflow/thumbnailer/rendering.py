@@ -11,7 +11,7 @@ from typing import Literal
 import pyvips
 import rawpy
 
-from assetflow.common.events import ExifSummary
+from assetflow.contracts.events import ExifSummary
 from assetflow.thumbnailer.exif import read_exif
 from assetflow.thumbnailer.formats import SNIFF_BYTES, sniff
 from assetflow.thumbnailer.observability import RAW_DECODES

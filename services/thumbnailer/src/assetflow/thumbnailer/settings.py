@@ -4,8 +4,8 @@ import os
 
 from pydantic import Field
 
-from assetflow.common.consuming import ConsumerOptions
-from assetflow.common.settings import ServiceSettings, WithS3
+from assetflow.platform.consuming import ConsumerOptions
+from assetflow.platform.settings import ServiceSettings, WithS3
 from assetflow.thumbnailer.rendering import RenderOptions
 
 

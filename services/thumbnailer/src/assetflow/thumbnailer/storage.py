@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from aiohttp import ClientError as HttpClientError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from assetflow.common.errors import StorageUnavailableError
+from assetflow.contracts.errors import StorageUnavailableError
 from assetflow.thumbnailer.rendering import Encoded, Source
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"

@@ -20,11 +20,11 @@ from assetflow.api.schemas.annotations import (
     ReplaceAnnotations,
 )
 from assetflow.api.schemas.problems import RevisionProblem
-from assetflow.common.annotating import Annotated as AnnotatedImage
-from assetflow.common.annotating import patch_with, replace_with
-from assetflow.common.annotations import L
-from assetflow.common.coco import CocoFile
-from assetflow.common.errors import InvalidRequestError, PreconditionRequiredError
+from assetflow.contracts.errors import InvalidRequestError, PreconditionRequiredError
+from assetflow.domain.annotating import Annotated as AnnotatedImage
+from assetflow.domain.annotating import patch_with, replace_with
+from assetflow.domain.coco import CocoFile
+from assetflow.readmodel.annotations import L
 
 router = APIRouter(prefix="/v1")
 MAX_REPORTED = 1000

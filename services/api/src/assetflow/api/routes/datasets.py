@@ -14,7 +14,7 @@ from assetflow.api.schemas.datasets import (
     FolderCount,
     StatusCounts,
 )
-from assetflow.common import counters, datasets
+from assetflow.readmodel import counters, datasets
 
 router = APIRouter(prefix="/v1")
 _SCOPE = '["datasets"]'

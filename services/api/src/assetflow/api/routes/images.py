@@ -9,7 +9,7 @@ from pydantic_core import to_json
 from assetflow.api.deps import CallerDep, CursorsDep, ImagesDep, ListingFilterDep, ReadableDataset
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas.images import ImagePublic, ImagesPage, ImagesSample
-from assetflow.common.filters import scope_of
+from assetflow.readmodel.filters import scope_of
 
 router = APIRouter(prefix="/v1")
 

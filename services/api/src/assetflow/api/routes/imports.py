@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from assetflow.api.deps import CallerDep, ImportsDep, WritableDataset
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas.imports import ImportAccepted, ImportPublic, ImportRequest
-from assetflow.common.zipimport import I
+from assetflow.readmodel.imports import I
 
 router = APIRouter(prefix="/v1")
 

@@ -16,8 +16,8 @@ from assetflow.api.schemas.snapshots import (
     SnapshotPublic,
     SnapshotRequest,
 )
-from assetflow.common.filters import ListingFilter
-from assetflow.common.snapshots import S
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.snapshots import S
 
 router = APIRouter(prefix="/v1")
 Ref = Annotated[

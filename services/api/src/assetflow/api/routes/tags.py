@@ -19,9 +19,9 @@ from assetflow.api.schemas.tags import (
     TagCount,
 )
 from assetflow.api.services.tags import TagChange
-from assetflow.common.commands import C, status_of
-from assetflow.common.errors import InvalidRequestError
-from assetflow.common.filters import ListingFilter
+from assetflow.contracts.errors import InvalidRequestError
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.tag_commands import C, status_of
 
 router = APIRouter(prefix="/v1")
 

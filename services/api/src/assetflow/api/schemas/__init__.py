@@ -1,4 +1,5 @@
 """API models: the HTTP contract, one module per feature (kept apart from event schemas).
 
-They import only ``assetflow.common`` and each other; services and routes import them.
+They import only the shared contracts and read models, and each other; services and routes
+import them.
 """

@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assetflow.common.annotations import MAX_SHAPES, Shape
+from assetflow.readmodel.annotations import MAX_SHAPES, Shape
 
 
 class ImageAnnotations(BaseModel):

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_serializer
 
-from assetflow.common.events import ImageStatus
+from assetflow.contracts.events import ImageStatus
 
 
 def rfc3339_ms(value: datetime) -> str:

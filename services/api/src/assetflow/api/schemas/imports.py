@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assetflow.common import zipimport
+from assetflow.contracts.commands import ImportStatus
 
 
 class ImportRequest(BaseModel):
@@ -29,7 +29,7 @@ class ImportPublic(BaseModel):
     import_id: str
     dataset_id: str
     key: str
-    status: zipimport.ImportStatus
+    status: ImportStatus
     problems: list[str] = Field(description="why the zip was refused (nothing was written)")
     images_total: int
     images_done: int

@@ -6,8 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assetflow.api.schemas.tags import Where
-from assetflow.common import snapshots
-from assetflow.common.snapshots import SnapshotFormat
+from assetflow.contracts.commands import SnapshotFormat, SnapshotStatus
 
 
 class SnapshotRequest(BaseModel):
@@ -40,7 +39,7 @@ class SnapshotPublic(BaseModel):
 
     snapshot_id: str
     dataset_id: str
-    status: snapshots.SnapshotStatus
+    status: SnapshotStatus
     format: SnapshotFormat
     where: dict[str, Any]
     version: int | None = Field(description="the version built (ready), or being built")

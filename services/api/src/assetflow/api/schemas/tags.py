@@ -4,10 +4,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from assetflow.common.commands import CommandStatus
-from assetflow.common.events import ImageStatus
-from assetflow.common.filters import Match
-from assetflow.common.tags import MAX_TAGS_PER_IMAGE, TAG_PATTERN
+from assetflow.contracts.events import ImageStatus
+from assetflow.contracts.tags import MAX_TAGS_PER_IMAGE, TAG_PATTERN
+from assetflow.readmodel.filters import Match
+from assetflow.readmodel.tag_commands import CommandStatus
 
 MAX_IDS = 1000
 MAX_WHERE_IMAGES = 100_000

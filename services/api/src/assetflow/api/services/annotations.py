@@ -3,10 +3,10 @@
 from typing import Any
 
 from assetflow.api.services import Database
-from assetflow.common import annotations
-from assetflow.common.annotating import Annotated, Annotating, Change, ImportReport
-from assetflow.common.annotations import L
-from assetflow.common.coco import CocoFile
+from assetflow.domain.annotating import Annotated, Annotating, Change, ImportReport
+from assetflow.domain.coco import CocoFile
+from assetflow.readmodel import annotations
+from assetflow.readmodel.annotations import L
 
 
 class Annotations:

@@ -9,9 +9,9 @@ from stream_zip import ZIP_AUTO, async_stream_zip
 
 from assetflow.api.services import Database
 from assetflow.api.services.storage import object_chunks
-from assetflow.common import images
-from assetflow.common.filters import ListingFilter
-from assetflow.common.images import F
+from assetflow.readmodel import images
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.images import F
 
 _MODE = stat.S_IFREG | 0o644
 _FIELDS = {F.KEY: 1, F.PATH: 1, F.SIZE: 1, F.FOLDER: 1, F.STATUS: 1, F.TAGS: 1, F.UPLOADED_AT: 1}

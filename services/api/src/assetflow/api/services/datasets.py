@@ -3,7 +3,7 @@
 from typing import Any
 
 from assetflow.api.services import Database
-from assetflow.common import counters, datasets
+from assetflow.readmodel import counters, datasets
 
 
 class Datasets:

@@ -11,12 +11,12 @@ from assetflow.api.services.items import signers, to_public
 from assetflow.api.services.listing import get_image, get_images, list_images
 from assetflow.api.services.sampling import sample_images
 from assetflow.api.settings import ApiOptions
-from assetflow.common import images
-from assetflow.common.errors import NotFoundError
-from assetflow.common.filters import ListingFilter
-from assetflow.common.images import F
-from assetflow.common.presign import Presigner
-from assetflow.common.tokens import Permissions
+from assetflow.contracts.errors import NotFoundError
+from assetflow.domain.tokens import Permissions
+from assetflow.readmodel import images
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.images import F
+from assetflow.storage.presign import Presigner
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from assetflow.api.publishing import Publisher
 from assetflow.api.services import Database
 from assetflow.api.services.jobs import accept, find_visible
-from assetflow.common import zipimport
-from assetflow.common.errors import InvalidRequestError, NotFoundError, StorageUnavailableError
-from assetflow.common.tokens import Permissions
-from assetflow.common.zipimport import I, ImportZip, path_problem
+from assetflow.contracts.commands import ImportZip
+from assetflow.contracts.errors import InvalidRequestError, NotFoundError, StorageUnavailableError
+from assetflow.domain.tokens import Permissions
+from assetflow.domain.zipimport import path_problem
+from assetflow.readmodel import imports
+from assetflow.readmodel.imports import I
 
 
 class Imports:
@@ -43,13 +45,13 @@ class Imports:
         command = ImportZip(
             import_id=import_id, dataset_id=dataset_id, requested_at=datetime.now(UTC)
         )
-        collection = self._db[zipimport.COLLECTION]
+        collection = self._db[imports.COLLECTION]
         await accept(collection, {I.ID: import_id, I.KEY: key}, self._publisher, command)
         return import_id
 
     async def status(self, import_id: str, caller: Permissions) -> dict[str, Any]:
         """An import's document; 404 if none, or the caller cannot see it."""
-        collection = self._db[zipimport.COLLECTION]
+        collection = self._db[imports.COLLECTION]
         doc: dict[str, Any] = await find_visible(
             collection, import_id, caller, f"import {import_id!r}"
         )

@@ -5,7 +5,7 @@ from typing import Any
 
 from assetflow.api.schemas.images import rfc3339_ms
 from assetflow.api.settings import ApiOptions
-from assetflow.common.presign import Presigner
+from assetflow.storage.presign import Presigner
 
 Signer = Callable[[str, str], str]  # (bucket, key) -> presigned GET URL
 

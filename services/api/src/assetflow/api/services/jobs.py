@@ -4,10 +4,9 @@ from typing import Any
 
 from assetflow.api.auth import require_visible
 from assetflow.api.publishing import Publisher
-from assetflow.common.errors import NotFoundError
-from assetflow.common.snapshots import CreateSnapshot
-from assetflow.common.tokens import Permissions
-from assetflow.common.zipimport import ImportZip
+from assetflow.contracts.commands import CreateSnapshot, ImportZip
+from assetflow.contracts.errors import NotFoundError
+from assetflow.domain.tokens import Permissions
 
 
 async def accept(

@@ -7,9 +7,9 @@ from pymongo.asynchronous.cursor import AsyncCursor
 
 from assetflow.api.cursor import Position
 from assetflow.api.services import Database
-from assetflow.common import counters, images
-from assetflow.common.filters import ListingFilter
-from assetflow.common.images import F
+from assetflow.readmodel import counters, images
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.images import F
 
 PROJECTION = {
     F.SEQUENCER: 0,

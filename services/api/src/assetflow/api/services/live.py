@@ -23,11 +23,11 @@ from pydantic import ValidationError
 from pydantic_core import to_json
 
 from assetflow.api.settings import ApiOptions
-from assetflow.common.changes import ChangeBatch, ImageChanged
-from assetflow.common.filters import ListingFilter
-from assetflow.common.metrics import LATENCY_BUCKETS
-from assetflow.common.settings import KafkaSettings
-from assetflow.common.snapshots import SnapshotEvent
+from assetflow.contracts.commands import SnapshotEvent
+from assetflow.platform.metrics import LATENCY_BUCKETS
+from assetflow.platform.settings import KafkaSettings
+from assetflow.readmodel.changes import ChangeBatch, ImageChanged
+from assetflow.readmodel.filters import ListingFilter
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from assetflow.api.services import Database
 from assetflow.api.services.listing import get_image
 from assetflow.api.services.storage import body_chunks
 from assetflow.api.settings import ApiOptions
-from assetflow.common.errors import NotFoundError, StorageUnavailableError
-from assetflow.common.images import F
-from assetflow.common.presign import Presigner
-from assetflow.common.tokens import Permissions
+from assetflow.contracts.errors import NotFoundError, StorageUnavailableError
+from assetflow.domain.tokens import Permissions
+from assetflow.readmodel.images import F
+from assetflow.storage.presign import Presigner
 
 Variant = Literal["original", "thumb", "preview"]
 # One byte range (RFC 9110): "bytes=a-b", "bytes=a-" or "bytes=-n". Several ranges in one

@@ -6,9 +6,9 @@ from typing import Any
 
 from assetflow.api.services import Database
 from assetflow.api.services.listing import PROJECTION
-from assetflow.common import counters, images
-from assetflow.common.filters import ListingFilter
-from assetflow.common.images import F
+from assetflow.readmodel import counters, images
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.images import F
 
 # A dataset this small is read whole and sampled exactly.
 SMALL_DATASET = 2_000

@@ -12,12 +12,13 @@ from assetflow.api.publishing import Publisher
 from assetflow.api.schemas.snapshots import DiffEntry
 from assetflow.api.services import Database
 from assetflow.api.services.jobs import accept, find_visible
-from assetflow.common import snapshots
-from assetflow.common.errors import NotFoundError
-from assetflow.common.filters import ListingFilter
-from assetflow.common.presign import Presigner
-from assetflow.common.snapshots import CreateSnapshot, ManifestEntry, S, SnapshotFormat
-from assetflow.common.tokens import Permissions
+from assetflow.contracts.commands import CreateSnapshot, SnapshotFormat
+from assetflow.contracts.errors import NotFoundError
+from assetflow.domain.tokens import Permissions
+from assetflow.readmodel import snapshots
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.snapshots import ManifestEntry, S
+from assetflow.storage.presign import Presigner
 
 
 class Snapshots:

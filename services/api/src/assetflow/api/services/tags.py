@@ -21,14 +21,20 @@ from assetflow.api.publishing import Publisher
 from assetflow.api.schemas.tags import MAX_WHERE_IMAGES
 from assetflow.api.services import Database
 from assetflow.api.services.listing import list_images
-from assetflow.common import commands, counters, images
-from assetflow.common.commands import C
-from assetflow.common.errors import BrokerUnavailableError, InvalidRequestError, NotFoundError
-from assetflow.common.events import ChangeTags
-from assetflow.common.filters import ListingFilter
-from assetflow.common.images import F
-from assetflow.common.tags import MAX_TAGS_PER_IMAGE, InvalidTagError, changed_tags, normalize_tags
-from assetflow.common.tokens import Permissions
+from assetflow.contracts.errors import BrokerUnavailableError, InvalidRequestError, NotFoundError
+from assetflow.contracts.events import ChangeTags
+from assetflow.contracts.tags import (
+    MAX_TAGS_PER_IMAGE,
+    InvalidTagError,
+    changed_tags,
+    normalize_tags,
+)
+from assetflow.domain.tokens import Permissions
+from assetflow.readmodel import counters, images
+from assetflow.readmodel import tag_commands as commands
+from assetflow.readmodel.filters import ListingFilter
+from assetflow.readmodel.images import F
+from assetflow.readmodel.tag_commands import C
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from assetflow.api.observability import PRESIGNED
 from assetflow.api.schemas.uploads import MAX_PARTS, UploadTarget
 from assetflow.api.services import Database
-from assetflow.common import layout
-from assetflow.common.errors import InvalidRequestError, NotFoundError, StorageUnavailableError
-from assetflow.common.layout import parse_object_key
-from assetflow.common.tags import InvalidTagError, normalize_tags
+from assetflow.contracts import layout
+from assetflow.contracts.errors import InvalidRequestError, NotFoundError, StorageUnavailableError
+from assetflow.contracts.layout import parse_object_key
+from assetflow.contracts.tags import InvalidTagError, normalize_tags
 
 COLLECTION = "uploads"
 MAX_PATH_BYTES = 1024

@@ -1,1 +1,0 @@
-"""Shared building blocks for assetflow services: settings, events, topics, clients."""
