@@ -45,24 +45,20 @@ class CommandMetrics(monitoring.CommandListener):
 
 def make_mongo_client(settings: MongoSettings) -> AsyncMongoClient[dict[str, Any]]:
     """PyMongo's native async client with bounded timeouts."""
-    return AsyncMongoClient(
-        settings.url,
-        serverSelectionTimeoutMS=settings.timeout_ms,
-        connectTimeoutMS=settings.timeout_ms,
-        tz_aware=True,
-        uuidRepresentation="standard",
-        event_listeners=[CommandMetrics()],
-    )
+    return AsyncMongoClient(settings.url, **_options(settings))
 
 
 def make_sync_mongo_client(settings: MongoSettings) -> MongoClient[dict[str, Any]]:
     """PyMongo's blocking client, configured like ``make_mongo_client``: for work that runs in
     a worker thread (the snapshotter's jobs write zip files synchronously)."""
-    return MongoClient(
-        settings.url,
-        serverSelectionTimeoutMS=settings.timeout_ms,
-        connectTimeoutMS=settings.timeout_ms,
-        tz_aware=True,
-        uuidRepresentation="standard",
-        event_listeners=[CommandMetrics()],
-    )
+    return MongoClient(settings.url, **_options(settings))
+
+
+def _options(settings: MongoSettings) -> dict[str, Any]:
+    return {
+        "serverSelectionTimeoutMS": settings.timeout_ms,
+        "connectTimeoutMS": settings.timeout_ms,
+        "tz_aware": True,
+        "uuidRepresentation": "standard",
+        "event_listeners": [CommandMetrics()],
+    }
