@@ -105,7 +105,7 @@ def test_periodic_reconcile_indexes_what_was_never_notified(
     for i in range(3):
         s3.put_object(Bucket=UNNOTIFIED, Key=f"{dataset_id}/images/{i}.jpg", Body=b"x")
     sweeper = ServiceProcess("indexer", port_offset=60)
-    sweeper.env |= {"S3_BUCKET": UNNOTIFIED, "INDEXER_RECONCILE_INTERVAL_S": "2"}
+    sweeper.env |= {"S3_BUCKET": UNNOTIFIED, "INDEXER_SWEEP_INTERVAL_S": "2"}
     sweeper.start()
     try:
         wait_for(

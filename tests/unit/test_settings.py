@@ -134,3 +134,12 @@ def test_rendition_url_period_must_divide_a_day_and_stay_within_a_week() -> None
         ApiOptions(rendition_url_period_s=7 * 3600)
     with pytest.raises(ValueError, match="exceeds 7 days"):
         ApiOptions(rendition_url_expires_s=7 * 24 * 3600, rendition_url_period_s=3600)
+
+
+def test_the_bucket_sweep_period_keeps_its_former_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetflow.indexer.settings import IndexerSettings
+
+    monkeypatch.setenv("INDEXER_RECONCILE_INTERVAL_S", "7")
+    assert IndexerSettings().indexer.sweep_interval_s == 7.0
+    monkeypatch.setenv("INDEXER_SWEEP_INTERVAL_S", "9")
+    assert IndexerSettings().indexer.sweep_interval_s == 9.0

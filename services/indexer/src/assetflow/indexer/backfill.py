@@ -303,7 +303,7 @@ async def clear_progress(db: Database, bucket: str, prefix: str) -> None:
     await db[PROGRESS].delete_one({"_id": f"{bucket}/{prefix}"})
 
 
-async def reconcile_forever(
+async def sweep_bucket_forever(
     db: Database, open_s3: Callable[[], Any], bucket: str, publish: Publish, interval_s: float
 ) -> None:
     """The periodic sweep: the whole bucket against the index, every ``interval_s``."""

@@ -8,7 +8,7 @@ from typing import Any
 from faststream import ContextRepo
 from faststream.asgi import AsgiFastStream
 
-from assetflow.indexer.backfill import reconcile_forever
+from assetflow.indexer.backfill import sweep_bucket_forever
 from assetflow.indexer.indexing import SERVICE, Indexer, index_batch
 from assetflow.indexer.reconcile import check_drift_forever
 from assetflow.indexer.settings import IndexerSettings
@@ -40,7 +40,7 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
             broker.context.set_global(WORK_CONTEXT, ctx)
             interval = settings.indexer.drift_check_interval_s
             tasks.append(asyncio.create_task(check_drift_forever(db, interval)))
-            if (sweep := settings.indexer.reconcile_interval_s) > 0:
+            if (sweep := settings.indexer.sweep_interval_s) > 0:
                 session = make_s3_session()
 
                 def open_s3() -> Any:
@@ -51,7 +51,7 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
 
                 bucket = settings.s3.bucket
                 tasks.append(
-                    asyncio.create_task(reconcile_forever(db, open_s3, bucket, publish, sweep))
+                    asyncio.create_task(sweep_bucket_forever(db, open_s3, bucket, publish, sweep))
                 )
             yield
         finally:
