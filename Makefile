@@ -104,7 +104,7 @@ fmt: bootstrap  ## format with ruff
 	@$(RUN) ruff format . && $(RUN) ruff check --fix .
 
 bench: bootstrap web  ## run the benchmarks against the local stack
-	@deploy/local/with-stack bash -c '$(RUN) python bench/presign_bench.py && $(RUN) python bench/thumbhash_bench.py && $(RUN) python bench/listing_bench.py && $(RUN) python bench/api_bench.py && $(RUN) python bench/ingest_bench.py && $(RUN) python bench/tags_bench.py && $(RUN) python bench/thumbnail_bench.py && $(RUN) python bench/raw_bench.py && $(RUN) python bench/range_bench.py && $(RUN) python bench/live_bench.py && $(RUN) python bench/web_bench.py'
+	@deploy/local/with-stack bash -c '$(RUN) python bench/presign_bench.py && $(RUN) python bench/thumbhash_bench.py && $(RUN) python bench/listing_bench.py && $(RUN) python bench/similar_bench.py && $(RUN) python bench/api_bench.py && $(RUN) python bench/ingest_bench.py && $(RUN) python bench/tags_bench.py && $(RUN) python bench/thumbnail_bench.py && $(RUN) python bench/raw_bench.py && $(RUN) python bench/range_bench.py && $(RUN) python bench/live_bench.py && $(RUN) python bench/web_bench.py'
 
 clean: down  ## stop everything and delete .local/ data (keeps built binaries)
 	rm -rf .local/data .local/logs .local/run

@@ -112,6 +112,11 @@ def _config(dictionaries: dict[str, list[str]]) -> str:
         'include-path = "/v1/datasets"',
         "checks.positive_data_acceptance.expected-statuses = "
         '["2xx", "3xx", 400, 401, 403, 404, 409, 429, "5xx"]',
+        "",
+        "[[operations]]",  # and so is the duplicate groups' cursor
+        'include-path = "/v1/datasets/{dataset_id}/duplicates"',
+        "checks.positive_data_acceptance.expected-statuses = "
+        '["2xx", "3xx", 400, 401, 403, 404, 409, 429, "5xx"]',
     ]
     # A tag change is checked after normalisation (NFC, lower case, trimmed: "  " is empty,
     # "A" and "a" are one tag), against the image's current tags (at most 50) and for

@@ -2,6 +2,7 @@
 
 import asyncio
 import dataclasses
+import hashlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -129,7 +130,8 @@ async def test_created_image_gets_stored_renditions_and_one_result(
     make_ctx: Any, sync_s3: Any, dataset: str, spool_bytes: int, tmp_path: Path
 ) -> None:
     ctx, producer = await make_ctx(spool_bytes=spool_bytes)
-    event = upload(sync_s3, f"{dataset}/images/cat.jpg", images.jpeg(1600, 1200, orientation=6), 1)
+    data = images.jpeg(1600, 1200, orientation=6)
+    event = upload(sync_s3, f"{dataset}/images/cat.jpg", data, 1)
 
     outcomes = await thumbnail_batch(records(event), ctx)
 
@@ -142,6 +144,9 @@ async def test_created_image_gets_stored_renditions_and_one_result(
         event.sequencer,
     )
     assert (result.width, result.height) == (1200, 1600)
+    # Hashed while it streamed in, in memory or to the spool file.
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+    assert result.phash is not None and len(result.phash) == 16
     prefix = f"{dataset}/{event.image_id}/{event.etag}/"
     assert result.thumb.key == prefix + "thumb.webp"
     assert result.preview.key == prefix + "preview.jpg"

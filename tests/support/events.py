@@ -62,9 +62,15 @@ def removed(key: str, seq: int, at: datetime | None = None) -> ObjectRemoved:
 
 
 def thumbnails_created(
-    event: ObjectCreated, width: int = 640, height: int = 480, etag: str | None = None
+    event: ObjectCreated,
+    width: int = 640,
+    height: int = 480,
+    etag: str | None = None,
+    sha256: str | None = None,
+    phash: str | None = None,
 ) -> ThumbnailsCreated:
-    """The result the thumbnailer would publish for ``event`` (optionally for another etag)."""
+    """The result the thumbnailer would publish for ``event`` (optionally for another etag,
+    with content hashes)."""
     etag = etag or event.etag
     prefix = f"{event.dataset_id}/{event.image_id}/{etag}/"
     return ThumbnailsCreated(
@@ -87,6 +93,8 @@ def thumbnails_created(
         exif=ExifSummary(
             captured_at="2024-05-01T12:30:45", make="Canon", model="Canon EOS R5", orientation=1
         ),
+        sha256=sha256,
+        phash=phash,
     )
 
 

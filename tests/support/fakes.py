@@ -182,7 +182,7 @@ class FakeObjectStorage:
         stored = self.objects.get((bucket, key))
         if stored is None or stored.etag != etag:
             raise VersionGoneError(f"{bucket}/{key} etag {etag}")
-        return Original(stored.data, len(stored.data))
+        return Original(stored.data, len(stored.data), hashlib.sha256(stored.data).hexdigest())
 
     async def put_rendition(self, bucket: str, key: str, rendition: Encoded) -> None:
         """Store one rendition with the headers the S3 adapter sets."""

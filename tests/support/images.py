@@ -3,6 +3,7 @@
 import struct
 from typing import Any
 
+import numpy as np
 import pyvips
 
 
@@ -16,6 +17,19 @@ def photo(width: int, height: int, *, alpha: bool = False) -> pyvips.Image:
     if alpha:  # the left half fully transparent, the right half opaque
         image = image.bandjoin((xyz[0] >= width // 2).ifthenelse(255, 0).cast("uchar"))
     return image.copy(interpretation="srgb")
+
+
+def scene(seed: int, width: int, height: int) -> pyvips.Image:
+    """A smooth picture of random colour blobs: each seed looks different to a perceptual
+    hash (the gradients of ``photo`` all look alike to one)."""
+    cells = np.random.default_rng(seed).integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    small = pyvips.Image.new_from_array(cells).copy(interpretation="srgb")
+    return small.resize(width / 8, vscale=height / 6, kernel="cubic")
+
+
+def scene_jpeg(seed: int, width: int = 800, height: int = 600, quality: int = 90) -> bytes:
+    """``scene`` as a JPEG."""
+    return bytes(scene(seed, width, height).jpegsave_buffer(Q=quality))
 
 
 def jpeg(

@@ -505,6 +505,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/datasets/{dataset_id}/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Duplicates
+         * @description Groups of live images with the same bytes (sha256), largest first, a page at a time.
+         */
+        get: operations["list_duplicates_v1_datasets__dataset_id__duplicates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/{image_id}/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Similar Images
+         * @description Other images of the image's dataset whose pHash is within k bits of its, nearest first.
+         */
+        get: operations["list_similar_images_v1_images__image_id__similar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/datasets/{dataset_id}/imports": {
         parameters: {
             query?: never;
@@ -895,6 +935,40 @@ export interface components {
             annotations: boolean;
         };
         /**
+         * DuplicateGroup
+         * @description Live images of one dataset with the same bytes (the same sha256).
+         */
+        DuplicateGroup: {
+            /**
+             * Sha256
+             * @description sha256 of the images' bytes, 64 hex digits
+             */
+            sha256: string;
+            /**
+             * Count
+             * @description how many live images have it (an exact counter)
+             */
+            count: number;
+            /**
+             * Items
+             * @description the group's images by path, at most 50 (count says how many there are)
+             */
+            items: components["schemas"]["ImagePublic"][];
+        };
+        /**
+         * DuplicatesPage
+         * @description A page of duplicate groups, largest first (then by sha256).
+         */
+        DuplicatesPage: {
+            /** Items */
+            items: components["schemas"]["DuplicateGroup"][];
+            /**
+             * Next Cursor
+             * @description pass as ?cursor= for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
+        /**
          * FolderCount
          * @description A folder and how many live images it holds itself (not counting its subfolders).
          */
@@ -1018,6 +1092,16 @@ export interface components {
              * @description the image's tags, sorted
              */
             tags: string[];
+            /**
+             * Sha256
+             * @description sha256 of the original's bytes (hex); null until thumbnailed
+             */
+            sha256?: string | null;
+            /**
+             * Phash
+             * @description 64-bit perceptual hash (16 hex digits); null until thumbnailed
+             */
+            phash?: string | null;
         };
         /**
          * ImagesPage
@@ -1273,6 +1357,124 @@ export interface components {
             bbox?: null;
             points?: null;
         });
+        /**
+         * SimilarImage
+         * @description An image and how far its perceptual hash is from the queried image's.
+         */
+        SimilarImage: {
+            /** Id */
+            id: string;
+            /** Dataset Id */
+            dataset_id: string;
+            /** Key */
+            key: string;
+            /** Path */
+            path: string;
+            /** Folder */
+            folder: string;
+            /** File Name */
+            file_name: string;
+            /** Size */
+            size: number;
+            /** Content Type */
+            content_type: string | null;
+            /** Etag */
+            etag: string;
+            /**
+             * Uploaded At
+             * Format: date-time
+             * @description RFC 3339, UTC, milliseconds
+             */
+            uploaded_at: string;
+            /**
+             * Url
+             * @description presigned GET of the original
+             */
+            url: string;
+            /**
+             * Status
+             * @description pending until thumbnailed; ready, or rejected / failed with a reason
+             * @enum {string}
+             */
+            status: "pending" | "ready" | "rejected" | "failed";
+            /**
+             * Status Reason
+             * @description why the image is rejected or failed
+             */
+            status_reason: string | null;
+            /**
+             * Width
+             * @description pixels as displayed (after EXIF orientation)
+             */
+            width: number | null;
+            /**
+             * Height
+             * @description pixels as displayed (after EXIF orientation)
+             */
+            height: number | null;
+            /**
+             * Thumbhash
+             * @description base64 ThumbHash placeholder
+             */
+            thumbhash: string | null;
+            /**
+             * Captured At
+             * @description EXIF capture time, ISO 8601 local time (with offset when recorded)
+             */
+            captured_at: string | null;
+            /**
+             * Camera
+             * @description EXIF camera make and model
+             */
+            camera: string | null;
+            /**
+             * Thumb Url
+             * @description presigned GET of the WebP thumbnail (<= 256 px)
+             */
+            thumb_url: string | null;
+            /**
+             * Preview Url
+             * @description presigned GET of the JPEG preview (<= 1280 px)
+             */
+            preview_url: string | null;
+            /**
+             * Tags
+             * @description the image's tags, sorted
+             */
+            tags: string[];
+            /**
+             * Sha256
+             * @description sha256 of the original's bytes (hex); null until thumbnailed
+             */
+            sha256?: string | null;
+            /**
+             * Phash
+             * @description 64-bit perceptual hash (16 hex digits); null until thumbnailed
+             */
+            phash?: string | null;
+            /**
+             * Distance
+             * @description Hamming distance of the pHashes, in bits
+             */
+            distance: number;
+        };
+        /**
+         * SimilarImages
+         * @description Images of the same dataset whose pHash is within ``k`` bits, nearest first.
+         */
+        SimilarImages: {
+            /** Image Id */
+            image_id: string;
+            /**
+             * Phash
+             * @description the image's pHash; null (and no items) until ready
+             */
+            phash: string | null;
+            /** K */
+            k: number;
+            /** Items */
+            items: components["schemas"]["SimilarImage"][];
+        };
         /**
          * SnapshotList
          * @description Ready versions, newest first.
@@ -3858,6 +4060,160 @@ export interface operations {
             };
             /** @description the token does not grant this dataset (or this access to it) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_duplicates_v1_datasets__dataset_id__duplicates_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicatesPage"];
+                };
+            };
+            /** @description bad request, e.g. a cursor that is malformed or from another listing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no route matches, e.g. an id containing '/' */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_similar_images_v1_images__image_id__similar_get: {
+        parameters: {
+            query?: {
+                /** @description largest Hamming distance, in bits */
+                k?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimilarImages"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no live image has this id */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -129,6 +129,17 @@ class ThumbnailsCreated(_ThumbnailResult):
     thumb: Rendition
     preview: Rendition
     exif: ExifSummary = ExifSummary()
+    # Optional additions (issue 22): results published before them still parse.
+    sha256: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{64}$",
+        description="sha256 of the original's bytes (hex), computed while it streamed in",
+    )
+    phash: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{16}$",
+        description="64-bit DCT perceptual hash of the decoded pixels (16 hex digits)",
+    )
 
 
 class ThumbnailsFailed(_ThumbnailResult):

@@ -1,6 +1,6 @@
 """Exact denormalized counters: live images, bytes, untagged images and images per status
-per dataset, images per (dataset, tag), images per (dataset, folder), and shapes and images
-per (dataset, label).
+per dataset, images per (dataset, tag), images per (dataset, folder), shapes and images
+per (dataset, label), and images per (dataset, sha256) (``duplicates``).
 
 Counters move only by deltas computed from an image's state before and after a change, and
 the indexer writes those deltas in the same transaction as the image, so a counter can never
@@ -17,7 +17,7 @@ from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.readmodel import datasets
+from assetflow.readmodel import datasets, duplicates
 from assetflow.readmodel.annotations import L, label_count_id
 from assetflow.readmodel.images import COLLECTION, F
 
@@ -76,6 +76,7 @@ class Contribution:
     status: str
     labels: frozenset[tuple[str, int]] = frozenset()  # (label, shapes)
     folder: str = ""
+    sha256: str | None = None  # None until the thumbnailer reports on this version
 
 
 @dataclass
@@ -90,6 +91,7 @@ class CounterDeltas:
     folders: Counter[tuple[str, str]] = field(default_factory=Counter)
     label_shapes: Counter[tuple[str, str]] = field(default_factory=Counter)
     label_images: Counter[tuple[str, str]] = field(default_factory=Counter)
+    sha256s: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def move(self, before: Contribution | None, after: Contribution | None) -> None:
         """Account for one image going from ``before`` to ``after`` (None: not live)."""
@@ -110,6 +112,8 @@ class CounterDeltas:
             for label, shapes in contribution.labels:
                 self.label_shapes[dataset, label] += sign * shapes
                 self.label_images[dataset, label] += sign
+            if contribution.sha256 is not None:
+                self.sha256s[dataset, contribution.sha256] += sign
 
     def dataset_updates(self, now: datetime | None = None) -> list[UpdateOne]:
         """One upsert per dataset whose counters moved (``$inc``), stamping ``updated_at``."""
@@ -142,6 +146,10 @@ class CounterDeltas:
         """One ``$inc`` upsert per (dataset, folder) whose count moved."""
         return _inc_upserts(self.folders, FC.FOLDER)
 
+    def sha256_updates(self) -> list[UpdateOne]:
+        """One ``$inc`` upsert per (dataset, sha256) whose count moved."""
+        return duplicates.inc_updates(self.sha256s)
+
     def label_updates(self) -> list[UpdateOne]:
         """One ``$inc`` upsert per (dataset, label) whose shape or image count moved."""
         keys = sorted(set(self.label_shapes) | set(self.label_images))
@@ -170,7 +178,8 @@ def contribution(doc: dict[str, Any] | None) -> Contribution | None:
     labels = frozenset((row["label"], int(row["shapes"])) for row in doc.get(F.LABELS) or ())
     size = int(doc.get(F.SIZE) or 0)
     folder = doc.get(F.FOLDER) or ""
-    return Contribution(doc[F.DATASET_ID], size, tags, status, labels, folder)
+    sha256 = doc.get(F.SHA256)
+    return Contribution(doc[F.DATASET_ID], size, tags, status, labels, folder, sha256)
 
 
 @dataclass(frozen=True)

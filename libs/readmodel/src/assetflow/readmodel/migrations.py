@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.readmodel import annotations, counters, images, snapshots
+from assetflow.readmodel import annotations, counters, duplicates, images, snapshots
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ async def migrate(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
         (images.COLLECTION, images.INDEXES),
         (counters.TAG_COUNTS, counters.INDEXES),
         (counters.FOLDER_COUNTS, counters.FOLDER_INDEXES),
+        (duplicates.COLLECTION, duplicates.INDEXES),
         (annotations.COLLECTION, annotations.INDEXES),
         (annotations.LABEL_COUNTS, annotations.LABEL_INDEXES),
         (snapshots.COLLECTION, snapshots.INDEXES),

@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.services.annotations import Annotations
 from assetflow.api.services.archive import Archive
+from assetflow.api.services.curation import Curation
 from assetflow.api.services.datasets import Datasets
 from assetflow.api.services.health import HealthChecks
 from assetflow.api.services.images import Images
@@ -74,6 +75,10 @@ async def _archive(state: StateDep) -> Archive:
     return state.archive
 
 
+async def _curation(state: StateDep) -> Curation:
+    return state.curation
+
+
 async def _tagging(state: StateDep) -> Tagging:
     return state.tagging
 
@@ -105,6 +110,7 @@ DatasetsDep = Annotated[Datasets, Depends(_datasets)]
 ImagesDep = Annotated[Images, Depends(_images)]
 MediaDep = Annotated[Media, Depends(_media)]
 ArchiveDep = Annotated[Archive, Depends(_archive)]
+CurationDep = Annotated[Curation, Depends(_curation)]
 TaggingDep = Annotated[Tagging, Depends(_tagging)]
 AnnotationsDep = Annotated[Annotations, Depends(_annotations)]
 SnapshotsDep = Annotated[Snapshots, Depends(_snapshots)]

@@ -20,6 +20,7 @@ from assetflow.api.publishing import Publisher
 from assetflow.api.routes import (
     annotations,
     archive,
+    curation,
     datasets,
     events,
     health,
@@ -32,6 +33,7 @@ from assetflow.api.routes import (
 )
 from assetflow.api.services.annotations import Annotations
 from assetflow.api.services.archive import Archive
+from assetflow.api.services.curation import Curation
 from assetflow.api.services.datasets import Datasets
 from assetflow.api.services.health import HealthChecks
 from assetflow.api.services.images import Images
@@ -106,6 +108,7 @@ def build_state(
         images=images,
         media=Media(db, s3, presigner, options),
         archive=Archive(db, s3, bucket),
+        curation=Curation(db, presigner, options),
         tagging=Tagging(db, publisher),
         annotations=Annotations(Annotating(db, publisher), db, bucket),
         snapshots=Snapshots(db, publisher, presigner, bucket, options.snapshot_url_expires_s),
@@ -184,6 +187,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(annotations.router)
     app.include_router(snapshots.router)
     app.include_router(archive.router)
+    app.include_router(curation.router)
     app.include_router(imports.router)
     app.include_router(events.router)
     app.include_router(health.router)

@@ -7,6 +7,7 @@ from assetflow.api.auth import Authenticator
 from assetflow.api.cursor import CursorCodec
 from assetflow.api.services.annotations import Annotations
 from assetflow.api.services.archive import Archive
+from assetflow.api.services.curation import Curation
 from assetflow.api.services.datasets import Datasets
 from assetflow.api.services.health import HealthChecks
 from assetflow.api.services.images import Images
@@ -34,6 +35,7 @@ class AppState:
     images: Images
     media: Media
     archive: Archive
+    curation: Curation
     tagging: Tagging
     annotations: Annotations
     snapshots: Snapshots

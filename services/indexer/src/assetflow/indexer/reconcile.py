@@ -9,7 +9,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.indexer.observability import DRIFT, DRIFT_CHECKS
-from assetflow.readmodel import counters, datasets
+from assetflow.readmodel import counters, datasets, duplicates
 
 Db = AsyncDatabase[dict[str, Any]]
 log = logging.getLogger(__name__)
@@ -25,13 +25,17 @@ async def reconcile_dataset(db: Db, dataset_id: str, *, repair: bool) -> dict[st
     async def transaction(session: AsyncClientSession) -> dict[str, int]:
         stored = await counters.stored_counts(db, dataset_id, session, folders=True)
         truth = await counters.recount(db, dataset_id, session)
-        drift = stored.drift(truth)
+        stored_sha256 = await duplicates.stored(db, dataset_id, session)
+        truth_sha256 = await duplicates.recount(db, dataset_id, session)
+        drift = stored.drift(truth) | duplicates.drift(stored_sha256, truth_sha256)
         if repair and drift:
             dataset_ops, tag_ops, folder_ops = counters.repair_updates(dataset_id, stored, truth)
+            sha256_ops = duplicates.repair_updates(dataset_id, stored_sha256, truth_sha256)
             for collection, ops in (
                 (datasets.COLLECTION, dataset_ops),
                 (counters.TAG_COUNTS, tag_ops),
                 (counters.FOLDER_COUNTS, folder_ops),
+                (duplicates.COLLECTION, sha256_ops),
             ):
                 if ops:
                     await db[collection].bulk_write(ops, session=session)

@@ -21,7 +21,7 @@ from assetflow.contracts.sequencer import is_newer
 from assetflow.contracts.tags import MAX_TAGS_PER_IMAGE, changed_tags, merge_upload_tags
 from assetflow.indexer.observability import WRITE_CONFLICTS
 from assetflow.platform.decoding import ObjectChange
-from assetflow.readmodel import annotations, counters, datasets, images
+from assetflow.readmodel import annotations, counters, datasets, duplicates, images
 from assetflow.readmodel import tag_commands as commands
 from assetflow.readmodel.changes import image_changed
 from assetflow.readmodel.images import F
@@ -43,6 +43,7 @@ STATE_FIELDS = {
     F.STATUS: 1,
     F.LABELS: 1,
     F.ANNOTATION_REVISION: 1,
+    F.SHA256: 1,
 }
 
 
@@ -221,19 +222,17 @@ async def apply_changes(db: Database, changes: Sequence[ObjectChange]) -> BatchR
         return BatchResult()
     now = datetime.now(UTC)
     ids = list({change.image_id for change in changes})
-    created = [change for change in changes if isinstance(change, ObjectCreated)]
 
     async def transaction(session: AsyncClientSession) -> BatchResult:
         found = db[images.COLLECTION].find({F.ID: {"$in": ids}}, STATE_FIELDS, session=session)
         stored = {doc[F.ID]: doc async for doc in found}
         plan = plan_changes(stored, changes, now)
-        # Bounds first in the same commit: a listing never sees an image outside them.
-        dataset_ops = datasets.upload_bounds_updates(created) + plan.deltas.dataset_updates(now)
         writes: list[tuple[str, list[Any]]] = [
-            (datasets.COLLECTION, dataset_ops),
+            (datasets.COLLECTION, plan.deltas.dataset_updates(now)),
             (images.COLLECTION, [*plan.inserts, *plan.updates]),
             (counters.TAG_COUNTS, plan.deltas.tag_updates()),
             (counters.FOLDER_COUNTS, plan.deltas.folder_updates()),
+            (duplicates.COLLECTION, plan.deltas.sha256_updates()),
             (annotations.LABEL_COUNTS, plan.deltas.label_updates()),
             (annotations.COLLECTION, plan.annotation_updates),
             (commands.COLLECTION, commands.progress_updates(plan.applied, plan.refused)),

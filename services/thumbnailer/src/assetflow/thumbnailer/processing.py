@@ -183,7 +183,7 @@ async def make_thumbnails(
     if isinstance(rendered, Refused):
         return _failed(event, rendered.status, rendered.reason)
     with DURATION.labels("store").time(), tracing.child_span(TRACER, "store"):
-        return await _store(event, rendered, ctx)
+        return await _store(event, rendered, original.sha256, ctx)
 
 
 def _render_safely(source: Any, ctx: Thumbnailer) -> Rendered | Refused:
@@ -195,7 +195,9 @@ def _render_safely(source: Any, ctx: Thumbnailer) -> Rendered | Refused:
         return Refused("failed", f"internal error while rendering: {exc!r}")
 
 
-async def _store(event: ObjectCreated, rendered: Rendered, ctx: Thumbnailer) -> ThumbnailsCreated:
+async def _store(
+    event: ObjectCreated, rendered: Rendered, sha256: str, ctx: Thumbnailer
+) -> ThumbnailsCreated:
     bucket = ctx.thumbnails_bucket
 
     async def put(name: str, encoded: Encoded) -> Rendition:
@@ -226,6 +228,8 @@ async def _store(event: ObjectCreated, rendered: Rendered, ctx: Thumbnailer) -> 
         thumb=thumb,
         preview=preview,
         exif=rendered.exif,
+        sha256=sha256,
+        phash=rendered.phash,
     )
 
 

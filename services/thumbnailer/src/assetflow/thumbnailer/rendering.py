@@ -1,4 +1,5 @@
-"""Decode an image once and derive everything from it: thumb, preview, size, EXIF, thumbhash.
+"""Decode an image once and derive everything from it: thumb, preview, size, EXIF, thumbhash
+and the perceptual hash.
 
 Pure CPU work with no network I/O, run in worker threads: libvips releases the GIL while
 it decodes, resizes and encodes.
@@ -15,6 +16,7 @@ from assetflow.contracts.events import ExifSummary
 from assetflow.thumbnailer.exif import read_exif
 from assetflow.thumbnailer.formats import SNIFF_BYTES, sniff
 from assetflow.thumbnailer.observability import RAW_DECODES
+from assetflow.thumbnailer.phash import phash_of_image
 from assetflow.thumbnailer.rawfiles import decode_raw, displayed_size, open_raw
 from assetflow.thumbnailer.thumbhash import thumbhash_base64
 
@@ -58,6 +60,7 @@ class Rendered:
     preview: Encoded
     thumbhash: str
     exif: ExifSummary
+    phash: str  # 64-bit DCT perceptual hash, 16 hex digits (phash.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +178,7 @@ def _renditions(
         preview=Encoded(preview_data, preview.width, preview.height, "image/jpeg"),
         thumbhash=_thumbhash(thumb),
         exif=exif,
+        phash=phash_of_image(thumb),
     )
 
 

@@ -56,6 +56,12 @@ class ImagePublic(BaseModel):
     thumb_url: str | None = Field(description="presigned GET of the WebP thumbnail (<= 256 px)")
     preview_url: str | None = Field(description="presigned GET of the JPEG preview (<= 1280 px)")
     tags: list[str] = Field(description="the image's tags, sorted")
+    sha256: str | None = Field(
+        default=None, description="sha256 of the original's bytes (hex); null until thumbnailed"
+    )
+    phash: str | None = Field(
+        default=None, description="64-bit perceptual hash (16 hex digits); null until thumbnailed"
+    )
 
     @field_serializer("uploaded_at")
     def _rfc3339_utc(self, value: datetime) -> str:

@@ -59,6 +59,8 @@ def to_public(
         "thumb_url": thumb_url,
         "preview_url": preview_url,
         "tags": doc.get("tags") or [],
+        "sha256": doc.get("sha256"),
+        "phash": doc.get("phash"),
     }
 
 

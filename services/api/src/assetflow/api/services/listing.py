@@ -17,6 +17,7 @@ PROJECTION = {
     F.DELETED_AT: 0,
     F.THUMBNAILED_AT: 0,
     F.TAG_COMMANDS: 0,
+    F.PHASH_BANDS: 0,
 }
 
 

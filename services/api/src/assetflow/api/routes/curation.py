@@ -1,0 +1,70 @@
+"""Curation: exact duplicates in a dataset, and images similar to one image."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic_core import to_json
+
+from assetflow.api.cursor import EPOCH, Position
+from assetflow.api.deps import CurationDep, CursorsDep, ReadableDataset, ReadableImage
+from assetflow.api.problems import problem_responses
+from assetflow.api.schemas.curation import DuplicatesPage, SimilarImages
+from assetflow.readmodel.similarity import MAX_DISTANCE
+
+router = APIRouter(prefix="/v1")
+_NO_ROUTE = "no route matches, e.g. an id containing '/'"
+
+
+def _scope(dataset_id: str) -> str:
+    return f'["duplicates",{to_json(dataset_id).decode()}]'
+
+
+@router.get(
+    "/datasets/{dataset_id}/duplicates",
+    response_model=DuplicatesPage,
+    responses=problem_responses(400, 404, 422, 503, descriptions={404: _NO_ROUTE}),
+)
+async def list_duplicates(
+    dataset_id: ReadableDataset,
+    curation: CurationDep,
+    cursors: CursorsDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Response:
+    """Groups of live images with the same bytes (sha256), largest first, a page at a time."""
+    scope = _scope(dataset_id)
+    after = None
+    if cursor:
+        # The cursor reuses the listing's signed [number, id] payload: [count, sha256].
+        position = cursors.decode(cursor, scope)
+        after = (position.to_payload()[0], position.id)
+    page = await curation.duplicates(dataset_id, after, limit)
+    next_cursor = None
+    if page.next_after is not None:
+        count, sha256 = page.next_after
+        position = Position(EPOCH + timedelta(milliseconds=count), sha256)
+        next_cursor = cursors.encode(position, scope)
+    return Response(
+        to_json({"items": page.groups, "next_cursor": next_cursor}),
+        media_type="application/json",
+    )
+
+
+@router.get(
+    "/images/{image_id}/similar",
+    response_model=SimilarImages,
+    responses=problem_responses(404, 422, 503, descriptions={404: "no live image has this id"}),
+)
+async def list_similar_images(
+    image_id: ReadableImage,
+    curation: CurationDep,
+    k: Annotated[
+        int, Query(ge=0, le=MAX_DISTANCE, description="largest Hamming distance, in bits")
+    ] = 6,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Response:
+    """Other images of the image's dataset whose pHash is within k bits of its, nearest first."""
+    phash, items = await curation.similar(image_id, k, limit)
+    body = {"image_id": image_id, "phash": phash, "k": k, "items": items}
+    return Response(to_json(body), media_type="application/json")
