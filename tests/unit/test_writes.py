@@ -9,10 +9,8 @@ from assetflow.contracts.errors import InvalidEventError
 from assetflow.contracts.events import latest_per_object
 from assetflow.contracts.sequencer import normalize_sequencer
 from assetflow.indexer.writes import plan_changes
-from assetflow.readmodel.datasets import upload_bounds_updates
 from assetflow.readmodel.images import event_fields
 from tests.support.events import (
-    T0,
     change_tags,
     created,
     removed,
@@ -173,17 +171,6 @@ def test_a_new_version_starts_over_as_pending() -> None:
     fields = event_fields(created("d/images/a.png", 3), datetime(2026, 1, 1, tzinfo=UTC))
     assert fields["status"] == "pending"
     assert fields["renditions"] is None and fields["width"] is None
-
-
-def test_upload_bounds_cover_each_dataset_of_a_batch() -> None:
-    events = [created("d/images/a", 5), created("d/images/b", 1), created("e/images/c", 9)]
-    ops = {op._filter["_id"]: op._doc for op in upload_bounds_updates(events)}
-    assert ops["d"] == {
-        "$min": {"oldest_upload": events[1].event_time},
-        "$max": {"newest_upload": events[0].event_time},
-    }
-    assert ops["e"]["$min"]["oldest_upload"] == events[2].event_time
-    assert events[1].event_time >= T0
 
 
 def test_delete_clears_annotations_and_takes_their_labels_out_revision_counting_on() -> None:
