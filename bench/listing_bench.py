@@ -23,9 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from assetflow.api.cursor import Position
 from assetflow.api.services.listing import list_images, listing_cursor
@@ -34,8 +32,7 @@ from assetflow.contracts.sequencer import normalize_sequencer
 from assetflow.readmodel import counters, images
 from assetflow.readmodel.filters import ListingFilter
 from assetflow.readmodel.images import F
-from assetflow.readmodel.migrations import migrate
-from tests.support.stack import MONGO_URL
+from tests.support.stack import fresh_bench_database
 
 DB = "assetflow_bench_listing"
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -120,17 +117,8 @@ async def main() -> None:
     parser.add_argument("--repeats", type=int, default=25)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        MONGO_URL, tz_aware=True, serverSelectionTimeoutMS=5000
-    )
-    try:
-        await client.admin.command("ping")
-    except PyMongoError as exc:
-        message = f"listing bench: no database at {MONGO_URL} (run `make up`): {exc}"
-        raise SystemExit(message) from None
-    await client.drop_database(DB)
+    client = await fresh_bench_database(DB, "listing")
     db = client[DB]
-    await migrate(db)
     print(f"# listing bench: {platform.node()}, {platform.machine()}, {os.cpu_count()} CPUs")
     try:
         names = {}

@@ -26,9 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from assetflow.api.services.curation import Curation
 from assetflow.api.settings import ApiOptions
@@ -36,9 +34,8 @@ from assetflow.contracts.events import ObjectCreated
 from assetflow.contracts.sequencer import normalize_sequencer
 from assetflow.readmodel import images, similarity
 from assetflow.readmodel.images import F
-from assetflow.readmodel.migrations import migrate
 from assetflow.storage.presign import Presigner
-from tests.support.stack import MONGO_URL
+from tests.support.stack import fresh_bench_database
 
 DB = "assetflow_bench_similar"
 NOW = datetime(2026, 12, 4, tzinfo=UTC)
@@ -110,17 +107,8 @@ async def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        MONGO_URL, tz_aware=True, serverSelectionTimeoutMS=5000
-    )
-    try:
-        await client.admin.command("ping")
-    except PyMongoError as exc:
-        message = f"similar bench: no database at {MONGO_URL} (run `make up`): {exc}"
-        raise SystemExit(message) from None
-    await client.drop_database(DB)
+    client = await fresh_bench_database(DB, "similar")
     db = client[DB]
-    await migrate(db)
     presigner = Presigner(endpoint_url="http://127.0.0.1:9000", access_key="ak", secret_key="sk")
     curation = Curation(db, presigner, ApiOptions())
     rng = random.Random(22)

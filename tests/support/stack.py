@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import boto3
 import httpx
@@ -18,6 +18,9 @@ from botocore.config import Config
 
 from assetflow.contracts.topics import Topics
 from devstack import bootstrap, config
+
+if TYPE_CHECKING:
+    from pymongo import AsyncMongoClient
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".local" / "logs"
@@ -422,3 +425,24 @@ class PrometheusProcess(LocalProcess):
     def stop(self) -> None:
         """Stop it (SIGTERM) and wait."""
         self.terminate(timeout=20)
+
+
+async def fresh_bench_database(name: str, bench: str) -> "AsyncMongoClient[dict[str, Any]]":
+    """A client whose database ``name`` is dropped and migrated; exits saying so when no
+    database answers (a benchmark must fail clearly, never hang)."""
+    from pymongo import AsyncMongoClient
+    from pymongo.errors import PyMongoError
+
+    from assetflow.readmodel.migrations import migrate
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        MONGO_URL, tz_aware=True, serverSelectionTimeoutMS=5000
+    )
+    try:
+        await client.admin.command("ping")
+    except PyMongoError as exc:
+        message = f"{bench} bench: no database at {MONGO_URL} (run `make up`): {exc}"
+        raise SystemExit(message) from None
+    await client.drop_database(name)
+    await migrate(client[name])
+    return client

@@ -57,11 +57,24 @@ class CursorCodec:
 
     def encode(self, position: Position, scope: str) -> str:
         """Cursor for the page after ``position`` in the listing named by ``scope``."""
-        body = _b64e(json.dumps(position.to_payload(), separators=(",", ":")).encode())
-        return f"{body}.{self._sign(scope, body)}"
+        millis, doc_id = position.to_payload()
+        return self.encode_key(millis, doc_id, scope)
 
     def decode(self, cursor: str, scope: str) -> Position:
         """Verify and decode; raises InvalidCursorError for anything not issued here."""
+        millis, doc_id = self.decode_key(cursor, scope)
+        try:
+            return Position.from_payload(millis, doc_id)
+        except OverflowError:
+            raise InvalidCursorError("cursor time is out of range") from None
+
+    def encode_key(self, number: int, key_id: str, scope: str) -> str:
+        """Cursor after the keyset key ``(number, key_id)`` of the listing named ``scope``."""
+        body = _b64e(json.dumps([number, key_id], separators=(",", ":")).encode())
+        return f"{body}.{self._sign(scope, body)}"
+
+    def decode_key(self, cursor: str, scope: str) -> tuple[int, str]:
+        """Verify a cursor and return its ``(number, id)`` key; InvalidCursorError otherwise."""
         body, dot, signature = cursor.partition(".")
         # Bytes, not str: compare_digest refuses a str with non-ASCII characters (a 500 before).
         expected = self._sign(scope, body).encode()
@@ -71,12 +84,10 @@ class CursorCodec:
             payload = json.loads(_b64d(body))
         except (binascii.Error, ValueError, TypeError) as exc:
             raise InvalidCursorError(f"cursor payload is unreadable: {exc}") from None
+        # A third item: a listing cursor from before 2026-12 (see Position.from_payload).
         if not (isinstance(payload, list) and len(payload) in (2, 3)):
             raise InvalidCursorError("cursor payload has the wrong shape")
-        millis, doc_id = payload[:2]
-        if not (isinstance(millis, int) and isinstance(doc_id, str)):
+        number, key_id = payload[:2]
+        if not (isinstance(number, int) and isinstance(key_id, str)):
             raise InvalidCursorError("cursor payload has the wrong shape")
-        try:
-            return Position.from_payload(millis, doc_id)
-        except OverflowError:
-            raise InvalidCursorError("cursor time is out of range") from None
+        return number, key_id

@@ -1,12 +1,10 @@
 """Curation: exact duplicates in a dataset, and images similar to one image."""
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic_core import to_json
 
-from assetflow.api.cursor import EPOCH, Position
 from assetflow.api.deps import CurationDep, CursorsDep, ReadableDataset, ReadableImage
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas.curation import DuplicatesPage, SimilarImages
@@ -34,17 +32,9 @@ async def list_duplicates(
 ) -> Response:
     """Groups of live images with the same bytes (sha256), largest first, a page at a time."""
     scope = _scope(dataset_id)
-    after = None
-    if cursor:
-        # The cursor reuses the listing's signed [number, id] payload: [count, sha256].
-        position = cursors.decode(cursor, scope)
-        after = (position.to_payload()[0], position.id)
+    after = cursors.decode_key(cursor, scope) if cursor else None  # (count, sha256)
     page = await curation.duplicates(dataset_id, after, limit)
-    next_cursor = None
-    if page.next_after is not None:
-        count, sha256 = page.next_after
-        position = Position(EPOCH + timedelta(milliseconds=count), sha256)
-        next_cursor = cursors.encode(position, scope)
+    next_cursor = cursors.encode_key(*page.next_after, scope) if page.next_after else None
     return Response(
         to_json({"items": page.groups, "next_cursor": next_cursor}),
         media_type="application/json",
