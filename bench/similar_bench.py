@@ -7,7 +7,8 @@ the band probes on the ``similar`` index, the verification, the items' fetch and
 for random images at k = 3, 6 and 10, and reads each query's plan (index keys examined; the
 candidate read is covered, no document examined).
 Reported per k: p50 / p90 ms at each size, candidates examined, and the growth ratio of
-the largest size's p50 to the smallest's. A query that scanned the dataset would grow
+the largest size's p50 to the smallest's. Then the dataset-wide near-duplicate clusters
+(``Curation.clusters``) at each size and k, in seconds. A query that scanned the dataset would grow
 10x; the band index reads only the images that share a probed band key, which for
 uniform hashes is 4 x C(16, <= k // 4) / 65,536 of the dataset (0.006 %, 0.1 %, 0.8 %).
 """
@@ -100,6 +101,30 @@ async def candidates(db: Db, dataset_id: str, image_id: str, k: int) -> int:
     return int(stats["totalKeysExamined"])
 
 
+async def clustering(
+    curation: Curation, seeded: dict[int, tuple[str, list[str]]], sizes: list[int]
+) -> None:
+    """Time the dataset-wide clusters (``Curation.clusters``: every pHash read, clustered in
+    memory, the first page's items fetched and signed), median of 3, per k."""
+    print()
+    print(f"| clusters, k | {' | '.join(f'{n:,}: s (clusters)' for n in sizes)} | growth |")
+    print("|---|" + "---|" * (len(sizes) + 1))
+    for k in KS:
+        cells, medians = [], []
+        for n in sizes:
+            dataset_id, with_copies = seeded[n]
+            samples = []
+            for _ in range(3):
+                start = time.perf_counter()
+                total, _, _ = await curation.clusters(dataset_id, k, 0, 20)
+                samples.append(time.perf_counter() - start)
+            # Every planted group of 4 (an image and 3 copies within 6 bits) is found.
+            assert k < 6 or total >= 0.99 * len(with_copies), (k, n, total)
+            medians.append(statistics.median(samples))
+            cells.append(f"{medians[-1]:.2f} ({total:,})")
+        print(f"| {k} | {' | '.join(cells)} | {medians[-1] / medians[0]:.2f} |", flush=True)
+
+
 async def main() -> None:
     """Seed, measure, print a markdown table."""
     parser = argparse.ArgumentParser()
@@ -145,6 +170,7 @@ async def main() -> None:
                 assert k < 6 or found >= 3 * len(queried), (k, n, found)
             ratio = medians[-1] / medians[0]
             print(f"| {k} | {' | '.join(cells)} | {ratio:.2f} |", flush=True)
+        await clustering(curation, seeded, sizes)
     finally:
         await client.drop_database(DB)
         await client.close()

@@ -124,8 +124,13 @@ def _config(dictionaries: dict[str, list[str]]) -> str:
     # The sample's and a snapshot's filters have one cross-parameter rule (untagged=true
     # with tags is a 400) that OpenAPI parameters cannot state; an upload's path rules (no
     # '..' or empty segment, UTF-8 length), its per-content-type size limit and the accepted
-    # types are checked by the server, each a 400 naming the rule.
+    # types are checked by the server, each a 400 naming the rule. Split ratios must sum to
+    # 1; a saved view's filter has the listing's rule, and its name is unique (409); a view
+    # named as a filter must exist and stand alone (400).
     for path in (
+        "/v1/datasets/{dataset_id}/splits",
+        "/v1/datasets/{dataset_id}/views",
+        "/v1/datasets/{dataset_id}/views/{view_id}",
         "/v1/images/{image_id}/tags",
         "/v1/datasets/{dataset_id}/tags/bulk",
         "/v1/datasets/{dataset_id}/snapshots",

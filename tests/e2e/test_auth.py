@@ -96,6 +96,10 @@ def world(services: dict[str, ServiceProcess], secured_api: ServiceProcess, s3: 
     started = httpx.post(
         f"{base}/v1/datasets/{mine}/imports", json={"key": f"{mine}/imports/x.zip"}, headers=admin
     )
+    view = httpx.post(
+        f"{base}/v1/datasets/{mine}/views", json={"name": "all"}, headers=admin, timeout=30
+    )
+    assert view.status_code == 201, view.text
     for accepted in (command, snapshot, started):
         assert accepted.status_code == 202, accepted.text
     values = {
@@ -104,6 +108,7 @@ def world(services: dict[str, ServiceProcess], secured_api: ServiceProcess, s3: 
         "command_id": command.json()["command_id"],
         "snapshot_id": snapshot.json()["snapshot_id"],
         "import_id": started.json()["import_id"],
+        "view_id": view.json()["id"],
         "upload_id": "no-such-upload",
         "ref": "latest",
         "a": "v1",

@@ -551,3 +551,110 @@ def test_with_tokens_required_the_ui_asks_for_one_and_uploads_big_files_in_parts
         stored = s3.head_object(Bucket=BUCKET, Key=f"{dataset_id}/images/big.jpg")
         assert stored["ContentLength"] == big.stat().st_size
         assert stored["ETag"].strip('"').endswith("-3")  # completed from three parts
+
+
+def painted(locator: Any) -> int:
+    """Images under ``locator`` that have loaded and decoded."""
+    return int(
+        locator.evaluate(
+            "root => [...root.querySelectorAll('img')]"
+            ".filter(img => img.complete && img.naturalWidth > 0).length"
+        )
+    )
+
+
+@pytest.mark.e2e
+def test_keeping_one_duplicate_deletes_the_others_and_the_group_goes(ui: Browsing) -> None:
+    page = ui.page
+    copy = images.scene_jpeg(41)
+    copies = ["a/original.jpg", "b/copy.jpg", "c/another copy.jpg"]
+    files: dict[str, tuple[bytes, list[str]]] = {path: (copy, []) for path in copies}
+    files |= {f"other-{n}.jpg": (images.scene_jpeg(n), []) for n in (42, 43)}
+    ui.seed(files)
+    ui.open()
+    expect(tiles(page)).to_have_count(5)
+    page.get_by_role("tab", name="Duplicates").click()
+    expect(page).to_have_url(re.compile(r"[?&]tab=duplicates"))
+    group = page.locator(".dup-group")
+    expect(group).to_have_count(1, timeout=30_000)
+    expect(group).to_contain_text("3 identical files")
+    members = group.get_by_role("listitem")
+    expect(members).to_have_count(3)
+    for path in copies:
+        expect(group).to_contain_text(path)
+    wait_for("the group's thumbs painted", lambda: painted(group) == 3)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "duplicates.png")
+
+    members.filter(has_text="b/copy.jpg").get_by_role("button", name="Keep this one").click()
+    dialog = page.get_by_role("dialog", name="Keep one copy")
+    expect(dialog).to_contain_text("a/original.jpg")
+    expect(dialog).to_contain_text("c/another copy.jpg")
+    dialog.get_by_role("button", name="Delete 2 images").click()
+    expect(dialog).to_have_count(0)
+    # Deleted through the API; the group goes once the index has followed the deletes.
+    expect(group).to_have_count(0, timeout=60_000)
+    expect(page.get_by_text("No duplicates in this dataset.")).to_be_visible()
+    assert sorted(item["path"] for item in ui.listing()) == [
+        "b/copy.jpg",
+        "other-42.jpg",
+        "other-43.jpg",
+    ]
+
+    page.get_by_role("tab", name="Images").click()
+    expect(page).to_have_url(re.compile(f"/datasets/{ui.dataset_id}$"))
+    expect(tiles(page)).to_have_count(3)
+    expect(page.locator(".toolbar [aria-live]")).to_contain_text("3 in dataset")
+
+
+@pytest.mark.e2e
+def test_the_viewer_lists_similar_images_nearest_first_and_opens_them(ui: Browsing) -> None:
+    page = ui.page
+    original = images.scene_jpeg(21, 1000, 750)
+    smaller = pyvips.Image.new_from_buffer(original, "").resize(0.7)
+    ui.seed(
+        {
+            "original.jpg": (original, []),
+            "reencoded.jpg": (bytes(smaller.jpegsave_buffer(Q=60)), []),
+            "other.jpg": (images.scene_jpeg(22, 1000, 750), []),
+        }
+    )
+    by_path = {item["path"]: item for item in ui.listing()}
+    source, copy, other = (by_path[p] for p in ("original.jpg", "reencoded.jpg", "other.jpg"))
+    url = f"{ui.api.base_url}/v1/images/{source['id']}/similar"
+    [match] = httpx.get(url, params={"k": 6}, timeout=10).json()["items"]
+    assert match["id"] == copy["id"]
+    bits = match["distance"]
+
+    open_viewer(page, ui.gateway, ui.dataset_id, source["id"])
+    strip = page.get_by_role("region", name="similar images")
+    found = strip.get_by_role("listitem")
+    expect(found).to_have_count(1)
+    expect(found).to_have_attribute("data-image", copy["id"])
+    expect(found).to_contain_text(f"{bits} bit")
+    expect(strip.locator(f'[data-image="{other["id"]}"]')).to_have_count(0)
+    # The widest search (k = 10) still does not take the other picture.
+    strip.get_by_label("Largest distance").select_option("10")
+    expect(found).to_have_count(1)
+    expect(strip.locator(f'[data-image="{other["id"]}"]')).to_have_count(0)
+
+    found.get_by_role("button").click()  # opens the copy, whose nearest is the original
+    expect(page).to_have_url(re.compile(f"/images/{copy['id']}$"))
+    expect(page.get_by_role("dialog").get_by_role("heading", level=2)).to_have_text("reencoded.jpg")
+    expect(strip.get_by_role("listitem")).to_have_attribute("data-image", source["id"])
+
+    # An image without a pHash (a text file named .jpg, rejected): nothing to compare.
+    ui.s3.put_object(
+        Bucket=BUCKET,
+        Key=f"{ui.dataset_id}/images/notes.jpg",
+        Body=b"not an image\n" * 8,
+        ContentType="image/jpeg",
+    )
+    rejected = wait_for(
+        "the text file rejected",
+        lambda: [i for i in ui.listing() if i["path"] == "notes.jpg" and i["status"] == "rejected"],
+        timeout=60,
+    )
+    page.goto(f"{ui.gateway.base_url}/datasets/{ui.dataset_id}/images/{rejected[0]['id']}")
+    expect(strip).to_contain_text("No perceptual hash yet")
+    expect(strip.get_by_role("listitem")).to_have_count(0)

@@ -46,9 +46,11 @@ def random_changes(
 
 
 async def assert_exact(db: Db, dataset: str = "d") -> dict[str, int]:
+    """The counters equal a recount, and exactly the images of groups of 2+ are flagged."""
     stored = await duplicates.stored(db, dataset)
     truth = await duplicates.recount(db, dataset)
     assert duplicates.drift(stored, truth) == {}
+    assert duplicates.flag_drift(await duplicates.flagged(db, dataset), truth) == {}
     return truth
 
 
@@ -112,6 +114,30 @@ async def test_reconcile_repairs_sha256_drift(db: Db) -> None:
     assert drift == {f"sha256:{HASHES[1]}": 2, f"sha256:{HASHES[2]}": 4}
     assert await assert_exact(db) == {HASHES[1]: 3}
     assert await reconcile_dataset(db, "d", repair=False) == {}
+
+
+@pytest.mark.asyncio
+async def test_duplicate_flags_follow_groups_and_reconcile_repairs_them(db: Db) -> None:
+    a, b, c = (created(f"d/images/{name}.jpg", 1) for name in "abc")
+    await apply_changes(db, [a, b, c])
+    await apply_changes(db, [thumbnails_created(a, sha256=HASHES[0])])
+    assert await _flagged(db) == set()  # a group of one is no duplicate
+    await apply_changes(db, [thumbnails_created(v, sha256=HASHES[0]) for v in (b, c)])
+    assert await _flagged(db) == {"a.jpg", "b.jpg", "c.jpg"}
+    await apply_changes(db, [removed("d/images/a.jpg", 2)])
+    assert await _flagged(db) == {"b.jpg", "c.jpg"}
+    await apply_changes(db, [created("d/images/b.jpg", 3)])  # overwritten: not hashed yet
+    assert await _flagged(db) == set()
+    await assert_exact(db)
+    await db["images"].update_many({"path": "c.jpg"}, {"$set": {"duplicate": True}})
+    drift = await reconcile_dataset(db, "d", repair=True)
+    assert drift == {f"duplicate:{HASHES[0]}": 1}
+    assert await _flagged(db) == set() and await reconcile_dataset(db, "d", repair=False) == {}
+
+
+async def _flagged(db: Db) -> set[str]:
+    found = db["images"].find({"dataset_id": "d", "deleted": False, "duplicate": True})
+    return {doc["path"] async for doc in found}
 
 
 @pytest.mark.asyncio

@@ -20,6 +20,7 @@ from assetflow.readmodel.migrations import migrate
 from devstack import config
 from tests.support.events import (
     T0,
+    change_split,
     change_tags,
     created,
     removed,
@@ -55,6 +56,9 @@ def random_changes(
         elif roll < 0.55:
             seq[0] += 1
             changes.append(removed(key, seq[0]))
+        elif roll < 0.7:
+            split = rng.choice(["train", "val", "test", None])
+            changes.append(change_split(key, f"split-{seq[0]}-{i}", split))  # type: ignore[arg-type]
         else:
             add = rng.sample(TAGS, rng.randint(0, 2))
             remove = [t for t in rng.sample(TAGS, rng.randint(0, 2)) if t not in add]
@@ -84,6 +88,7 @@ async def test_counts_stay_exact_through_a_random_stream_with_replays(db: Db) ->
     truth = await assert_exact(db)
     # The stream really exercised the counters.
     assert truth.images > 0 and truth.tags and len(truth.statuses) >= 2, truth
+    assert len(truth.splits) == 3, truth
 
 
 @pytest.mark.asyncio

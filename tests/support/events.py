@@ -4,11 +4,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from assetflow.contracts.events import (
+    ChangeSplit,
     ChangeTags,
     ExifSummary,
     ObjectCreated,
     ObjectRemoved,
     Rendition,
+    Split,
     ThumbnailsCreated,
     ThumbnailsFailed,
 )
@@ -52,6 +54,18 @@ def change_tags(
         dataset_id=key.split("/")[0],
         add=add or [],
         remove=remove or [],
+        requested_at=T0,
+    )
+
+
+def change_split(key: str, command_id: str, split: Split | None) -> ChangeSplit:
+    """A ChangeSplit command for the image at ``key``."""
+    return ChangeSplit(
+        command_id=command_id,
+        bucket="datasets",
+        key=key,
+        dataset_id=key.split("/")[0],
+        split=split,
         requested_at=T0,
     )
 

@@ -11,7 +11,7 @@ import io
 import threading
 import uuid
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -20,10 +20,12 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from assetflow.contracts import layout
 from assetflow.contracts.errors import StorageUnavailableError
+from assetflow.contracts.events import Split
 from assetflow.readmodel.annotations import Shape
 from assetflow.readmodel.filters import ListingFilter
 from assetflow.readmodel.imports import I
 from assetflow.readmodel.snapshots import ManifestEntry, S
+from assetflow.snapshotter.entries import SnapshotEntry
 from assetflow.snapshotter.originals import SnapshotChangedError
 from assetflow.snapshotter.store import StoredAnnotations
 
@@ -148,18 +150,23 @@ class FakeOriginals:
 class FakeImage:
     """An indexed, live image as a snapshot selects it."""
 
-    entry: ManifestEntry
+    entry: SnapshotEntry
     bucket: str
     dataset_id: str
     folder: str
     status: str = "ready"
     tags: tuple[str, ...] = ()
+    duplicate: bool = False
 
     def selected_by(self, listing: ListingFilter) -> bool:
         """What ``ListingFilter.conditions`` selects, in Python."""
         if listing.folder is not None and self.folder != listing.folder:
             return False
         if listing.status is not None and self.status != listing.status:
+            return False
+        if listing.split is not None and (self.entry.split or "none") != listing.split:
+            return False
+        if listing.duplicates and not self.duplicate:
             return False
         if listing.untagged:
             return not self.tags
@@ -174,7 +181,7 @@ class FakeSnapshotStore:
     """``SnapshotStore`` in dicts; ``unavailable`` fails every call like a lost primary."""
 
     requests: dict[str, Doc] = field(default_factory=dict)
-    manifests: dict[str, dict[int, list[ManifestEntry]]] = field(default_factory=dict)
+    manifests: dict[str, dict[int, list[SnapshotEntry]]] = field(default_factory=dict)
     images: list[FakeImage] = field(default_factory=list)
     stored_annotations: dict[str, StoredAnnotations] = field(default_factory=dict)
     unavailable: bool = False
@@ -210,13 +217,14 @@ class FakeSnapshotStore:
         *,
         size: tuple[int, int] | None = None,
         shapes: list[Shape] | None = None,
-    ) -> ManifestEntry:
+        split: Split | None = None,
+    ) -> SnapshotEntry:
         """Store an original and index it (with its annotations at revision 1, if any)."""
         key = layout.object_key(dataset_id, path)
         s3.objects[(bucket, key)] = body
         image_id = layout.image_id(bucket, key)
         width, height = size or (None, None)
-        entry = ManifestEntry(
+        entry = SnapshotEntry(
             path=path,
             image_id=image_id,
             key=key,
@@ -226,12 +234,22 @@ class FakeSnapshotStore:
             height=height,
             annotation_revision=1 if shapes else 0,
             annotation_hash=md5(repr(shapes).encode()) if shapes else None,
+            split=split,
         )
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         self.images.append(FakeImage(entry, bucket, dataset_id, folder))
         if shapes:
             self.stored_annotations[image_id] = StoredAnnotations(image_id, 1, shapes)
         return entry
+
+    def move(self, path: str, split: Split | None) -> None:
+        """Put an indexed image in another split (None: in none), as ``ChangeSplit`` does."""
+        self.images = [
+            replace(image, entry=image.entry.model_copy(update={"split": split}))
+            if image.entry.path == path
+            else image
+            for image in self.images
+        ]
 
     def request(self, snapshot_id: str) -> Doc | None:
         self._reachable()
@@ -253,7 +271,7 @@ class FakeSnapshotStore:
 
     def selection(
         self, bucket: str, dataset_id: str, listing: ListingFilter
-    ) -> Iterator[ManifestEntry]:
+    ) -> Iterator[SnapshotEntry]:
         self._reachable()
         chosen = [
             image.entry
@@ -269,11 +287,11 @@ class FakeSnapshotStore:
         self._reachable()
         self.manifests.pop(snapshot_id, None)
 
-    def store_chunk(self, snapshot_id: str, n: int, entries: list[ManifestEntry]) -> None:
+    def store_chunk(self, snapshot_id: str, n: int, entries: list[SnapshotEntry]) -> None:
         self._reachable()
         self.manifests.setdefault(snapshot_id, {})[n] = [e.model_copy() for e in entries]
 
-    def chunks(self, snapshot_id: str) -> Iterator[tuple[int, list[ManifestEntry]]]:
+    def chunks(self, snapshot_id: str) -> Iterator[tuple[int, list[SnapshotEntry]]]:
         self._reachable()
         stored = self.manifests.get(snapshot_id, {})
         for n in sorted(stored):

@@ -77,6 +77,7 @@ async def test_a_batch_is_applied_and_its_changes_published_before_it_returns() 
         "folder": "cats",
         "status": "pending",
         "tags": ["cat"],
+        "split": None,
     }
     assert producer.dead_letters() == []
 
@@ -140,7 +141,7 @@ async def test_an_annotation_notice_becomes_a_change_of_the_live_image_only() ->
     [(key, message)] = published_changes(producer)
     assert key == b"d"
     [change] = message["changes"]
-    seen = {"folder": "", "status": "pending", "tags": ["cat"]}
+    seen = {"folder": "", "status": "pending", "tags": ["cat"], "split": None}
     assert change == {
         "version": 1,
         "type": "ImageChanged",

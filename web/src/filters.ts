@@ -45,6 +45,7 @@ export function filterWhere(filter: Filter) {
     tags: filter.tags,
     match: filter.match,
     untagged: filter.untagged,
+    duplicates: false,
   };
 }
 

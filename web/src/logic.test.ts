@@ -2,6 +2,20 @@ import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 import type { Image } from "./api/client";
 import { dropImage, placeImage, updateImage } from "./api/queries";
+import {
+  awaitingIndex,
+  type Deletion,
+  deletionFinished,
+  deletionStatus,
+  distanceLabel,
+  liveDeletions,
+  mergeGroups,
+  othersOf,
+  parseK,
+  parseView,
+  startDeletion,
+  withView,
+} from "./curation";
 import { filterParams, filterWhere, parseFilter } from "./filters";
 import { folderTree } from "./folders";
 import { contentType, uploadPath } from "./uploads";
@@ -21,7 +35,14 @@ describe("filters", () => {
     expect(filter.untagged).toBe(false);
     expect(filter.folder).toBe("");
     expect(filterParams(filter)).toEqual({ folder: "" });
-    expect(filterWhere(filter)).toEqual({ folder: "", status: null, tags: [], match: "all", untagged: false });
+    expect(filterWhere(filter)).toEqual({
+      folder: "",
+      status: null,
+      tags: [],
+      match: "all",
+      untagged: false,
+      duplicates: false,
+    });
   });
 });
 
@@ -101,5 +122,76 @@ describe("live edits of a cached listing", () => {
     expect((client.getQueryData(key) as { pages: { items: Image[] }[] }).pages[0].items[0].tags).toEqual(["cat"]);
     dropImage(client, key, "b");
     expect(ids(client)).toEqual([[]]);
+  });
+});
+
+describe("curation", () => {
+  const group = (sha256: string, ...ids: string[]) => ({ sha256, items: ids.map((id) => ({ id })) });
+
+  it("keeps the view in the URL next to the filter, the grid by default", () => {
+    expect(parseView(new URLSearchParams("tab=duplicates&tags=a"))).toBe("duplicates");
+    expect(parseView(new URLSearchParams("tab=bogus&view=duplicates"))).toBe("images");
+    expect(parseView(new URLSearchParams(""))).toBe("images");
+    const params = withView(new URLSearchParams("tags=a"), "duplicates");
+    expect(params.toString()).toBe("tags=a&tab=duplicates");
+    expect(withView(params, "images").toString()).toBe("tags=a");
+  });
+
+  it("merges pages of groups, each sha256 once, in order", () => {
+    const pages = [{ items: [group("a", "1", "2", "3"), group("b", "4", "5")] }, { items: [group("b", "4", "5")] }];
+    expect(mergeGroups([...pages, { items: [group("c", "6", "7")] }]).map((g) => g.sha256)).toEqual(["a", "b", "c"]);
+    expect(mergeGroups([])).toEqual([]);
+  });
+
+  it("deletes every other image of the group and reports progress", () => {
+    const g = group("a", "1", "2", "3");
+    expect(othersOf(g, "2")).toEqual(["1", "3"]);
+    let d: Deletion = startDeletion(g, "2");
+    expect(d).toEqual({ keep: "2", ids: ["1", "3"], done: [], failed: [] });
+    expect(deletionStatus(d)).toBe("Deleting 1 of 2…");
+    d = { ...d, done: ["1"] };
+    expect(deletionStatus(d)).toBe("Deleting 2 of 2…");
+    expect(deletionFinished(d)).toBe(false);
+    d = { ...d, done: ["1", "3"] };
+    expect(deletionFinished(d)).toBe(true);
+    expect(deletionStatus(d)).toBe("Deleted 2 of 2; waiting for the index to follow…");
+    const failed = { ...d, done: ["1"], failed: [{ id: "3", message: "no" }] };
+    expect(deletionStatus(failed)).toBe("Deleted 1 of 2, 1 failed; waiting for the index to follow…");
+    expect(
+      deletionStatus({
+        ...d,
+        done: [],
+        failed: [
+          { id: "1", message: "x" },
+          { id: "3", message: "y" },
+        ],
+      }),
+    ).toBe("Deleted 0 of 2, 2 failed");
+  });
+
+  it("keeps a finished deletion only while the listing still shows what it deleted", () => {
+    const done: Deletion = { keep: "2", ids: ["1", "3"], done: ["1", "3"], failed: [] };
+    const running: Deletion = { keep: "5", ids: ["4"], done: [], failed: [] };
+    expect(awaitingIndex(group("a", "1", "2", "3"), done)).toBe(true);
+    expect(awaitingIndex(group("a", "2", "3"), done)).toBe(true);
+    expect(awaitingIndex(undefined, done)).toBe(false);
+    // The listing caught up: the group is gone, or shows only images this deletion left.
+    expect(Object.keys(liveDeletions({ a: done, b: running }, [group("b", "4", "5")]))).toEqual(["b"]);
+    expect(Object.keys(liveDeletions({ a: done }, [group("a", "2", "9")]))).toEqual([]);
+    expect(Object.keys(liveDeletions({ a: done }, [group("a", "1", "2")]))).toEqual(["a"]);
+    const failed: Deletion = { ...done, done: ["1"], failed: [{ id: "3", message: "403" }] };
+    expect(Object.keys(liveDeletions({ a: failed }, []))).toEqual(["a"]); // its errors stay shown
+  });
+
+  it("takes k as an integer from 0 to 10 and says distances in bits", () => {
+    expect(parseK("0")).toBe(0);
+    expect(parseK(" 10 ")).toBe(10);
+    expect(parseK("11")).toBe(6);
+    expect(parseK("-1", 3)).toBe(3);
+    expect(parseK("2.5")).toBe(6);
+    expect(parseK(null)).toBe(6);
+    expect(distanceLabel(0)).toBe("0 bits");
+    expect(distanceLabel(1)).toBe("1 bit");
+    expect(distanceLabel(5)).toBe("5 bits");
   });
 });

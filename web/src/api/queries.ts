@@ -14,8 +14,10 @@ export const keys = {
   images: (id: string, filter?: Filter) =>
     filter ? (["dataset", id, "images", filterParams(filter)] as const) : (["dataset", id, "images"] as const),
   snapshots: (id: string) => ["dataset", id, "snapshots"] as const,
+  duplicates: (id: string) => ["dataset", id, "duplicates"] as const,
   image: (id: string) => ["image", id] as const,
   annotations: (id: string) => ["image", id, "annotations"] as const,
+  similar: (id: string, k: number) => ["image", id, "similar", k] as const,
 };
 
 /** The catalog by cursor, refreshed every 10 s (counts move as images arrive). */
@@ -144,4 +146,47 @@ export function useFolders(datasetId: string) {
     queryKey: keys.folders(datasetId),
     queryFn: () => call(api.GET("/v1/datasets/{dataset_id}/folders", { params: { path: { dataset_id: datasetId } } })),
   });
+}
+
+export const DUPLICATE_GROUPS_PAGE = 20;
+
+/** Exact-duplicate groups, largest first, a page at a time; polled while ``poll`` (a delete
+ * is waiting for the index to follow). */
+export function useDuplicates(datasetId: string, poll: boolean) {
+  return useInfiniteQuery({
+    queryKey: keys.duplicates(datasetId),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) =>
+      call(
+        api.GET("/v1/datasets/{dataset_id}/duplicates", {
+          params: {
+            path: { dataset_id: datasetId },
+            query: { limit: DUPLICATE_GROUPS_PAGE, cursor: pageParam ?? undefined },
+          },
+          signal,
+        }),
+      ),
+    getNextPageParam: (last) => last.next_cursor,
+    refetchInterval: poll ? 1000 : false,
+  });
+}
+
+/** Images of the same dataset within ``k`` bits of the image's pHash, nearest first (only once it has one). */
+export function useSimilar(imageId: string, k: number, phash: string | null | undefined, limit = 24) {
+  return useQuery({
+    queryKey: [...keys.similar(imageId, k), phash ?? null],
+    enabled: Boolean(phash),
+    queryFn: ({ signal }) =>
+      call(
+        api.GET("/v1/images/{image_id}/similar", {
+          params: { path: { image_id: imageId }, query: { k, limit } },
+          signal,
+        }),
+      ),
+  });
+}
+
+/** Delete an image's original; the index (listing, counts, groups) follows within seconds. */
+export function deleteImage(imageId: string) {
+  return call(api.DELETE("/v1/images/{image_id}", { params: { path: { image_id: imageId } } }));
 }

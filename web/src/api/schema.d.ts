@@ -118,7 +118,12 @@ export interface paths {
         get: operations["get_image_v1_images__image_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Image
+         * @description Delete an image's original from storage. Accepted: the index follows the bucket's
+         *     notification, so listings, counts and duplicate groups drop it within seconds.
+         */
+        delete: operations["delete_image_v1_images__image_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -545,6 +550,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/datasets/{dataset_id}/near-duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Near Duplicate Clusters
+         * @description Clusters of images whose pHashes are within k bits (transitively), largest first.
+         *
+         *     Worked out from every live image of the dataset on each request (100k images in about a
+         *     second, docs/benchmarks.md), so it is always current; page with ``offset``.
+         */
+        get: operations["list_near_duplicate_clusters_v1_datasets__dataset_id__near_duplicates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{dataset_id}/splits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Split Counts
+         * @description Live images per split: exact counters, O(1).
+         */
+        get: operations["split_counts_v1_datasets__dataset_id__splits_get"];
+        put?: never;
+        /**
+         * Assign Splits
+         * @description Put images in train, val or test; follow the command at ``GET /v1/commands/{id}``.
+         *
+         *     ``ratios``: every live image, deterministic from the seed and its path, duplicate groups
+         *     kept together; ``folders``: images under each folder; ``manual``: by ids or a filter.
+         */
+        post: operations["assign_splits_v1_datasets__dataset_id__splits_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{dataset_id}/splits/leakage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Split Leakage
+         * @description Exact and near-duplicate groups whose images are in more than one split.
+         */
+        get: operations["split_leakage_v1_datasets__dataset_id__splits_leakage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{dataset_id}/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Views
+         * @description The dataset's saved views, by name.
+         */
+        get: operations["list_views_v1_datasets__dataset_id__views_get"];
+        put?: never;
+        /**
+         * Create View
+         * @description Save a named filter (names are unique per dataset).
+         */
+        post: operations["create_view_v1_datasets__dataset_id__views_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{dataset_id}/views/{view_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get View
+         * @description A saved view, with how many live images it selects now.
+         */
+        get: operations["get_view_v1_datasets__dataset_id__views__view_id__get"];
+        /**
+         * Update View
+         * @description Rename a view and/or change its filter.
+         */
+        put: operations["update_view_v1_datasets__dataset_id__views__view_id__put"];
+        post?: never;
+        /**
+         * Delete View
+         * @description Delete a saved view.
+         */
+        delete: operations["delete_view_v1_datasets__dataset_id__views__view_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/datasets/{dataset_id}/imports": {
         parameters: {
             query?: never;
@@ -705,6 +832,82 @@ export interface components {
         } | {
             where: Record<string, never>;
         });
+        /**
+         * ByFolders
+         * @description Images under each folder (subfolders too; the deepest mapped folder wins) into its
+         *     split; images under no mapped folder are left as they are.
+         */
+        ByFolders: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            mode: "folders";
+            /**
+             * Folders
+             * @description e.g. {"train": "train", "holdout": "test"}
+             */
+            folders: {
+                [key: string]: "train" | "val" | "test";
+            };
+        };
+        /**
+         * ByHand
+         * @description Images by ``ids`` (at most 1,000) or every image ``where`` selects into ``split``
+         *     (null: into none), through the same command path as tags.
+         */
+        ByHand: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            mode: "manual";
+            /** Split */
+            split: ("train" | "val" | "test") | null;
+            /** Ids */
+            ids?: string[] | null;
+            where?: components["schemas"]["Where"] | null;
+        } & ({
+            ids: unknown[];
+        } | {
+            where: Record<string, never>;
+        });
+        /**
+         * ByRatios
+         * @description Every live image into train, val or test by ``ratios``: deterministic from ``seed``
+         *     and each image's path, exact to within one group.
+         */
+        ByRatios: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            mode: "ratios";
+            ratios: components["schemas"]["Ratios"];
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: string;
+            /**
+             * Group Aware
+             * @description keep every exact and near-duplicate group (pHash within k) in one split
+             * @default true
+             */
+            group_aware: boolean;
+            /**
+             * K
+             * @description near duplicates: pHash distance in bits
+             * @default 6
+             */
+            k: number;
+            /**
+             * Keep Assigned
+             * @description images already in a split stay (a re-run moves nothing; new images fill the shares); false: every image is placed afresh from the seed
+             * @default true
+             */
+            keep_assigned: boolean;
+        };
         /**
          * CocoAnnotation
          * @description An annotation entry (extra fields are kept out of the way, not rejected).
@@ -969,6 +1172,40 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * Filter
+         * @description The images a listing with these filters returns.
+         */
+        Filter: {
+            /** Folder */
+            folder?: string | null;
+            /** Status */
+            status?: ("pending" | "ready" | "rejected" | "failed") | null;
+            /** Tags */
+            tags?: string[];
+            /**
+             * Match
+             * @default all
+             * @enum {string}
+             */
+            match: "all" | "any";
+            /**
+             * Untagged
+             * @default false
+             */
+            untagged: boolean;
+            /**
+             * Split
+             * @description none: the images in no split
+             */
+            split?: ("train" | "val" | "test" | "none") | null;
+            /**
+             * Duplicates
+             * @description only images another live image has the same bytes as
+             * @default false
+             */
+            duplicates: boolean;
+        };
+        /**
          * FolderCount
          * @description A folder and how many live images it holds itself (not counting its subfolders).
          */
@@ -1006,6 +1243,19 @@ export interface components {
             revision: number;
             /** Annotations */
             annotations: components["schemas"]["Shape"][];
+        };
+        /**
+         * ImageDeleted
+         * @description A delete storage has done; listings, counts and groups follow within seconds.
+         */
+        ImageDeleted: {
+            /** Image Id */
+            image_id: string;
+            /**
+             * Key
+             * @description the object key deleted from the datasets bucket
+             */
+            key: string;
         };
         /**
          * ImagePublic
@@ -1102,6 +1352,17 @@ export interface components {
              * @description 64-bit perceptual hash (16 hex digits); null until thumbnailed
              */
             phash?: string | null;
+            /**
+             * Duplicate
+             * @description another live image of the dataset has the same bytes
+             * @default false
+             */
+            duplicate: boolean;
+            /**
+             * Split
+             * @description train, val, test, or null: in none
+             */
+            split?: ("train" | "val" | "test") | null;
         };
         /**
          * ImagesPage
@@ -1232,6 +1493,89 @@ export interface components {
             images: number;
         };
         /**
+         * Leak
+         * @description A duplicate group (exact or near) whose images sit in more than one split.
+         */
+        Leak: {
+            /** Size */
+            size: number;
+            /**
+             * Splits
+             * @description images of the group per split
+             */
+            splits: {
+                [key: string]: number;
+            };
+            /**
+             * Items
+             * @description the group's images by path, at most 50
+             */
+            items: components["schemas"]["ImagePublic"][];
+        };
+        /**
+         * LeakageReport
+         * @description Groups that straddle splits; empty when no duplicate is trained and evaluated on.
+         */
+        LeakageReport: {
+            /** Dataset Id */
+            dataset_id: string;
+            /** K */
+            k: number;
+            /**
+             * Groups
+             * @description duplicate groups checked (exact and near, merged)
+             */
+            groups: number;
+            /**
+             * Leaks
+             * @description groups in more than one split
+             */
+            leaks: number;
+            /**
+             * Items
+             * @description the leaking groups, largest first, at most 100
+             */
+            items: components["schemas"]["Leak"][];
+        };
+        /**
+         * NearDuplicateCluster
+         * @description Images whose pHashes are within ``k`` bits of each other, transitively.
+         */
+        NearDuplicateCluster: {
+            /**
+             * Size
+             * @description images in the cluster
+             */
+            size: number;
+            /**
+             * Items
+             * @description its images by path, at most 50
+             */
+            items: components["schemas"]["ImagePublic"][];
+        };
+        /**
+         * NearDuplicateClusters
+         * @description A dataset's near-duplicate clusters, largest first, worked out from every live image.
+         */
+        NearDuplicateClusters: {
+            /** K */
+            k: number;
+            /**
+             * Clusters
+             * @description clusters of 2 or more images in the dataset
+             */
+            clusters: number;
+            /**
+             * Images
+             * @description images that are in a cluster
+             */
+            images: number;
+            /** Offset */
+            offset: number;
+            /** Items */
+            items: components["schemas"]["NearDuplicateCluster"][];
+        };
+        /**
          * PartUrl
          * @description Where to PUT one part (send its bytes as the body; keep the ETag of the answer).
          */
@@ -1268,6 +1612,21 @@ export interface components {
             bytes_done: number;
             /** Bytes Total */
             bytes_total: number;
+        };
+        /**
+         * Ratios
+         * @description Shares of the dataset per split; they sum to 1.
+         */
+        Ratios: {
+            /** Train */
+            train: number;
+            /** Val */
+            val: number;
+            /**
+             * Test
+             * @default 0
+             */
+            test: number;
         };
         /**
          * Readiness
@@ -1453,6 +1812,17 @@ export interface components {
              */
             phash?: string | null;
             /**
+             * Duplicate
+             * @description another live image of the dataset has the same bytes
+             * @default false
+             */
+            duplicate: boolean;
+            /**
+             * Split
+             * @description train, val, test, or null: in none
+             */
+            split?: ("train" | "val" | "test") | null;
+            /**
              * Distance
              * @description Hamming distance of the pHashes, in bits
              */
@@ -1554,6 +1924,25 @@ export interface components {
              */
             format: "coco" | "yolo";
             where?: components["schemas"]["Where"];
+        };
+        /**
+         * SplitCounts
+         * @description Live images per split, from the exact counters.
+         */
+        SplitCounts: {
+            /** Dataset Id */
+            dataset_id: string;
+            /** Train */
+            train: number;
+            /** Val */
+            val: number;
+            /** Test */
+            test: number;
+            /**
+             * None
+             * @description live images in no split
+             */
+            none: number;
         };
         /**
          * StatusCounts
@@ -1695,8 +2084,48 @@ export interface components {
             parts?: components["schemas"]["PartUrl"][] | null;
         };
         /**
+         * ViewList
+         * @description A dataset's views by name.
+         */
+        ViewList: {
+            /** Items */
+            items: components["schemas"]["ViewPublic"][];
+        };
+        /**
+         * ViewPublic
+         * @description A saved view; open it with ``?view=<id>`` wherever a filter is taken.
+         */
+        ViewPublic: {
+            /** Id */
+            id: string;
+            /** Dataset Id */
+            dataset_id: string;
+            /** Name */
+            name: string;
+            where: components["schemas"]["Filter"];
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Count
+             * @description live images it selects now (on GET of one view)
+             */
+            count?: number | null;
+        };
+        /**
+         * ViewRequest
+         * @description A view to create, or a view's new name and filter.
+         */
+        ViewRequest: {
+            /** Name */
+            name: string;
+            /** @description the filter the view saves */
+            where?: components["schemas"]["Filter"];
+        };
+        /**
          * Where
-         * @description The images a listing with these filters returns.
+         * @description Filters, or a saved view (alone).
          */
         Where: {
             /** Folder */
@@ -1716,6 +2145,22 @@ export interface components {
              * @default false
              */
             untagged: boolean;
+            /**
+             * Split
+             * @description none: the images in no split
+             */
+            split?: ("train" | "val" | "test" | "none") | null;
+            /**
+             * Duplicates
+             * @description only images another live image has the same bytes as
+             * @default false
+             */
+            duplicates: boolean;
+            /**
+             * View
+             * @description a saved view's id: its filter, instead of the fields above
+             */
+            view?: string | null;
         };
         /**
          * FieldError
@@ -2084,6 +2529,12 @@ export interface operations {
                 match?: "all" | "any";
                 /** @description only images without tags */
                 untagged?: boolean;
+                /** @description only images in this split (none: in no split) */
+                split?: ("train" | "val" | "test" | "none") | null;
+                /** @description only images another live image has the same bytes as */
+                duplicates?: boolean;
+                /** @description a saved view's id: its filter, instead of the above */
+                view?: string | null;
             };
             header?: never;
             path: {
@@ -2174,6 +2625,12 @@ export interface operations {
                 match?: "all" | "any";
                 /** @description only images without tags */
                 untagged?: boolean;
+                /** @description only images in this split (none: in no split) */
+                split?: ("train" | "val" | "test" | "none") | null;
+                /** @description only images another live image has the same bytes as */
+                duplicates?: boolean;
+                /** @description a saved view's id: its filter, instead of the above */
+                view?: string | null;
             };
             header?: never;
             path: {
@@ -2309,6 +2766,75 @@ export interface operations {
                 };
             };
             /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_image_v1_images__image_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageDeleted"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no live image has this id (or it is already deleted) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description storage (or the database) is unavailable; retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4020,6 +4546,12 @@ export interface operations {
                 match?: "all" | "any";
                 /** @description only images without tags */
                 untagged?: boolean;
+                /** @description only images in this split (none: in no split) */
+                split?: ("train" | "val" | "test" | "none") | null;
+                /** @description only images another live image has the same bytes as */
+                duplicates?: boolean;
+                /** @description a saved view's id: its filter, instead of the above */
+                view?: string | null;
             };
             header?: never;
             path: {
@@ -4241,6 +4773,675 @@ export interface operations {
             };
         };
     };
+    list_near_duplicate_clusters_v1_datasets__dataset_id__near_duplicates_get: {
+        parameters: {
+            query?: {
+                /** @description largest Hamming distance, in bits */
+                k?: number;
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NearDuplicateClusters"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no route matches, e.g. an id containing '/' */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    split_counts_v1_datasets__dataset_id__splits_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SplitCounts"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assign_splits_v1_datasets__dataset_id__splits_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ByRatios"] | components["schemas"]["ByFolders"] | components["schemas"]["ByHand"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description bad request, e.g. a cursor that is malformed or from another listing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    split_leakage_v1_datasets__dataset_id__splits_leakage_get: {
+        parameters: {
+            query?: {
+                /** @description near duplicates: pHash distance in bits */
+                k?: number;
+            };
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeakageReport"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_views_v1_datasets__dataset_id__views_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewList"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_view_v1_datasets__dataset_id__views_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewPublic"];
+                };
+            };
+            /** @description bad request, e.g. a cursor that is malformed or from another listing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflicts with what exists, e.g. a name already taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_view_v1_datasets__dataset_id__views__view_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: string;
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset, or no view with this id in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_view_v1_datasets__dataset_id__views__view_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: string;
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewPublic"];
+                };
+            };
+            /** @description bad request, e.g. a cursor that is malformed or from another listing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset, or no view with this id in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflicts with what exists, e.g. a name already taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_view_v1_datasets__dataset_id__views__view_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: string;
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset, or no view with this id in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     request_import_v1_datasets__dataset_id__imports_post: {
         parameters: {
             query?: never;
@@ -4404,6 +5605,12 @@ export interface operations {
                 match?: "all" | "any";
                 /** @description only images without tags */
                 untagged?: boolean;
+                /** @description only images in this split (none: in no split) */
+                split?: ("train" | "val" | "test" | "none") | null;
+                /** @description only images another live image has the same bytes as */
+                duplicates?: boolean;
+                /** @description a saved view's id: its filter, instead of the above */
+                view?: string | null;
             };
             header?: {
                 /** @description resume after this event */

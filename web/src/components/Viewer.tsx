@@ -1,5 +1,5 @@
 /** One image over the grid: preview with its annotations (editable, saved with If-Match),
- * details, download, editable tags. Arrows step through the listing; Esc closes. */
+ * details, download, editable tags, similar images. Arrows step through the listing; Esc closes. */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
@@ -8,6 +8,7 @@ import { keys, useImage } from "../api/queries";
 import { bytes, when } from "../format";
 import { AnnotationLayer, labelColor } from "./AnnotationLayer";
 import { Failure } from "./Failure";
+import { Similar } from "./Similar";
 
 interface Props {
   datasetId: string;
@@ -21,11 +22,17 @@ export function Viewer({ datasetId, images }: Props) {
   const image = useImage(imageId);
   const index = images.findIndex((item) => item.id === imageId);
   const close = () => navigate({ pathname: `/datasets/${encodeURIComponent(datasetId)}`, search: search.toString() });
+  const show = (id: string) =>
+    navigate({
+      pathname: `/datasets/${encodeURIComponent(datasetId)}/images/${encodeURIComponent(id)}`,
+      search: search.toString(),
+    });
   const go = (step: number) => {
     const next = images[index + step];
-    const pathname = `/datasets/${encodeURIComponent(datasetId)}/images/${encodeURIComponent(next?.id ?? "")}`;
-    if (next) navigate({ pathname, search: search.toString() });
+    if (next) show(next.id);
   };
+  // The similar strip's distance, kept while stepping from image to image.
+  const [k, setK] = useState(6);
   const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => dialog.current?.focus(), [imageId]);
 
@@ -67,12 +74,18 @@ export function Viewer({ datasetId, images }: Props) {
         </button>
       </header>
       {image.error && <Failure error={image.error} />}
-      {image.data && <ImageView key={image.data.id} image={image.data} />}
+      {image.data && (
+        <ImageView
+          key={image.data.id}
+          image={image.data}
+          similar={<Similar image={image.data} k={k} onK={setK} onOpen={show} />}
+        />
+      )}
     </div>
   );
 }
 
-function ImageView({ image }: { image: Image }) {
+function ImageView({ image, similar }: { image: Image; similar: React.ReactNode }) {
   const client = useQueryClient();
   const annotations = useQuery({
     queryKey: keys.annotations(image.id),
@@ -170,6 +183,7 @@ function ImageView({ image }: { image: Image }) {
             Download original
           </a>
         </section>
+        {similar}
         <TagEditor image={image} />
         <section>
           <h3>

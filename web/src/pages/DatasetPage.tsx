@@ -1,5 +1,6 @@
 /** A dataset: filters, the virtualized grid, selection and bulk tagging, uploads, live updates,
- * and the viewer over it (its own URL, so a link opens an image). */
+ * the exact-duplicates view (``?tab=duplicates``), and the viewer over them (its own URL, so a
+ * link opens an image). */
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
 import { Link, Route, Routes, useNavigate, useParams, useSearchParams } from "react-router-dom";
@@ -7,11 +8,13 @@ import type { Image } from "../api/client";
 import { type LiveEvent, useLiveEvents } from "../api/live";
 import { dropImage, keys, placeImage, updateImage, useImages, useStats, useTags } from "../api/queries";
 import { BulkTagDialog } from "../components/BulkTagDialog";
+import { Duplicates } from "../components/Duplicates";
 import { Failure } from "../components/Failure";
 import { Filters } from "../components/Filters";
 import { Grid } from "../components/Grid";
 import { Uploader } from "../components/Uploader";
 import { Viewer } from "../components/Viewer";
+import { parseView, type View, withView } from "../curation";
 import { type Filter, filterParams, isFiltered, parseFilter } from "../filters";
 import { count } from "../format";
 
@@ -23,6 +26,7 @@ export function DatasetPage() {
   const datasetId = useParams().datasetId!;
   const [search, setSearch] = useSearchParams();
   const filter = useMemo(() => parseFilter(search), [search]);
+  const view = parseView(search);
   const navigate = useNavigate();
   const client = useQueryClient();
   const stats = useStats(datasetId);
@@ -64,7 +68,12 @@ export function DatasetPage() {
 
   // Counters move with every change; one refetch per burst of events is enough.
   const refreshCounts = useDebounced(() => {
-    for (const key of [keys.stats(datasetId), keys.tags(datasetId), keys.folders(datasetId)])
+    for (const key of [
+      keys.stats(datasetId),
+      keys.tags(datasetId),
+      keys.folders(datasetId),
+      keys.duplicates(datasetId),
+    ])
       void client.invalidateQueries({ queryKey: key });
     // Other filters' cached listings are stale now; refetch them when shown again.
     void client.invalidateQueries({
@@ -91,14 +100,19 @@ export function DatasetPage() {
     },
     [selection, images, anchor],
   );
-  const open = useCallback(
-    (index: number) =>
+  const openImage = useCallback(
+    (imageId: string) =>
       navigate({
-        pathname: `/datasets/${encodeURIComponent(datasetId)}/images/${encodeURIComponent(images[index].id)}`,
+        pathname: `/datasets/${encodeURIComponent(datasetId)}/images/${encodeURIComponent(imageId)}`,
         search: search.toString(),
       }),
-    [navigate, images, search, datasetId],
+    [navigate, search, datasetId],
   );
+  const open = useCallback((index: number) => openImage(images[index].id), [openImage, images]);
+  const show = (next: View) => {
+    setSelection(NONE);
+    setSearch(withView(search, next));
+  };
   const selected = selection.all
     ? stats.data && !isFiltered(filter)
       ? stats.data.image_count
@@ -122,55 +136,70 @@ export function DatasetPage() {
             {live === "live" ? "● live" : live === "connecting" ? "○ connecting" : "○ reconnecting"}
           </span>
           <span className="spacer" />
+          <div className="segmented views" role="tablist" aria-label="view">
+            {(["images", "duplicates"] as const).map((name) => (
+              <button key={name} type="button" role="tab" aria-selected={view === name} onClick={() => show(name)}>
+                {name === "images" ? "Images" : "Duplicates"}
+              </button>
+            ))}
+          </div>
           <Link className="button" to={`/datasets/${encodeURIComponent(datasetId)}/snapshots?${search.toString()}`}>
             Snapshots
           </Link>
           <Uploader datasetId={datasetId} folder={filter.folder} />
         </div>
-        <div className="selectionbar" aria-label="selection">
-          {hasSelection ? (
-            <>
-              <span aria-live="polite">
-                {selection.all ? `All matching images selected` : `${count(selection.ids.size)} selected`}
-                {selection.all && selected !== null ? ` (${count(selected)})` : ""}
-              </span>
-              <button type="button" onClick={() => setTagging(true)}>
-                Tag… <kbd>t</kbd>
+        {view === "duplicates" ? (
+          <div className="duplicates-scroll" role="tabpanel" aria-label="Duplicates">
+            <Duplicates datasetId={datasetId} onOpen={openImage} />
+          </div>
+        ) : (
+          <>
+            <div className="selectionbar" aria-label="selection">
+              {hasSelection ? (
+                <>
+                  <span aria-live="polite">
+                    {selection.all ? `All matching images selected` : `${count(selection.ids.size)} selected`}
+                    {selection.all && selected !== null ? ` (${count(selected)})` : ""}
+                  </span>
+                  <button type="button" onClick={() => setTagging(true)}>
+                    Tag… <kbd>t</kbd>
+                  </button>
+                  <button type="button" onClick={() => setSelection(NONE)}>
+                    Clear <kbd>Esc</kbd>
+                  </button>
+                </>
+              ) : (
+                <span className="muted">Shift-click or Space selects; Enter opens.</span>
+              )}
+              <button type="button" onClick={() => setSelection({ all: true })} disabled={!images.length}>
+                Select all matching
               </button>
-              <button type="button" onClick={() => setSelection(NONE)}>
-                Clear <kbd>Esc</kbd>
-              </button>
-            </>
-          ) : (
-            <span className="muted">Shift-click or Space selects; Enter opens.</span>
-          )}
-          <button type="button" onClick={() => setSelection({ all: true })} disabled={!images.length}>
-            Select all matching
-          </button>
-        </div>
-        {listing.error && <Failure error={listing.error} />}
-        {listing.data && images.length === 0 && <p className="empty muted">No images match.</p>}
-        <Grid
-          key={search.toString()} // a new filter starts at the top
-          label={`images of ${datasetId}`}
-          images={images}
-          hasMore={listing.hasNextPage}
-          loadingMore={listing.isFetchingNextPage}
-          loadMore={() => void listing.fetchNextPage()}
-          isSelected={isSelected}
-          onPick={pick}
-          onOpen={open}
-          onKey={(event, focused) => {
-            if (event.key === "t" && images.length) {
-              if (!hasSelection) setSelection({ all: false, ids: new Set([images[focused].id]) });
-              setTagging(true);
-            } else if (event.key === "Escape") setSelection(NONE);
-            else if (event.key === "a" && (event.ctrlKey || event.metaKey)) setSelection({ all: true });
-            else return false;
-            event.preventDefault();
-            return true;
-          }}
-        />
+            </div>
+            {listing.error && <Failure error={listing.error} />}
+            {listing.data && images.length === 0 && <p className="empty muted">No images match.</p>}
+            <Grid
+              key={search.toString()} // a new filter starts at the top
+              label={`images of ${datasetId}`}
+              images={images}
+              hasMore={listing.hasNextPage}
+              loadingMore={listing.isFetchingNextPage}
+              loadMore={() => void listing.fetchNextPage()}
+              isSelected={isSelected}
+              onPick={pick}
+              onOpen={open}
+              onKey={(event, focused) => {
+                if (event.key === "t" && images.length) {
+                  if (!hasSelection) setSelection({ all: false, ids: new Set([images[focused].id]) });
+                  setTagging(true);
+                } else if (event.key === "Escape") setSelection(NONE);
+                else if (event.key === "a" && (event.ctrlKey || event.metaKey)) setSelection({ all: true });
+                else return false;
+                event.preventDefault();
+                return true;
+              }}
+            />
+          </>
+        )}
       </main>
       {tagging && (
         <BulkTagDialog

@@ -51,6 +51,10 @@ class InvalidRequestError(AssetflowError):
     """The client sent input that cannot be served."""
 
 
+class ConflictError(AssetflowError):
+    """The request conflicts with what exists, e.g. a name already taken."""
+
+
 class InvalidCursorError(InvalidRequestError):
     """A pagination cursor that is malformed, tampered with or from another listing."""
 

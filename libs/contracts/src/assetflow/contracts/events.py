@@ -17,6 +17,9 @@ from assetflow.contracts.sequencer import is_newer
 ImageStatus = Literal["pending", "ready", "rejected", "failed"]
 """Thumbnailing state of an image: pending until the thumbnailer reports on its version."""
 IMAGE_STATUSES: tuple[ImageStatus, ...] = ("pending", "ready", "rejected", "failed")
+Split = Literal["train", "val", "test"]
+"""The subset of a dataset an image is trained, validated or tested on (or none)."""
+SPLITS: tuple[Split, ...] = ("train", "val", "test")
 
 
 class _Event(BaseModel):
@@ -180,6 +183,27 @@ class ChangeTags(BaseModel):
         return image_id(self.bucket, self.key)
 
 
+class ChangeSplit(BaseModel):
+    """A request to put one image in a split (``None``: in none). A command, keyed like the
+    object's events and applied once per image, like ``ChangeTags``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = 1
+    type: Literal["ChangeSplit"] = "ChangeSplit"
+    command_id: str = Field(min_length=1, max_length=64)
+    bucket: str
+    key: str
+    dataset_id: str
+    split: Split | None
+    requested_at: AwareDatetime
+
+    @property
+    def image_id(self) -> str:
+        """Deterministic id of the image this command is about."""
+        return image_id(self.bucket, self.key)
+
+
 class AnnotationsChanged(BaseModel):
     """An image's annotations were replaced or patched: a fact, published after the write.
 
@@ -210,6 +234,7 @@ AssetMessage = (
     | ThumbnailsCreated
     | ThumbnailsFailed
     | ChangeTags
+    | ChangeSplit
     | AnnotationsChanged
 )
 ASSET_MESSAGE_ADAPTER: TypeAdapter[AssetMessage] = TypeAdapter(

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from assetflow.contracts.events import (
     AnnotationsChanged,
+    ChangeSplit,
     ChangeTags,
     ObjectCreated,
     ObjectRemoved,
@@ -16,8 +17,11 @@ from assetflow.contracts.events import (
 )
 from assetflow.platform.deadletter import SourceRecord
 
-ObjectChange = ObjectCreated | ObjectRemoved | ChangeTags | ThumbnailsCreated | ThumbnailsFailed
-"""What changes an image's state (and so the counters): events, tag commands, results."""
+ObjectChange = (
+    ObjectCreated | ObjectRemoved | ChangeTags | ChangeSplit | ThumbnailsCreated | ThumbnailsFailed
+)
+"""What changes an image's state (and so the counters): events, tag and split commands,
+results."""
 
 
 @dataclass

@@ -19,6 +19,7 @@ _WATCHED: Final = {
     "file": F.ETAG,
     "renditions": F.RENDITIONS,
     "annotations": F.ANNOTATION_REVISION,
+    "split": F.SPLIT,
 }
 
 
@@ -30,6 +31,7 @@ class Membership(BaseModel):
     folder: str
     status: str
     tags: list[str]
+    split: str | None = None
 
 
 class ImageChanged(BaseModel):
@@ -56,6 +58,7 @@ def membership(state: dict[str, Any] | None) -> dict[str, Any] | None:
         "folder": state.get(F.FOLDER) or "",
         "status": state.get(F.STATUS) or "pending",
         "tags": list(state.get(F.TAGS) or []),
+        "split": state.get(F.SPLIT),
     }
 
 

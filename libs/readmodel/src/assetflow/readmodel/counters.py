@@ -1,5 +1,5 @@
-"""Exact denormalized counters: live images, bytes, untagged images and images per status
-per dataset, images per (dataset, tag), images per (dataset, folder), shapes and images
+"""Exact denormalized counters: live images, bytes, untagged images, images per status and
+per split per dataset, images per (dataset, tag), images per (dataset, folder), shapes and images
 per (dataset, label), and images per (dataset, sha256) (``duplicates``).
 
 Counters move only by deltas computed from an image's state before and after a change, and
@@ -77,6 +77,7 @@ class Contribution:
     labels: frozenset[tuple[str, int]] = frozenset()  # (label, shapes)
     folder: str = ""
     sha256: str | None = None  # None until the thumbnailer reports on this version
+    split: str | None = None
 
 
 @dataclass
@@ -87,6 +88,7 @@ class CounterDeltas:
     bytes: Counter[str] = field(default_factory=Counter)
     untagged: Counter[str] = field(default_factory=Counter)
     statuses: Counter[tuple[str, str]] = field(default_factory=Counter)
+    splits: Counter[tuple[str, str]] = field(default_factory=Counter)
     tags: Counter[tuple[str, str]] = field(default_factory=Counter)
     folders: Counter[tuple[str, str]] = field(default_factory=Counter)
     label_shapes: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -106,6 +108,8 @@ class CounterDeltas:
             if not contribution.tags:
                 self.untagged[dataset] += sign
             self.statuses[dataset, contribution.status] += sign
+            if contribution.split is not None:
+                self.splits[dataset, contribution.split] += sign
             self.folders[dataset, contribution.folder] += sign
             for tag in contribution.tags:
                 self.tags[dataset, tag] += sign
@@ -118,7 +122,7 @@ class CounterDeltas:
     def dataset_updates(self, now: datetime | None = None) -> list[UpdateOne]:
         """One upsert per dataset whose counters moved (``$inc``), stamping ``updated_at``."""
         names = set(self.images) | set(self.bytes) | set(self.untagged)
-        names |= {dataset for dataset, _ in self.statuses}
+        names |= {dataset for dataset, _ in self.statuses} | {dataset for dataset, _ in self.splits}
         updates = []
         for dataset in sorted(names):
             inc = {
@@ -129,6 +133,9 @@ class CounterDeltas:
             for (name, status), delta in self.statuses.items():
                 if name == dataset:
                     inc[f"{datasets.F.STATUSES}.{status}"] = delta
+            for (name, split), delta in self.splits.items():
+                if name == dataset:
+                    inc[f"{datasets.F.SPLITS}.{split}"] = delta
             inc = {name: value for name, value in inc.items() if value}
             if not inc:
                 continue
@@ -179,13 +186,14 @@ def contribution(doc: dict[str, Any] | None) -> Contribution | None:
     size = int(doc.get(F.SIZE) or 0)
     folder = doc.get(F.FOLDER) or ""
     sha256 = doc.get(F.SHA256)
-    return Contribution(doc[F.DATASET_ID], size, tags, status, labels, folder, sha256)
+    split = doc.get(F.SPLIT)
+    return Contribution(doc[F.DATASET_ID], size, tags, status, labels, folder, sha256, split)
 
 
 @dataclass(frozen=True)
 class DatasetCounts:
     """A dataset's counters: live images, their bytes, untagged images, images per tag,
-    status and folder."""
+    status, split and folder."""
 
     images: int = 0
     bytes: int = 0
@@ -193,6 +201,7 @@ class DatasetCounts:
     tags: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     folders: dict[str, int] = field(default_factory=dict)
+    splits: dict[str, int] = field(default_factory=dict)
 
     def drift(self, truth: "DatasetCounts") -> dict[str, int]:
         """Every counter that differs from ``truth``, as (stored - truth); tags as 'tag:<t>',
@@ -205,6 +214,9 @@ class DatasetCounts:
         for status in sorted(set(self.statuses) | set(truth.statuses)):
             if (delta := self.statuses.get(status, 0) - truth.statuses.get(status, 0)) != 0:
                 out[f"status:{status}"] = delta
+        for split in sorted(set(self.splits) | set(truth.splits)):
+            if (delta := self.splits.get(split, 0) - truth.splits.get(split, 0)) != 0:
+                out[f"split:{split}"] = delta
         for tag in sorted(set(self.tags) | set(truth.tags)):
             if (delta := self.tags.get(tag, 0) - truth.tags.get(tag, 0)) != 0:
                 out[f"tag:{tag}"] = delta
@@ -248,6 +260,7 @@ def counts_of(
 ) -> DatasetCounts:
     """The counters held by a dataset document (and its tag and folder counters, if read)."""
     statuses = dataset.get(datasets.F.STATUSES) or {}
+    splits = dataset.get(datasets.F.SPLITS) or {}
     return DatasetCounts(
         images=int(dataset.get(datasets.F.IMAGES, 0)),
         bytes=int(dataset.get(datasets.F.BYTES, 0)),
@@ -255,6 +268,7 @@ def counts_of(
         tags={tag: count for tag, count in (tags or {}).items() if count},
         statuses={status: int(n) for status, n in statuses.items() if n},
         folders=dict(folders or {}),
+        splits={split: int(n) for split, n in splits.items() if n},
     )
 
 
@@ -303,6 +317,14 @@ async def recount(
         doc["_id"] or "": int(doc["count"])
         async for doc in await images.aggregate(per_folder, session=session)
     }
+    per_split: list[dict[str, Any]] = [
+        {"$match": {F.DATASET_ID: dataset_id, F.DELETED: False, F.SPLIT: {"$type": "string"}}},
+        {"$group": {"_id": f"${F.SPLIT}", "count": {"$sum": 1}}},
+    ]
+    splits = {
+        doc["_id"]: int(doc["count"])
+        async for doc in await images.aggregate(per_split, session=session)
+    }
     return DatasetCounts(
         images=int(row.get("images", 0)),
         bytes=int(row.get("bytes", 0)),
@@ -310,6 +332,7 @@ async def recount(
         tags=tags,
         statuses=statuses,
         folders=folders,
+        splits=splits,
     )
 
 
@@ -318,13 +341,14 @@ def repair_updates(
 ) -> tuple[list[UpdateOne], list[UpdateOne], list[UpdateOne]]:
     """Writes that set every drifted counter to the truth: (dataset, tag, folder updates)."""
     dataset_ops = []
-    stored_totals = (stored.images, stored.bytes, stored.untagged, stored.statuses)
-    if stored_totals != (truth.images, truth.bytes, truth.untagged, truth.statuses):
+    stored_totals = (stored.images, stored.bytes, stored.untagged, stored.statuses, stored.splits)
+    if stored_totals != (truth.images, truth.bytes, truth.untagged, truth.statuses, truth.splits):
         fields = {
             datasets.F.IMAGES: truth.images,
             datasets.F.BYTES: truth.bytes,
             datasets.F.UNTAGGED: truth.untagged,
             datasets.F.STATUSES: truth.statuses,
+            datasets.F.SPLITS: truth.splits,
         }
         dataset_ops.append(UpdateOne({datasets.F.ID: dataset_id}, {"$set": fields}, upsert=True))
     tag_ops = _set_upserts(dataset_id, stored.tags, truth.tags, T.TAG)

@@ -19,6 +19,7 @@ class F:
     BYTES: Final = "bytes"
     UNTAGGED: Final = "untagged"
     STATUSES: Final = "statuses"
+    SPLITS: Final = "splits"  # live images per split (train, val, test); the rest are in none
     UPDATED_AT: Final = "updated_at"
 
 
@@ -30,4 +31,5 @@ class DatasetDocument(TypedDict, total=False):
     bytes: int
     untagged: int
     statuses: dict[str, int]
+    splits: dict[str, int]
     updated_at: datetime

@@ -11,7 +11,7 @@ so a page of duplicate groups reads only groups, largest first, whatever the dat
 from collections import Counter
 from typing import Any, Final, TypedDict
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateMany, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -101,6 +101,46 @@ def drift(stored: dict[str, int], truth: dict[str, int]) -> dict[str, int]:
     }
 
 
+async def flagged(
+    db: Db, dataset_id: str, session: AsyncClientSession | None = None
+) -> dict[Any, int]:
+    """Live images flagged ``duplicate``, by sha256: O(flagged images); for reconcile."""
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {F.DATASET_ID: dataset_id, F.DELETED: False, F.DUPLICATE: True}},
+        {"$group": {"_id": f"${F.SHA256}", "count": {"$sum": 1}}},
+    ]
+    rows = await db[IMAGES].aggregate(pipeline, session=session)
+    return {doc["_id"]: int(doc["count"]) async for doc in rows}
+
+
+def _flag_drifted(flagged: dict[Any, int], truth: dict[str, int]) -> list[Any]:
+    """Hashes (None too: a flag left without a hash) whose flagged images differ from the
+    group's count; a group of one should have none flagged."""
+    expected = {sha256: n for sha256, n in truth.items() if n >= MIN_GROUP}
+    return sorted(
+        (h for h in set(flagged) | set(expected) if flagged.get(h, 0) != expected.get(h, 0)),
+        key=str,
+    )
+
+
+def flag_drift(flagged: dict[Any, int], truth: dict[str, int]) -> dict[str, int]:
+    """Every group whose flags are wrong, as 'duplicate:<hex>': flagged - expected."""
+    return {
+        f"duplicate:{h}": flagged.get(h, 0) - (truth.get(h, 0) if truth.get(h, 0) >= 2 else 0)
+        for h in _flag_drifted(flagged, truth)
+    }
+
+
+def flag_repairs(
+    dataset_id: str, flagged: dict[Any, int], truth: dict[str, int]
+) -> list[UpdateMany]:
+    """Set the flag of every drifted group from its true count."""
+    return [
+        mark_update(dataset_id, h, truth.get(h, 0) if h else 0)
+        for h in _flag_drifted(flagged, truth)
+    ]
+
+
 def repair_updates(
     dataset_id: str, stored: dict[str, int], truth: dict[str, int]
 ) -> list[UpdateOne]:
@@ -120,6 +160,20 @@ def repair_updates(
         for sha256 in sorted(set(stored) | set(truth))
         if stored.get(sha256, 0) != truth.get(sha256, 0)
     ]
+
+
+def mark_update(dataset_id: str, sha256: str | None, count: int) -> UpdateMany:
+    """Set the ``duplicate`` flag of a group's live images from its count (on ``by_sha256``)."""
+    duplicate = count >= MIN_GROUP
+    return UpdateMany(
+        {
+            F.DATASET_ID: dataset_id,
+            F.DELETED: False,
+            F.SHA256: sha256,
+            F.DUPLICATE: {"$ne": duplicate},
+        },
+        {"$set": {F.DUPLICATE: duplicate}},
+    )
 
 
 def groups_query(dataset_id: str, after: tuple[int, str] | None = None) -> dict[str, Any]:

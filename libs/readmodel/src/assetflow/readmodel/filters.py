@@ -10,6 +10,8 @@ from assetflow.readmodel import images
 from assetflow.readmodel.images import F
 
 Match = Literal["all", "any"]
+SplitFilter = Literal["train", "val", "test", "none"]
+"""A split to select; ``none``: the images in no split."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,8 @@ class ListingFilter:
     tags: tuple[str, ...] = ()
     match: Match = "all"
     untagged: bool = False
+    split: SplitFilter | None = None
+    duplicates: bool = False  # only images another live image has the same bytes as
 
     @classmethod
     def parse(
@@ -30,6 +34,8 @@ class ListingFilter:
         tags: str | list[str] | None = None,
         match: Match = "all",
         untagged: bool = False,
+        split: SplitFilter | None = None,
+        duplicates: bool = False,
     ) -> "ListingFilter":
         """Validate and normalise; raises InvalidRequestError saying what is wrong."""
         raw = tags.split(",") if isinstance(tags, str) else list(tags or [])
@@ -39,12 +45,18 @@ class ListingFilter:
             raise InvalidRequestError(f"tags: {exc}") from None
         if untagged and normalized:
             raise InvalidRequestError("untagged=true cannot be combined with tags")
+        if split is not None and split not in SPLIT_FILTERS:
+            raise InvalidRequestError(f"split must be one of {', '.join(SPLIT_FILTERS)}")
         folder = folder.strip("/") if folder is not None else None
-        return cls(folder, status, tuple(normalized), match, untagged)
+        return cls(folder, status, tuple(normalized), match, untagged, split, duplicates)
 
     def scope(self) -> list[Any]:
         """The filter as part of a cursor's scope: a cursor works only for its own listing."""
-        return [self.folder, self.status, list(self.tags), self.match, self.untagged]
+        scope = [self.folder, self.status, list(self.tags), self.match, self.untagged]
+        # Filters added later join only when set, so earlier cursors keep their scope.
+        if self.split is not None or self.duplicates:
+            scope += [self.split, self.duplicates]
+        return scope
 
     def as_json(self) -> dict[str, Any]:
         """How a bulk command records its selection."""
@@ -54,6 +66,8 @@ class ListingFilter:
             "tags": list(self.tags),
             "match": self.match,
             "untagged": self.untagged,
+            "split": self.split,
+            "duplicates": self.duplicates,
         }
 
     def conditions(self) -> dict[str, Any]:
@@ -70,6 +84,11 @@ class ListingFilter:
             found[F.FOLDER] = self.folder
         if self.status is not None:
             found[F.STATUS] = self.status
+        if self.split is not None:
+            # An image written before splits existed has no field: null matches it too.
+            found[F.SPLIT] = None if self.split == "none" else self.split
+        if self.duplicates:
+            found[F.DUPLICATE] = True
         return found
 
     def query(self, dataset_id: str) -> dict[str, Any]:
@@ -81,13 +100,18 @@ class ListingFilter:
         """The listing index whose equality prefix serves this filter, upload order after it.
 
         Tags lead when given (the multikey tag index: ``$in`` is one range per tag merged in
-        order, ``$all`` reads one tag's range and checks the others), else folder, else
-        status. A second condition (folder and status, tag and folder) is checked on the
-        rows of the leading range: such a page reads ``limit`` rows divided by the share
-        of the range that matches (docs/architecture.md, "Listing").
+        order, ``$all`` reads one tag's range and checks the others), else duplicates-only,
+        else split, else folder, else status. A second condition (folder and status, tag
+        and folder) is checked on the rows of the leading range: such a page reads
+        ``limit`` rows divided by the share of the range that matches
+        (docs/architecture.md, "Listing").
         """
         if self.tags or self.untagged:
             return images.TAG_INDEX
+        if self.duplicates:
+            return images.DUPLICATE_INDEX
+        if self.split is not None:
+            return images.SPLIT_INDEX
         if self.folder is not None:
             return images.FOLDER_INDEX
         if self.status is not None:
@@ -105,7 +129,14 @@ class ListingFilter:
                 return False
         if self.folder is not None and doc.get(F.FOLDER) != self.folder:
             return False
+        if self.split is not None and doc.get(F.SPLIT) != self.conditions()[F.SPLIT]:
+            return False
+        if self.duplicates and not doc.get(F.DUPLICATE):
+            return False
         return self.status is None or doc.get(F.STATUS) == self.status
+
+
+SPLIT_FILTERS: tuple[SplitFilter, ...] = ("train", "val", "test", "none")
 
 
 def scope_of(dataset_id: str, listing: ListingFilter) -> str:

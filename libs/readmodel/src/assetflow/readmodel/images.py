@@ -16,6 +16,7 @@ from assetflow.contracts.events import (
     ImageStatus,
     ObjectCreated,
     ObjectRemoved,
+    Split,
     ThumbnailsCreated,
     ThumbnailsFailed,
 )
@@ -64,6 +65,10 @@ class F:
     SHA256: Final = "sha256"
     PHASH: Final = "phash"
     PHASH_BANDS: Final = "phash_bands"  # the pHash cut into bands, indexed (similarity.py)
+    # True while another live image of the dataset has the same sha256 (the indexer keeps
+    # it with the sha256 counters, in the same transaction).
+    DUPLICATE: Final = "duplicate"
+    SPLIT: Final = "split"  # train, val, test or None (ChangeSplit commands set it)
 
 
 class RenditionDoc(TypedDict):
@@ -126,6 +131,8 @@ class ImageDocument(TypedDict):
     sha256: str | None
     phash: str | None
     phash_bands: list[int]
+    duplicate: bool
+    split: Split | None
 
 
 # The listing order is newest first with the id as tie-break; each index below serves one
@@ -135,6 +142,8 @@ LISTING_INDEX: Final = "listing"
 FOLDER_INDEX: Final = "listing_by_folder"
 STATUS_INDEX: Final = "listing_by_status"
 TAG_INDEX: Final = "listing_by_tag"
+SPLIT_INDEX: Final = "listing_by_split"
+DUPLICATE_INDEX: Final = "listing_by_duplicate"
 SAMPLE_INDEX: Final = "sample"
 SHA256_INDEX: Final = "by_sha256"
 SIMILAR_INDEX: Final = "similar"
@@ -153,6 +162,8 @@ INDEXES: Final = (
     # Multikey: one entry per tag, and one ([]) for an untagged image, so "has tag t",
     # "has any of ts" and "untagged" are each a bounded range in upload order.
     _listing_index(TAG_INDEX, F.TAGS),
+    _listing_index(SPLIT_INDEX, F.SPLIT),
+    _listing_index(DUPLICATE_INDEX, F.DUPLICATE),
     # Backfill walks the index in key order beside the bucket listing.
     IndexModel([(F.BUCKET, ASCENDING), (F.KEY, ASCENDING)], name="by_key"),
     # Random samples: a uniform key per image, so "the first image at or after p" is a
@@ -204,6 +215,7 @@ NOT_THUMBNAILED: Final[dict[str, Any]] = {
     F.SHA256: None,
     F.PHASH: None,
     F.PHASH_BANDS: [],
+    F.DUPLICATE: False,
 }
 
 
@@ -235,13 +247,16 @@ def event_fields(event: ObjectCreated | ObjectRemoved, now: datetime) -> dict[st
             F.DELETED_AT: None,
             **NOT_THUMBNAILED,
         }
-    # A tombstone keeps no content hash: a deleted image is in no duplicate group.
+    # A tombstone keeps no content hash (a deleted image is in no duplicate group) and no
+    # split: re-creating the path starts afresh, as with tags.
     return fields | {
         F.DELETED: True,
         F.DELETED_AT: event.event_time,
         F.SHA256: None,
         F.PHASH: None,
         F.PHASH_BANDS: [],
+        F.DUPLICATE: False,
+        F.SPLIT: None,
     }
 
 
@@ -260,6 +275,8 @@ def new_document(
         F.TAGS: [],
         F.TAG_COMMANDS: [],
         F.SAMPLE_KEY: sample_key(image_id),
+        F.DUPLICATE: False,
+        F.SPLIT: None,
     }
     if isinstance(event, ObjectRemoved):
         # A tombstone for an object we never saw still carries every field, typed.

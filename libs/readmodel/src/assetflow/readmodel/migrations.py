@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.readmodel import annotations, counters, duplicates, images, snapshots
+from assetflow.readmodel import annotations, counters, duplicates, images, snapshots, views
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ async def migrate(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
         (annotations.LABEL_COUNTS, annotations.LABEL_INDEXES),
         (snapshots.COLLECTION, snapshots.INDEXES),
         (snapshots.MANIFESTS, snapshots.MANIFEST_INDEXES),
+        (views.COLLECTION, views.INDEXES),
     ):
         ensured = await db[collection].create_indexes(list(indexes))
         log.debug("indexes ensured", extra={"collection": collection, "indexes": ensured})

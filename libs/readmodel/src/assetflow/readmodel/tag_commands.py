@@ -1,19 +1,21 @@
-"""The tag command read model: one document per accepted request, with its progress.
+"""The command read model: one document per accepted tag or split request, with its progress.
 
 The API creates the document before it publishes anything, expands a selection into
-per-image ``ChangeTags`` messages (``matched`` counts them), and the indexer adds to
+per-image ``ChangeTags`` or ``ChangeSplit`` messages (``matched`` counts them), and the
+indexer adds to
 ``applied`` / ``refused`` in the same transaction as the images it changes, so progress
 is exact under redelivery too.
 """
 
 from datetime import datetime
-from typing import Final, Literal, TypedDict
+from typing import Final, Literal, NotRequired, TypedDict
 
 from pymongo import UpdateOne
 
 COLLECTION: Final = "commands"
 
 CommandStatus = Literal["accepted", "running", "done"]
+CommandKind = Literal["tags", "split"]
 
 
 class C:
@@ -21,6 +23,8 @@ class C:
 
     ID: Final = "_id"
     DATASET_ID: Final = "dataset_id"
+    KIND: Final = "kind"  # absent on commands from before splits: "tags"
+    SPLIT: Final = "split"  # a split command's one target split (None: in none), if it has one
     ADD: Final = "add"
     REMOVE: Final = "remove"
     SELECTION: Final = "selection"
@@ -34,10 +38,12 @@ class C:
 
 
 class CommandDocument(TypedDict):
-    """A tag command as stored."""
+    """A command as stored."""
 
     _id: str
     dataset_id: str
+    kind: NotRequired[CommandKind]
+    split: NotRequired[str | None]
     add: list[str]
     remove: list[str]
     selection: dict[str, object]

@@ -27,13 +27,14 @@ from assetflow.api.services.media import Media
 from assetflow.api.services.snapshots import Snapshots
 from assetflow.api.services.tags import Tagging
 from assetflow.api.services.uploads import Uploads
+from assetflow.api.services.views import Views
 from assetflow.api.settings import ApiSettings
 from assetflow.api.state import STATE_KEY, AppState
 from assetflow.contracts.errors import ForbiddenError
 from assetflow.contracts.events import ImageStatus
 from assetflow.contracts.tags import TAG_LIST_PATTERN
 from assetflow.domain.tokens import Permissions
-from assetflow.readmodel.filters import ListingFilter, Match
+from assetflow.readmodel.filters import ListingFilter, Match, SplitFilter
 
 # Declares the scheme in the OpenAPI; a missing or non-Bearer header is ours to answer.
 _bearer = HTTPBearer(auto_error=False, description="a JWT; scopes datasets:<id>:read|write")
@@ -83,6 +84,10 @@ async def _tagging(state: StateDep) -> Tagging:
     return state.tagging
 
 
+async def _views(state: StateDep) -> Views:
+    return state.views
+
+
 async def _annotations(state: StateDep) -> Annotations:
     return state.annotations
 
@@ -112,6 +117,7 @@ MediaDep = Annotated[Media, Depends(_media)]
 ArchiveDep = Annotated[Archive, Depends(_archive)]
 CurationDep = Annotated[Curation, Depends(_curation)]
 TaggingDep = Annotated[Tagging, Depends(_tagging)]
+ViewsDep = Annotated[Views, Depends(_views)]
 AnnotationsDep = Annotated[Annotations, Depends(_annotations)]
 SnapshotsDep = Annotated[Snapshots, Depends(_snapshots)]
 ImportsDep = Annotated[Imports, Depends(_imports)]
@@ -166,6 +172,8 @@ WritableImage = Annotated[str, Depends(_writable_image)]
 
 
 async def _listing_filter(
+    request: Request,
+    state: StateDep,
     folder: Annotated[str | None, Query(max_length=1024)] = None,
     status: Annotated[ImageStatus | None, Query(description="only images in this state")] = None,
     tags: Annotated[
@@ -178,8 +186,27 @@ async def _listing_filter(
     ] = None,
     match: Annotated[Match, Query(description="all: every tag; any: at least one")] = "all",
     untagged: Annotated[bool, Query(description="only images without tags")] = False,
+    split: Annotated[
+        SplitFilter | None, Query(description="only images in this split (none: in no split)")
+    ] = None,
+    duplicates: Annotated[
+        bool, Query(description="only images another live image has the same bytes as")
+    ] = False,
+    view: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="a saved view's id: its filter, instead of the above",
+        ),
+    ] = None,
 ) -> ListingFilter:
-    return ListingFilter.parse(folder, status, tags, match, untagged)
+    listing = ListingFilter.parse(folder, status, tags, match, untagged, split, duplicates)
+    if view is None:
+        return listing
+    # Only dataset routes take filters, so the path names the dataset the view must be of.
+    dataset_id = request.path_params["dataset_id"]
+    return await state.views.resolve(dataset_id, view, listing)
 
 
 ListingFilterDep = Annotated[ListingFilter, Depends(_listing_filter)]

@@ -28,8 +28,10 @@ from assetflow.api.routes import (
     imports,
     media,
     snapshots,
+    splits,
     tags,
     uploads,
+    views,
 )
 from assetflow.api.services.annotations import Annotations
 from assetflow.api.services.archive import Archive
@@ -43,6 +45,7 @@ from assetflow.api.services.media import Media
 from assetflow.api.services.snapshots import Snapshots
 from assetflow.api.services.tags import Tagging
 from assetflow.api.services.uploads import Uploads
+from assetflow.api.services.views import Views
 from assetflow.api.settings import ApiSettings
 from assetflow.api.state import AppState
 from assetflow.domain.annotating import Annotating
@@ -98,7 +101,7 @@ def build_state(
     options = settings.api
     bucket = settings.s3.bucket
     publisher = Publisher(settings.kafka)
-    images = Images(db, presigner, options)
+    images = Images(db, presigner, options, s3)
     return AppState(
         settings=settings,
         authenticator=Authenticator(settings.auth_settings()),
@@ -123,6 +126,7 @@ def build_state(
             options.multipart_threshold,
         ),
         live=LiveEvents(settings.kafka, options, images.items_by_id),
+        views=Views(db),
     )
 
 
@@ -188,6 +192,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(snapshots.router)
     app.include_router(archive.router)
     app.include_router(curation.router)
+    app.include_router(splits.router)
+    app.include_router(views.router)
     app.include_router(imports.router)
     app.include_router(events.router)
     app.include_router(health.router)

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assetflow.api.schemas.problems import Problem
 from assetflow.contracts.errors import (
+    ConflictError,
     ForbiddenError,
     InvalidRequestError,
     NotFoundError,
@@ -35,6 +36,7 @@ _MEANINGS: Final[dict[int, str]] = {
     401: "no bearer token, or one that is invalid or expired (see WWW-Authenticate)",
     403: "the token does not grant this dataset (or this access to it)",
     404: "not found",
+    409: "conflicts with what exists, e.g. a name already taken",
     412: "the revision If-Match names is not the current one",
     416: "range not satisfiable",
     422: "a parameter failed validation",
@@ -161,6 +163,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
         return problem(404, str(exc), request)
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
+        return problem(409, str(exc), request)
 
     @app.exception_handler(StaleRevisionError)
     async def _stale(request: Request, exc: StaleRevisionError) -> JSONResponse:

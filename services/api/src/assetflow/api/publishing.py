@@ -7,7 +7,7 @@ from aiokafka.errors import KafkaError
 
 from assetflow.contracts.commands import CreateSnapshot, ImportZip
 from assetflow.contracts.errors import BrokerUnavailableError
-from assetflow.contracts.events import AnnotationsChanged, ChangeTags
+from assetflow.contracts.events import AnnotationsChanged, ChangeSplit, ChangeTags
 from assetflow.platform.kafka import make_kafka_broker
 from assetflow.platform.producer import BrokerProducer, publish_asset_events
 from assetflow.platform.settings import KafkaSettings
@@ -25,7 +25,9 @@ class Publisher:
         self._connected = False
         self._lock = asyncio.Lock()
 
-    async def publish(self, messages: Sequence[ChangeTags | AnnotationsChanged]) -> None:
+    async def publish(
+        self, messages: Sequence[ChangeTags | ChangeSplit | AnnotationsChanged]
+    ) -> None:
         """Send every message and wait until Kafka has all of them durably."""
         try:
             await self._connect()

@@ -17,6 +17,7 @@ from assetflow.api.services.media import Media
 from assetflow.api.services.snapshots import Snapshots
 from assetflow.api.services.tags import Tagging
 from assetflow.api.services.uploads import Uploads
+from assetflow.api.services.views import Views
 from assetflow.api.settings import ApiSettings
 
 STATE_KEY: Final = "app_state"
@@ -42,6 +43,7 @@ class AppState:
     imports: Imports
     uploads: Uploads
     live: LiveEvents
+    views: Views
 
     def lifespan_state(self) -> dict[str, "AppState"]:
         """What the lifespan yields: Starlette copies it into every request's state."""

@@ -9,7 +9,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.indexer.observability import DRIFT, DRIFT_CHECKS
-from assetflow.readmodel import counters, datasets, duplicates
+from assetflow.readmodel import counters, datasets, duplicates, images
 
 Db = AsyncDatabase[dict[str, Any]]
 log = logging.getLogger(__name__)
@@ -27,7 +27,9 @@ async def reconcile_dataset(db: Db, dataset_id: str, *, repair: bool) -> dict[st
         truth = await counters.recount(db, dataset_id, session)
         stored_sha256 = await duplicates.stored(db, dataset_id, session)
         truth_sha256 = await duplicates.recount(db, dataset_id, session)
+        flagged = await duplicates.flagged(db, dataset_id, session)
         drift = stored.drift(truth) | duplicates.drift(stored_sha256, truth_sha256)
+        drift |= duplicates.flag_drift(flagged, truth_sha256)
         if repair and drift:
             dataset_ops, tag_ops, folder_ops = counters.repair_updates(dataset_id, stored, truth)
             sha256_ops = duplicates.repair_updates(dataset_id, stored_sha256, truth_sha256)
@@ -36,6 +38,7 @@ async def reconcile_dataset(db: Db, dataset_id: str, *, repair: bool) -> dict[st
                 (counters.TAG_COUNTS, tag_ops),
                 (counters.FOLDER_COUNTS, folder_ops),
                 (duplicates.COLLECTION, sha256_ops),
+                (images.COLLECTION, duplicates.flag_repairs(dataset_id, flagged, truth_sha256)),
             ):
                 if ops:
                     await db[collection].bulk_write(ops, session=session)

@@ -11,6 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from assetflow.contracts.events import (
+    ChangeSplit,
     ChangeTags,
     ObjectCreated,
     ObjectRemoved,
@@ -44,6 +45,7 @@ STATE_FIELDS = {
     F.LABELS: 1,
     F.ANNOTATION_REVISION: 1,
     F.SHA256: 1,
+    F.SPLIT: 1,
 }
 
 
@@ -89,6 +91,9 @@ class BatchPlan:
     applied: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
     result: BatchResult = field(default_factory=BatchResult)
+    # (dataset, sha256) of every group an image may have joined or left: their flags are set
+    # from the counters after the writes (a hash can leave and come back within one batch).
+    regroup: set[tuple[str, str]] = field(default_factory=set)
 
 
 def plan_changes(
@@ -109,7 +114,7 @@ def plan_changes(
         if image is None:
             before = stored.get(change.image_id)
             image = touched[change.image_id] = _Image(before, dict(before or {}))
-        if isinstance(change, ChangeTags):
+        if isinstance(change, ChangeTags | ChangeSplit):
             _apply_command(image, change, plan)
         elif isinstance(change, ThumbnailsCreated | ThumbnailsFailed):
             _apply_result(image, change, plan, now)
@@ -129,6 +134,10 @@ def plan_changes(
         if seen := image_changed(image_id, dataset_id, image.before, image.state, now):
             plan.result.changes.append(seen)
         plan.deltas.move(counters.contribution(image.before), counters.contribution(image.state))
+        if F.SHA256 in image.set_fields or F.DUPLICATE in image.set_fields:
+            for state in (image.before or {}, image.state):
+                if sha256 := state.get(F.SHA256):
+                    plan.regroup.add((state[F.DATASET_ID], sha256))
         if image.before is None:
             plan.inserts.append(InsertOne({F.ID: image_id} | image.state))
         else:
@@ -186,7 +195,7 @@ def _apply_result(image: _Image, result: Result, plan: BatchPlan, now: datetime)
         plan.result.results_ignored += 1
 
 
-def _apply_command(image: _Image, command: ChangeTags, plan: BatchPlan) -> None:
+def _apply_command(image: _Image, command: ChangeTags | ChangeSplit, plan: BatchPlan) -> None:
     if not image.exists:
         plan.applied[command.command_id] += 1  # the API saw it; nothing is left to change
         return
@@ -199,6 +208,10 @@ def _apply_command(image: _Image, command: ChangeTags, plan: BatchPlan) -> None:
     }
     if image.state[F.DELETED]:
         plan.applied[command.command_id] += 1
+    elif isinstance(command, ChangeSplit):
+        fields[F.SPLIT] = command.split
+        plan.applied[command.command_id] += 1
+        plan.result.started.append(("split", "applied", command.requested_at))
     else:
         tags = changed_tags(image.state.get(F.TAGS) or [], command.add, command.remove)
         if len(tags) > MAX_TAGS_PER_IMAGE:
@@ -240,11 +253,30 @@ async def apply_changes(db: Database, changes: Sequence[ObjectChange]) -> BatchR
         for collection, ops in writes:
             if ops:
                 await db[collection].bulk_write(ops, ordered=False, session=session)
+        await _mark_duplicates(db, plan.regroup, session)
         return plan.result
 
     return await in_transaction(
         db, transaction, what="index write failed", on_conflict=WRITE_CONFLICTS.inc
     )
+
+
+async def _mark_duplicates(
+    db: Database, regroup: set[tuple[str, str]], session: AsyncClientSession
+) -> None:
+    """Set ``duplicate`` on the live images of every group an image joined or left: true while
+    2 or more share the sha256. In the batch's transaction, so it agrees with the counter."""
+    if not regroup:
+        return
+    moved = sorted(regroup)
+    ids = [duplicates.counter_id(dataset, sha256) for dataset, sha256 in moved]
+    found = db[duplicates.COLLECTION].find({duplicates.D.ID: {"$in": ids}}, session=session)
+    count = {doc[duplicates.D.ID]: int(doc[duplicates.D.COUNT]) async for doc in found}
+    marks = [
+        duplicates.mark_update(dataset, sha256, count.get(counter_id, 0))
+        for (dataset, sha256), counter_id in zip(moved, ids, strict=True)
+    ]
+    await db[images.COLLECTION].bulk_write(marks, ordered=False, session=session)
 
 
 async def apply_results(db: Database, results: Sequence[Result]) -> tuple[int, int]:

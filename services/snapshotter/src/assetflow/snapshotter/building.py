@@ -12,24 +12,25 @@ import json
 import logging
 import time
 import zipfile
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any, Final, get_args
+from typing import Any, Final, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from assetflow.contracts.commands import SnapshotEvent, SnapshotFormat
 from assetflow.contracts.errors import InvalidEventError, StorageUnavailableError
-from assetflow.domain.coco import bbox_of, export_entries
 from assetflow.domain.zipimport import IMAGE_SUFFIXES
 from assetflow.platform.metrics import E2E_LATENCY
 from assetflow.readmodel import snapshots
-from assetflow.readmodel.annotations import Shape
 from assetflow.readmodel.filters import ListingFilter
-from assetflow.readmodel.snapshots import ContentHasher, ManifestEntry, S
+from assetflow.readmodel.snapshots import ContentHasher, S
+from assetflow.snapshotter.entries import SnapshotEntry
+from assetflow.snapshotter.exporting import Annotations
+from assetflow.snapshotter.layout import Layout, TextOut, zip_entry
 from assetflow.snapshotter.originals import SnapshotChangedError
 from assetflow.snapshotter.settings import SnapshotterOptions
 from assetflow.snapshotter.storage import ArchiveStorage, OriginalsSource
@@ -45,6 +46,7 @@ _STORED_SUFFIXES = (IMAGE_SUFFIXES - {".tif", ".tiff", ".bmp"}) | {".zip", ".gz"
 _READ_CHUNK = 1 << 20
 FETCH_THREADS = 4
 FORMATS: Final = frozenset(get_args(SnapshotFormat))
+_LATER_FILTERS: Final[Doc] = {"split": None, "duplicates": False}  # their unset values
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Progress:
     images_done: int = 0
     bytes_done: int = 0
     shapes: int = 0
+    groups: Counter[str] = field(default_factory=Counter)  # images per split (or unassigned)
     reported_at: float = field(default_factory=time.monotonic)
 
 
@@ -110,6 +113,7 @@ class Builder:
             abort_upload(self.storage, self.bucket, doc[S.KEY], doc[S.UPLOAD_ID])
         progress = Progress()
         content_id = self._plan(doc, progress)
+        layout = Layout(doc[S.FORMAT], progress.groups)
         latest = self.store.latest_ready(dataset)
         if latest is not None and latest[S.CONTENT_ID] == content_id:
             self.store.drop_manifest(snapshot_id)
@@ -141,11 +145,13 @@ class Builder:
         )
         try:
             with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
-                self._write_images(archive, doc, progress)
-                self._write_annotations(archive, doc, progress)
-                self._write_manifest(archive, snapshot_id)
+                self._write_images(archive, doc, progress, layout)
+                notes = Annotations(self.store, snapshot_id, dataset, layout)
+                notes.write(archive)
+                progress.shapes += notes.shapes
+                self._write_manifest(archive, snapshot_id, layout)
                 archive.writestr(
-                    _info("snapshot.json", deflate=True), json.dumps(_summary(doc, progress))
+                    zip_entry("snapshot.json", deflate=True), json.dumps(_summary(doc, progress))
                 )
             size = sink.complete()
         except BaseException:
@@ -166,13 +172,14 @@ class Builder:
         snapshot_id = doc[S.ID]
         listing = _listing(doc)
         self.store.drop_manifest(snapshot_id)  # a restart plans afresh
-        hasher = ContentHasher(doc[S.FORMAT], doc.get(S.WHERE) or {})
-        chunk: list[ManifestEntry] = []
+        hasher = ContentHasher(doc[S.FORMAT], _hashed_where(doc.get(S.WHERE) or {}))
+        chunk: list[SnapshotEntry] = []
         n = 0
         for entry in self.store.selection(self.bucket, doc[S.DATASET_ID], listing):
             chunk.append(entry)
             progress.images_total += 1
             progress.bytes_total += entry.size
+            progress.groups[entry.group()] += 1
             if len(chunk) == snapshots.CHUNK:
                 hasher.add(chunk)
                 self.store.store_chunk(snapshot_id, n, chunk)
@@ -182,22 +189,25 @@ class Builder:
             self.store.store_chunk(snapshot_id, n, chunk)
         return hasher.hexdigest()
 
-    def _write_images(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
+    def _write_images(
+        self, archive: zipfile.ZipFile, doc: Doc, progress: Progress, layout: Layout
+    ) -> None:
         with ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="fetch") as pool:
             for n, entries in self.store.chunks(doc[S.ID]):
                 for entry, body in self._fetched(pool, entries):
-                    entry.sha256 = self._write_image(archive, entry, body)
+                    name = layout.image(entry)
+                    entry.sha256 = self._write_image(archive, name, entry, body)
                     progress.images_done += 1
                     progress.bytes_done += entry.size
                     self._report(doc, progress)
                 self.store.store_chunk(doc[S.ID], n, entries)  # with the sha256s
 
     def _fetched(
-        self, pool: ThreadPoolExecutor, entries: list[ManifestEntry]
-    ) -> Iterator[tuple[ManifestEntry, bytes | Iterator[bytes]]]:
+        self, pool: ThreadPoolExecutor, entries: list[SnapshotEntry]
+    ) -> Iterator[tuple[SnapshotEntry, bytes | Iterator[bytes]]]:
         """Entries with their bytes (small ones fetched ahead) or a stream (large ones)."""
         small = min(self.options.prefetch_bytes // 4, 8 << 20)
-        window: deque[tuple[ManifestEntry, Future[bytes] | None]] = deque()
+        window: deque[tuple[SnapshotEntry, Future[bytes] | None]] = deque()
         held = 0
         for entry in entries:
             ahead = pool.submit(self.originals.read, entry) if entry.size <= small else None
@@ -212,14 +222,18 @@ class Builder:
         for first, future in window:
             yield first, self._body(first, future)
 
-    def _body(self, entry: ManifestEntry, ahead: Future[bytes] | None) -> bytes | Iterator[bytes]:
+    def _body(self, entry: SnapshotEntry, ahead: Future[bytes] | None) -> bytes | Iterator[bytes]:
         """The prefetched bytes, or a stream of a large original (read as it is written)."""
         return ahead.result() if ahead else self.originals.chunks(entry, _READ_CHUNK)
 
     def _write_image(
-        self, archive: zipfile.ZipFile, entry: ManifestEntry, body: bytes | Iterator[bytes]
+        self,
+        archive: zipfile.ZipFile,
+        name: str,
+        entry: SnapshotEntry,
+        body: bytes | Iterator[bytes],
     ) -> str:
-        info = _info(f"images/{entry.path}", deflate=not _is_compressed(entry.path))
+        info = zip_entry(name, deflate=not _is_compressed(entry.path))
         info.file_size = entry.size  # lets zipfile choose ZIP64 for entries over 4 GiB
         digest = hashlib.sha256()
         written = 0
@@ -234,90 +248,16 @@ class Builder:
             )
         return digest.hexdigest()
 
-    def _annotated(self, entries: list[ManifestEntry]) -> dict[str, list[Shape]]:
-        """The shapes of a chunk's annotated images, exactly at the manifest's revisions."""
-        wanted = {e.image_id: e for e in entries if e.annotation_revision}
-        if not wanted:
-            return {}
-        shapes: dict[str, list[Shape]] = {}
-        for stored in self.store.annotations(wanted):
-            entry = wanted[stored.image_id]
-            if stored.revision != entry.annotation_revision:
-                raise SnapshotChangedError(
-                    f"the annotations of {entry.path} changed while the snapshot was built "
-                    f"(revision {entry.annotation_revision} -> {stored.revision}); "
-                    "request the snapshot again"
-                )
-            shapes[stored.image_id] = stored.shapes
-        return shapes
-
-    def _write_annotations(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
-        if doc[S.FORMAT] == "yolo":
-            self._write_yolo(archive, doc, progress)
-        else:
-            self._write_coco(archive, doc, progress)
-
-    def _write_coco(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
-        categories: dict[str, int] = {}
-        with archive.open(_info("annotations.json", deflate=True), "w") as raw:
-            out = _Text(raw)
-            info = {"description": f"assetflow snapshot of {doc[S.DATASET_ID]}"}
-            out.write(f'{{"info": {json.dumps(info)}, "images": [')
-            number = 0
-            for _, entries in self.store.chunks(doc[S.ID]):
-                for entry in entries:
-                    number += 1
-                    image = {"id": number, "file_name": entry.path}
-                    image |= {"width": entry.width, "height": entry.height}
-                    out.write(("," if number > 1 else "") + json.dumps(image))
-            out.write('], "annotations": [')
-            number, next_id = 0, 1
-            for _, entries in self.store.chunks(doc[S.ID]):
-                shapes = self._annotated(entries)
-                for entry in entries:
-                    number += 1
-                    own = shapes.get(entry.image_id, [])
-                    for shape in own:
-                        categories.setdefault(shape.label, len(categories) + 1)
-                    for item in export_entries(own, number, categories, next_id):
-                        out.write(("," if next_id > 1 else "") + json.dumps(item))
-                        next_id += 1
-                    progress.shapes += len(own)
-            listed = [{"id": i, "name": name} for name, i in categories.items()]
-            out.write(f'], "categories": {json.dumps(listed)}}}')
-
-    def _write_yolo(self, archive: zipfile.ZipFile, doc: Doc, progress: Progress) -> None:
-        classes: dict[str, int] = {}
-        for _, entries in self.store.chunks(doc[S.ID]):
-            shapes = self._annotated(entries)
-            for entry in entries:
-                own = shapes.get(entry.image_id, [])
-                lines = []
-                for shape in own:
-                    box = bbox_of(shape)
-                    if not box or not entry.width or not entry.height:
-                        continue  # a whole-image tag, or an image of unknown size
-                    x, y, w, h = box
-                    cls = classes.setdefault(shape.label, len(classes))
-                    cx, cy = (x + w / 2) / entry.width, (y + h / 2) / entry.height
-                    lines.append(
-                        f"{cls} {cx:.6f} {cy:.6f} {w / entry.width:.6f} {h / entry.height:.6f}"
-                    )
-                progress.shapes += len(own)
-                stem = entry.path.rsplit(".", 1)[0]
-                archive.writestr(_info(f"labels/{stem}.txt", deflate=True), "\n".join(lines))
-        names = "\n".join(f"  {i}: {json.dumps(name)}" for name, i in classes.items())
-        yaml = f"path: .\ntrain: images\nval: images\nnames:\n{names}\n"
-        archive.writestr(_info("data.yaml", deflate=True), yaml)
-
-    def _write_manifest(self, archive: zipfile.ZipFile, snapshot_id: str) -> None:
-        with archive.open(_info("manifest.jsonl", deflate=True), "w") as raw:
-            out = _Text(raw)
+    def _write_manifest(self, archive: zipfile.ZipFile, snapshot_id: str, layout: Layout) -> None:
+        with archive.open(zip_entry("manifest.jsonl", deflate=True), "w") as raw:
+            out = TextOut(raw)
             for _, entries in self.store.chunks(snapshot_id):
                 for entry in entries:
                     line = entry.model_dump(
                         include={"path", "size", "etag", "sha256", "annotation_revision"}
                     )
+                    if layout.by_split:  # where the bytes are is no longer images/<path>
+                        line |= {"split": entry.split, "file": layout.image(entry)}
                     out.write(json.dumps(line) + "\n")
 
     def _report(self, doc: Doc, progress: Progress, force: bool = False) -> None:
@@ -380,21 +320,10 @@ def _listing(doc: Doc) -> ListingFilter:
         raise InvalidEventError(f"snapshot {doc[S.ID]}: cannot select {where!r}: {exc}") from None
 
 
-class _Text:
-    """Text written as UTF-8 to a binary zip entry."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
-
-    def write(self, text: str) -> None:
-        self._raw.write(text.encode())
-
-
-def _info(name: str, *, deflate: bool) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
-    info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
-    info.external_attr = 0o644 << 16
-    return info
+def _hashed_where(where: Doc) -> Doc:
+    """The filter as the content id covers it: later filters only when set."""
+    # A request stored with them unset selects what one stored before them did: equal ids.
+    return {k: v for k, v in where.items() if k not in _LATER_FILTERS or v != _LATER_FILTERS[k]}
 
 
 def _is_compressed(path: str) -> bool:

@@ -16,7 +16,8 @@ from assetflow.readmodel.annotations import A, Shape
 from assetflow.readmodel.filters import ListingFilter
 from assetflow.readmodel.images import F
 from assetflow.readmodel.imports import I
-from assetflow.readmodel.snapshots import ManifestEntry, S
+from assetflow.readmodel.snapshots import S
+from assetflow.snapshotter.entries import SnapshotEntry
 
 Doc = dict[str, Any]
 
@@ -32,6 +33,7 @@ _ENTRY_FIELDS = {
     F.HEIGHT: 1,
     F.ANNOTATION_REVISION: 1,
     F.ANNOTATION_HASH: 1,
+    F.SPLIT: 1,
 }
 
 
@@ -60,7 +62,7 @@ class SnapshotStore(Protocol):
 
     def selection(
         self, bucket: str, dataset_id: str, listing: ListingFilter
-    ) -> Iterator[ManifestEntry]:
+    ) -> Iterator[SnapshotEntry]:
         """Every live image of the dataset the filter selects, in key order."""
         ...
 
@@ -68,11 +70,11 @@ class SnapshotStore(Protocol):
         """Delete every stored chunk of the manifest."""
         ...
 
-    def store_chunk(self, snapshot_id: str, n: int, entries: list[ManifestEntry]) -> None:
+    def store_chunk(self, snapshot_id: str, n: int, entries: list[SnapshotEntry]) -> None:
         """Store (or replace) the n-th chunk of the manifest."""
         ...
 
-    def chunks(self, snapshot_id: str) -> Iterator[tuple[int, list[ManifestEntry]]]:
+    def chunks(self, snapshot_id: str) -> Iterator[tuple[int, list[SnapshotEntry]]]:
         """The stored manifest, chunk by chunk, in order."""
         ...
 
@@ -119,12 +121,12 @@ class MongoSnapshotStore:
 
     def selection(
         self, bucket: str, dataset_id: str, listing: ListingFilter
-    ) -> Iterator[ManifestEntry]:
+    ) -> Iterator[SnapshotEntry]:
         """One query on the by_key index."""
         query = images.live_in_key_order(bucket, dataset_id) | listing.conditions()
         found = self.db[images.COLLECTION].find(query, _ENTRY_FIELDS).sort(F.KEY, 1)
         for image in found:
-            yield ManifestEntry(
+            yield SnapshotEntry(
                 path=image[F.PATH],
                 image_id=image[F.ID],
                 key=image[F.KEY],
@@ -134,25 +136,35 @@ class MongoSnapshotStore:
                 height=image.get(F.HEIGHT),
                 annotation_revision=int(image.get(F.ANNOTATION_REVISION) or 0),
                 annotation_hash=image.get(F.ANNOTATION_HASH),
+                split=image.get(F.SPLIT),  # absent on images indexed before splits existed
             )
 
     def drop_manifest(self, snapshot_id: str) -> None:
         """One ``delete_many`` on the chunks index."""
         self.db[snapshots.MANIFESTS].delete_many({"snapshot_id": snapshot_id})
 
-    def store_chunk(self, snapshot_id: str, n: int, entries: list[ManifestEntry]) -> None:
+    def store_chunk(self, snapshot_id: str, n: int, entries: list[SnapshotEntry]) -> None:
         """One upsert by chunk id."""
+        # The splits go beside the entries, not in them: the API reads ``entries`` as
+        # ``ManifestEntry``, which forbids fields it does not know.
+        stored = [e.model_dump(exclude={"split"}) for e in entries]
+        splits = [e.split for e in entries]
         self.db[snapshots.MANIFESTS].replace_one(
             {"_id": snapshots.chunk_id(snapshot_id, n)},
-            {"snapshot_id": snapshot_id, "n": n, "entries": [e.model_dump() for e in entries]},
+            {"snapshot_id": snapshot_id, "n": n, "entries": stored, "splits": splits},
             upsert=True,
         )
 
-    def chunks(self, snapshot_id: str) -> Iterator[tuple[int, list[ManifestEntry]]]:
+    def chunks(self, snapshot_id: str) -> Iterator[tuple[int, list[SnapshotEntry]]]:
         """One query on the chunks index."""
         found = self.db[snapshots.MANIFESTS].find({"snapshot_id": snapshot_id}).sort("n", 1)
         for chunk in found:
-            yield chunk["n"], [ManifestEntry.model_validate(e) for e in chunk["entries"]]
+            splits = chunk.get("splits") or [None] * len(chunk["entries"])
+            entries = [
+                SnapshotEntry.model_validate(e | {"split": split})
+                for e, split in zip(chunk["entries"], splits, strict=True)
+            ]
+            yield chunk["n"], entries
 
     def annotations(self, image_ids: Collection[str]) -> Iterator[StoredAnnotations]:
         """One find by ids."""

@@ -8,6 +8,7 @@ from starlette.background import BackgroundTask
 
 from assetflow.api.deps import ListingFilterDep, LiveDep, ReadableDataset, SettingsDep
 from assetflow.api.problems import problem_responses
+from assetflow.contracts.errors import InvalidRequestError
 
 router = APIRouter(prefix="/v1")
 
@@ -40,6 +41,10 @@ async def dataset_events(
     ] = None,
 ) -> EventSourceResponse:
     """Changes to the dataset's images as they are indexed, as a stream of server-sent events."""
+    if listing.duplicates:
+        # A group's flag moves with other images' changes; the changes topic carries each
+        # image's own state only, so this filter cannot be followed live.
+        raise InvalidRequestError("duplicates=true is not available on live events")
     options = settings.api
     stream = live.open(dataset_id, listing, last_event_id)
 

@@ -6,9 +6,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic_core import to_json
 
-from assetflow.api.deps import CallerDep, CursorsDep, ImagesDep, ListingFilterDep, ReadableDataset
+from assetflow.api.deps import (
+    CallerDep,
+    CursorsDep,
+    ImagesDep,
+    ListingFilterDep,
+    ReadableDataset,
+    WritableImage,
+)
 from assetflow.api.problems import problem_responses
-from assetflow.api.schemas.images import ImagePublic, ImagesPage, ImagesSample
+from assetflow.api.schemas.images import ImageDeleted, ImagePublic, ImagesPage, ImagesSample
 from assetflow.readmodel.filters import scope_of
 
 router = APIRouter(prefix="/v1")
@@ -71,3 +78,23 @@ async def sample_dataset_images(
 async def get_image(image_id: str, images: ImagesDep, caller: CallerDep) -> Response:
     """One image by id."""
     return _json(await images.one(image_id, caller))
+
+
+@router.delete(
+    "/images/{image_id}",
+    status_code=202,
+    response_model=ImageDeleted,
+    responses=problem_responses(
+        404,
+        422,
+        503,
+        descriptions={
+            404: "no live image has this id (or it is already deleted)",
+            503: "storage (or the database) is unavailable; retry later",
+        },
+    ),
+)
+async def delete_image(image_id: WritableImage, images: ImagesDep) -> ImageDeleted:
+    """Delete an image's original from storage. Accepted: the index follows the bucket's
+    notification, so listings, counts and duplicate groups drop it within seconds."""
+    return ImageDeleted.model_validate(await images.delete(image_id))

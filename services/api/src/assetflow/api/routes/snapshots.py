@@ -6,7 +6,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import StreamingResponse
 
-from assetflow.api.deps import CallerDep, ReadableDataset, SnapshotsDep, WritableDataset
+from assetflow.api.deps import (
+    CallerDep,
+    ReadableDataset,
+    SnapshotsDep,
+    ViewsDep,
+    WritableDataset,
+)
 from assetflow.api.problems import problem_responses
 from assetflow.api.schemas.snapshots import (
     Accepted,
@@ -16,7 +22,6 @@ from assetflow.api.schemas.snapshots import (
     SnapshotPublic,
     SnapshotRequest,
 )
-from assetflow.readmodel.filters import ListingFilter
 from assetflow.readmodel.snapshots import S
 
 router = APIRouter(prefix="/v1")
@@ -64,13 +69,10 @@ def public(doc: dict[str, Any], url: str | None = None) -> SnapshotPublic:
     responses=problem_responses(400, 422, 503),
 )
 async def request_snapshot(
-    dataset_id: WritableDataset, body: SnapshotRequest, snapshots: SnapshotsDep
+    dataset_id: WritableDataset, body: SnapshotRequest, snapshots: SnapshotsDep, views: ViewsDep
 ) -> Accepted:
     """Request a snapshot; the snapshotter builds it (or finds it unchanged) in the background."""
-    where = body.where
-    listing = ListingFilter.parse(
-        where.folder, where.status, ",".join(where.tags) or None, where.match, where.untagged
-    )
+    listing = await views.resolve(dataset_id, body.where.view, body.where.listing())
     snapshot_id = await snapshots.request(dataset_id, body.format, listing)
     return Accepted(snapshot_id=snapshot_id, status="queued")
 

@@ -6,6 +6,7 @@ from assetflow.api.deps import (
     CallerDep,
     ReadableDataset,
     TaggingDep,
+    ViewsDep,
     WritableDataset,
     WritableImage,
 )
@@ -20,7 +21,6 @@ from assetflow.api.schemas.tags import (
 )
 from assetflow.api.services.tags import TagChange
 from assetflow.contracts.errors import InvalidRequestError
-from assetflow.readmodel.filters import ListingFilter
 from assetflow.readmodel.tag_commands import C, status_of
 
 router = APIRouter(prefix="/v1")
@@ -63,7 +63,7 @@ async def change_image_tags(
     responses=problem_responses(400, 404, 422, 503),
 )
 async def bulk_change_tags(
-    dataset_id: WritableDataset, body: BulkTagRequest, tagging: TaggingDep
+    dataset_id: WritableDataset, body: BulkTagRequest, tagging: TaggingDep, views: ViewsDep
 ) -> CommandAccepted:
     """Change the tags of many images: by ``ids``, or of every image ``where`` selects."""
     change = TagChange.parse(body.add, body.remove)
@@ -73,10 +73,7 @@ async def bulk_change_tags(
         command_id = await tagging.change_ids(dataset_id, change, body.ids)
     else:
         assert body.where is not None
-        where = body.where
-        listing = ListingFilter.parse(
-            where.folder, where.status, where.tags, where.match, where.untagged
-        )
+        listing = await views.resolve(dataset_id, body.where.view, body.where.listing())
         command_id = await tagging.change_where(dataset_id, change, listing)
     return CommandAccepted(command_id=command_id)
 

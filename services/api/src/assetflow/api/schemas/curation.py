@@ -35,3 +35,20 @@ class SimilarImages(BaseModel):
     phash: str | None = Field(description="the image's pHash; null (and no items) until ready")
     k: int
     items: list[SimilarImage]
+
+
+class NearDuplicateCluster(BaseModel):
+    """Images whose pHashes are within ``k`` bits of each other, transitively."""
+
+    size: int = Field(ge=2, description="images in the cluster")
+    items: list[ImagePublic] = Field(description="its images by path, at most 50")
+
+
+class NearDuplicateClusters(BaseModel):
+    """A dataset's near-duplicate clusters, largest first, worked out from every live image."""
+
+    k: int
+    clusters: int = Field(description="clusters of 2 or more images in the dataset")
+    images: int = Field(description="images that are in a cluster")
+    offset: int
+    items: list[NearDuplicateCluster]

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_serializer
 
-from assetflow.contracts.events import ImageStatus
+from assetflow.contracts.events import ImageStatus, Split
 
 
 def rfc3339_ms(value: datetime) -> str:
@@ -62,6 +62,10 @@ class ImagePublic(BaseModel):
     phash: str | None = Field(
         default=None, description="64-bit perceptual hash (16 hex digits); null until thumbnailed"
     )
+    duplicate: bool = Field(
+        default=False, description="another live image of the dataset has the same bytes"
+    )
+    split: Split | None = Field(default=None, description="train, val, test, or null: in none")
 
     @field_serializer("uploaded_at")
     def _rfc3339_utc(self, value: datetime) -> str:
@@ -80,3 +84,10 @@ class ImagesSample(BaseModel):
 
     items: list[ImagePublic]
     seed: int = Field(description="the seed used (generated when none was given)")
+
+
+class ImageDeleted(BaseModel):
+    """A delete storage has done; listings, counts and groups follow within seconds."""
+
+    image_id: str
+    key: str = Field(description="the object key deleted from the datasets bucket")

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from assetflow.contracts.events import ImageStatus
 from assetflow.contracts.tags import MAX_TAGS_PER_IMAGE, TAG_PATTERN
-from assetflow.readmodel.filters import Match
+from assetflow.readmodel.filters import ListingFilter, Match, SplitFilter
 from assetflow.readmodel.tag_commands import CommandStatus
 
 MAX_IDS = 1000
@@ -36,7 +36,8 @@ def _non_empty(name: str) -> dict[str, Any]:
     return {"required": [name], "properties": {name: {"type": "array", "minItems": 1}}}
 
 
-def _present(name: str, kind: str) -> dict[str, Any]:
+def present(name: str, kind: str) -> dict[str, Any]:
+    """JSON schema: ``name`` is given, as a ``kind`` (for a schema's ``oneOf``)."""
     return {"required": [name], "properties": {name: {"type": kind}}}
 
 
@@ -54,7 +55,7 @@ class TagChangeRequest(BaseModel):
     remove: list[Tag] = _Tags
 
 
-class Where(BaseModel):
+class Filter(BaseModel):
     """The images a listing with these filters returns."""
 
     model_config = ConfigDict(strict=True)  # "true" is not a boolean, "1" not a folder list
@@ -64,6 +65,28 @@ class Where(BaseModel):
     tags: list[Tag] = _Tags
     match: Match = "all"
     untagged: bool = False
+    split: SplitFilter | None = Field(default=None, description="none: the images in no split")
+    duplicates: bool = Field(
+        default=False, description="only images another live image has the same bytes as"
+    )
+
+    def listing(self) -> ListingFilter:
+        """The validated listing filter; raises InvalidRequestError."""
+        tags = ",".join(self.tags) or None
+        return ListingFilter.parse(
+            self.folder, self.status, tags, self.match, self.untagged, self.split, self.duplicates
+        )
+
+
+class Where(Filter):
+    """Filters, or a saved view (alone)."""
+
+    view: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="a saved view's id: its filter, instead of the fields above",
+    )
 
 
 class BulkTagRequest(TagChangeRequest):
@@ -72,7 +95,7 @@ class BulkTagRequest(TagChangeRequest):
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [_non_empty("add"), _non_empty("remove")],
-            "oneOf": [_present("ids", "array"), _present("where", "object")],
+            "oneOf": [present("ids", "array"), present("where", "object")],
         }
     )
 

@@ -1,23 +1,29 @@
-"""Curation queries: exact-duplicate groups from the sha256 counters, and near duplicates
-through the pHash band index."""
+"""Curation queries: exact-duplicate groups from the sha256 counters, near duplicates
+through the pHash band index, a dataset's near-duplicate clusters, split counts and the
+split leakage report."""
 
 import asyncio
 from dataclasses import dataclass
 from typing import Any, Final
 
 from assetflow.api.observability import count_item_urls
-from assetflow.api.services import Database
+from assetflow.api.services import Database, split_plans
 from assetflow.api.services.items import signers, to_public
 from assetflow.api.services.listing import PROJECTION, get_image, get_images
 from assetflow.api.settings import ApiOptions
 from assetflow.contracts.errors import NotFoundError
-from assetflow.readmodel import duplicates, images, similarity
+from assetflow.contracts.events import SPLITS
+from assetflow.domain import splits
+from assetflow.domain.clusters import hashes_from_hex, near_duplicate_clusters
+from assetflow.readmodel import counters, duplicates, images, similarity
 from assetflow.readmodel.duplicates import D
 from assetflow.readmodel.images import F
 from assetflow.storage.presign import Presigner
 
 GROUP_ITEMS: Final = 50
 """Images listed per duplicate group (its count is always exact)."""
+MAX_LEAKS: Final = 100
+"""Leaking groups a report lists (it counts them all)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +121,51 @@ class Curation:
         ]
         count_item_urls(items)
         return phash, items
+
+    async def clusters(
+        self, dataset_id: str, k: int, offset: int, limit: int
+    ) -> tuple[int, int, list[dict[str, Any]]]:
+        """(clusters, images in them, the page's clusters as API JSON): every live image's
+        pHash read once, then clustered in memory (``clusters.near_duplicate_clusters``)."""
+        found = self._db[images.COLLECTION].find(
+            {F.DATASET_ID: dataset_id, F.DELETED: False, F.PHASH: {"$type": "string"}},
+            {F.PHASH: 1, F.PATH: 1},
+        )
+        rows = sorted(await found.hint(images.LISTING_INDEX).to_list(), key=lambda d: d[F.PATH])
+        found_clusters = near_duplicate_clusters(hashes_from_hex([r[F.PHASH] for r in rows]), k)
+        page = found_clusters[offset : offset + limit]
+        items = await self._as_items([[rows[i][F.ID] for i in c[:GROUP_ITEMS]] for c in page])
+        out = [{"size": len(c), "items": group} for c, group in zip(page, items, strict=True)]
+        return len(found_clusters), sum(len(c) for c in found_clusters), out
+
+    async def split_counts(self, dataset_id: str) -> dict[str, int]:
+        """Live images per split (and in none) from the exact counters."""
+        counts = await counters.stored_counts(self._db, dataset_id)
+        per_split = {split: counts.splits.get(split, 0) for split in SPLITS}
+        return per_split | {"none": counts.images - sum(per_split.values())}
+
+    async def leakage(self, dataset_id: str, k: int) -> tuple[int, int, list[dict[str, Any]]]:
+        """(groups checked, groups leaking, the largest leaks as API JSON): exact and near
+        groups merged, each checked for images in two or more splits."""
+        found = await split_plans.read_members(self._db, dataset_id)
+        groups = splits.duplicate_groups(found.members, k)
+        leaks = splits.leakage(found.members, groups)
+        shown = leaks[:MAX_LEAKS]
+        ids = [[found.members[i].image_id for i in leak.members[:GROUP_ITEMS]] for leak in shown]
+        items = await self._as_items(ids)
+        out = [
+            {"size": len(leak.members), "splits": leak.splits, "items": group}
+            for leak, group in zip(shown, items, strict=True)
+        ]
+        return len(groups), len(leaks), out
+
+    async def _as_items(self, groups: list[list[str]]) -> list[list[dict[str, Any]]]:
+        """Each group's live images as API items, in the group's order."""
+        docs = {d[F.ID]: d for d in await get_images(self._db, [i for g in groups for i in g])}
+        sign, sign_rendition = signers(self._presigner, self._options)
+        out = []
+        for group in groups:
+            items = [to_public(docs[i], sign, sign_rendition) for i in group if i in docs]
+            count_item_urls(items)
+            out.append(items)
+        return out

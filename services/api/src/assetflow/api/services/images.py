@@ -1,7 +1,9 @@
-"""Images: a listing page, a random sample, one image, and who may see an image."""
+"""Images: a listing page, a random sample, one image, who may see an image, and deleting one."""
 
 from dataclasses import dataclass
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from assetflow.api.auth import require_visible
 from assetflow.api.cursor import Position
@@ -11,7 +13,7 @@ from assetflow.api.services.items import signers, to_public
 from assetflow.api.services.listing import get_image, get_images, list_images
 from assetflow.api.services.sampling import sample_images
 from assetflow.api.settings import ApiOptions
-from assetflow.contracts.errors import NotFoundError
+from assetflow.contracts.errors import NotFoundError, StorageUnavailableError
 from assetflow.domain.tokens import Permissions
 from assetflow.readmodel import images
 from assetflow.readmodel.filters import ListingFilter
@@ -30,10 +32,13 @@ class ItemsPage:
 class Images:
     """Reads live images and signs the URLs of their files."""
 
-    def __init__(self, db: Database, presigner: Presigner, options: ApiOptions) -> None:
+    def __init__(
+        self, db: Database, presigner: Presigner, options: ApiOptions, s3: Any = None
+    ) -> None:
         self._db = db
         self._presigner = presigner
         self._options = options
+        self._s3 = s3  # the service's S3 client (internal endpoint): deletes only
 
     async def page(
         self, dataset_id: str, listing: ListingFilter, after: Position | None, limit: int | None
@@ -87,3 +92,23 @@ class Images:
         if dataset_id is None or not caller.can_read(dataset_id):
             raise NotFoundError(f"no image with id {image_id!r}")
         return dataset_id
+
+    async def delete(self, image_id: str) -> dict[str, str]:
+        """Delete a live image's object from storage; 404 if no live image has this id.
+
+        Only storage changes here: the bucket's notification (MinIO -> Kafka -> ingest ->
+        indexer) removes the image from listings, counts and duplicate groups, as for any
+        other delete. Until then the image is still listed (and a repeated delete succeeds).
+        Storage failures are StorageUnavailableError (503).
+        """
+        doc = await self._db[images.COLLECTION].find_one(
+            {F.ID: image_id, F.DELETED: False}, {F.BUCKET: 1, F.KEY: 1}
+        )
+        if doc is None:
+            raise NotFoundError(f"no image with id {image_id!r}")
+        key = str(doc[F.KEY])
+        try:
+            await self._s3.delete_object(Bucket=str(doc[F.BUCKET]), Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageUnavailableError(f"storage refused the delete: {exc}") from exc
+        return {"image_id": image_id, "key": key}

@@ -61,6 +61,8 @@ def to_public(
         "tags": doc.get("tags") or [],
         "sha256": doc.get("sha256"),
         "phash": doc.get("phash"),
+        "duplicate": bool(doc.get("duplicate")),
+        "split": doc.get("split"),
     }
 
 

@@ -1,28 +1,30 @@
-"""Tag counts, and tag commands: validate, record, expand the selection into per-image messages.
+"""Tag counts, and tag and split commands: validate, record, expand the selection into
+per-image messages.
 
 Every command is expanded the same way: a selection (ids, or a listing filter) is read page
-by page through the indexes, each page's ``ChangeTags`` messages are published and
-acknowledged, and only then is the page's progress (``matched`` and where to resume)
-recorded. A crash re-publishes at most one page; the indexer skips a command an image has
-already applied, so nothing is counted twice.
+by page through the indexes, each page's ``ChangeTags`` (or ``ChangeSplit``) messages are
+published and acknowledged, and only then is the page's progress (``matched`` and where to
+resume) recorded. A crash re-publishes at most one page; the indexer skips a command an image
+has already applied, so nothing is counted twice. A split plan (by ratios or folder) is
+worked out whole (``split_plans``) and its changes published a page at a time.
 """
 
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from assetflow.api.auth import require_visible
 from assetflow.api.cursor import Position
 from assetflow.api.publishing import Publisher
 from assetflow.api.schemas.tags import MAX_WHERE_IMAGES
-from assetflow.api.services import Database
+from assetflow.api.services import Database, split_plans
 from assetflow.api.services.listing import list_images
 from assetflow.contracts.errors import BrokerUnavailableError, InvalidRequestError, NotFoundError
-from assetflow.contracts.events import ChangeTags
+from assetflow.contracts.events import ChangeSplit, ChangeTags, Split
 from assetflow.contracts.tags import (
     MAX_TAGS_PER_IMAGE,
     InvalidTagError,
@@ -62,6 +64,10 @@ class TagChange:
         return cls(to_add, to_remove)
 
 
+NO_CHANGE: Final = TagChange([], [])
+"""A split command's (empty) tag change."""
+
+
 @dataclass
 class Tagging:
     """Accepts tag commands and runs their expansion (inline, or in the background)."""
@@ -87,9 +93,7 @@ class Tagging:
 
     async def change_where(self, dataset_id: str, change: TagChange, where: ListingFilter) -> str:
         """Bulk by listing filter; returns at once, the selection is expanded in the background."""
-        command_id = await self._record(dataset_id, change, {"where": where.as_json()})
-        self.spawn(command_id)
-        return command_id
+        return await self._run_background(dataset_id, change, {"where": where.as_json()})
 
     async def status(self, command_id: str) -> commands.CommandDocument:
         """A command's document; raises NotFoundError."""
@@ -111,9 +115,14 @@ class Tagging:
         return await counters.stored_counts(self.db, dataset_id)
 
     async def _run_inline(
-        self, dataset_id: str, change: TagChange, selection: dict[str, Any]
+        self,
+        dataset_id: str,
+        change: TagChange,
+        selection: dict[str, Any],
+        kind: commands.CommandKind = "tags",
+        split: Split | None = None,
     ) -> str:
-        command_id = await self._record(dataset_id, change, selection)
+        command_id = await self._record(dataset_id, change, selection, kind, split)
         try:
             await self.expand(command_id)
         except BrokerUnavailableError:
@@ -124,12 +133,48 @@ class Tagging:
             raise
         return command_id
 
-    async def _record(self, dataset_id: str, change: TagChange, selection: dict[str, Any]) -> str:
+    async def _run_background(
+        self,
+        dataset_id: str,
+        change: TagChange,
+        selection: dict[str, Any],
+        kind: commands.CommandKind = "tags",
+        split: Split | None = None,
+    ) -> str:
+        command_id = await self._record(dataset_id, change, selection, kind, split)
+        self.spawn(command_id)
+        return command_id
+
+    async def move_ids(self, dataset_id: str, split: Split | None, ids: list[str]) -> str:
+        """Put images (by id, at most 1,000) in a split; returns once every message is durable."""
+        return await self._run_inline(
+            dataset_id, NO_CHANGE, {"ids": sorted(set(ids))}, kind="split", split=split
+        )
+
+    async def move_where(self, dataset_id: str, split: Split | None, where: ListingFilter) -> str:
+        """Put every image a filter selects in a split; expanded in the background."""
+        selection = {"where": where.as_json()}
+        return await self._run_background(dataset_id, NO_CHANGE, selection, "split", split)
+
+    async def move_by_plan(self, dataset_id: str, plan: dict[str, Any]) -> str:
+        """Assign splits by a plan (``split_plans``); worked out and published in the background."""
+        return await self._run_background(dataset_id, NO_CHANGE, {"plan": plan}, "split")
+
+    async def _record(
+        self,
+        dataset_id: str,
+        change: TagChange,
+        selection: dict[str, Any],
+        kind: commands.CommandKind = "tags",
+        split: Split | None = None,
+    ) -> str:
         command_id = uuid.uuid4().hex
         now = datetime.now(UTC)
         doc: commands.CommandDocument = {
             C.ID: command_id,
             C.DATASET_ID: dataset_id,
+            C.KIND: kind,
+            C.SPLIT: split,
             C.ADD: change.add,
             C.REMOVE: change.remove,
             C.SELECTION: selection,
@@ -159,8 +204,11 @@ class Tagging:
     async def expand(self, command_id: str) -> None:
         """Publish the command's remaining pages, recording progress after each one."""
         doc = await self.status(command_id)
-        change = TagChange(doc[C.ADD], doc[C.REMOVE])
         selection: dict[str, Any] = doc[C.SELECTION]
+        if "plan" in selection:
+            await self._expand_plan(doc)
+            return
+        message = _messages(doc)
         after = _position(doc[C.RESUME_AFTER])
         matched = doc[C.MATCHED]
         while True:
@@ -174,7 +222,7 @@ class Tagging:
                 if page:
                     last = page[-1]
                     after = Position(last[F.UPLOADED_AT], last[F.ID])
-            await self.publisher.publish([_message(command_id, d, change) for d in page])
+            await self.publisher.publish([message(d) for d in page])
             matched += len(page)
             await self.db[commands.COLLECTION].update_one(
                 {C.ID: command_id},
@@ -189,6 +237,28 @@ class Tagging:
             )
             if not more:
                 return
+
+    async def _expand_plan(self, doc: commands.CommandDocument) -> None:
+        """Work the plan out, record how many images it moves (once), publish a page at a
+        time; a resumed expansion works it out again and skips what was applied."""
+        command_id, dataset_id = doc[C.ID], doc[C.DATASET_ID]
+        plan: dict[str, Any] = doc[C.SELECTION]["plan"]  # type: ignore[assignment]
+        moves = await split_plans.changes(self.db, dataset_id, plan, command_id)
+        if not doc[C.RESUME_AFTER]:
+            await self.db[commands.COLLECTION].update_one(
+                {C.ID: command_id}, {"$set": {C.MATCHED: len(moves), C.RESUME_AFTER: [0]}}
+            )
+        for start in range(0, len(moves), PAGE):
+            page = moves[start : start + PAGE]
+            await self.publisher.publish(
+                [_split_message(command_id, image, split) for image, split in page]
+            )
+            await self.db[commands.COLLECTION].update_one(
+                {C.ID: command_id}, {"$set": {C.LEASE_UNTIL: datetime.now(UTC) + LEASE}}
+            )
+        await self.db[commands.COLLECTION].update_one(
+            {C.ID: command_id}, {"$set": {C.EXPANDED: True}}
+        )
 
     async def _ids_page(self, dataset_id: str, ids: list[str]) -> list[dict[str, Any]]:
         query = {F.ID: {"$in": ids}, F.DATASET_ID: dataset_id, F.DELETED: False}
@@ -226,14 +296,33 @@ class Tagging:
         await self.publisher.close()
 
 
-def _message(command_id: str, doc: dict[str, Any], change: TagChange) -> ChangeTags:
-    return ChangeTags(
+def _messages(
+    command: commands.CommandDocument,
+) -> Callable[[dict[str, Any]], ChangeTags | ChangeSplit]:
+    """The per-image message of a tags or single-target split command."""
+    command_id = command[C.ID]
+    if command.get(C.KIND) == "split":
+        split = command.get(C.SPLIT)
+        return lambda image: _split_message(command_id, image, split)  # type: ignore[arg-type]
+    change = TagChange(command[C.ADD], command[C.REMOVE])
+    return lambda image: ChangeTags(
         command_id=command_id,
-        bucket=doc[F.BUCKET],
-        key=doc[F.KEY],
-        dataset_id=doc[F.DATASET_ID],
+        bucket=image[F.BUCKET],
+        key=image[F.KEY],
+        dataset_id=image[F.DATASET_ID],
         add=change.add,
         remove=change.remove,
+        requested_at=datetime.now(UTC),
+    )
+
+
+def _split_message(command_id: str, image: dict[str, Any], split: Split | None) -> ChangeSplit:
+    return ChangeSplit(
+        command_id=command_id,
+        bucket=image[F.BUCKET],
+        key=image[F.KEY],
+        dataset_id=image[F.DATASET_ID],
+        split=split,
         requested_at=datetime.now(UTC),
     )
 
