@@ -114,7 +114,13 @@ def test_snapshot_versions_by_content_with_coco_manifest_and_diff(
     diff = httpx.get(url(api, f"/datasets/{dataset_id}/snapshots/1/diff/2"), timeout=10)
     assert diff.status_code == 200, diff.text
     assert diff.json() == [
-        {"path": "f1/01.jpg", "change": "changed", "bytes": False, "annotations": True}
+        {
+            "path": "f1/01.jpg",
+            "change": "changed",
+            "bytes": False,
+            "annotations": True,
+            "split": False,
+        }
     ]
     versions = httpx.get(url(api, f"/datasets/{dataset_id}/snapshots"), timeout=10).json()
     assert [v["version"] for v in versions["items"]] == [2, 1]

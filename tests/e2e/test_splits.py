@@ -1,6 +1,9 @@
 """Splits and saved views through the whole pipeline: upload -> hashes -> split commands ->
 indexer -> exact split counts, group-aware assignment, the leakage report, filters and views."""
 
+import io
+import json
+import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -217,3 +220,81 @@ def _id_of(api: ServiceProcess, dataset_id: str, path: str) -> str:
     folder, _, _ = path.rpartition("/")
     page = call(api, "GET", f"/v1/datasets/{dataset_id}/images", params={"folder": folder})
     return str(next(item["id"] for item in page["items"] if item["path"] == path))
+
+
+def test_snapshots_by_folder_split_lay_yolo_and_coco_out_per_split(
+    services: dict[str, ServiceProcess], s3: Any, dataset_id: str
+) -> None:
+    api = services["api"]
+    layout = {"train": 6, "val": 2, "test": 2, "misc": 1}
+    files = {
+        f"{folder}/{i}.jpg": noise_jpeg(700 + 10 * n + i)
+        for n, (folder, count) in enumerate(layout.items())
+        for i in range(count)
+    }
+    upload(s3, dataset_id, files)
+    wait_ready(api, dataset_id, 11)
+    folders = {"mode": "folders", "folders": {"train": "train", "val": "val", "test": "test"}}
+    assert run_command(api, dataset_id, folders)["matched"] == 10
+    assert call(api, "GET", f"/v1/datasets/{dataset_id}/splits") == {
+        "dataset_id": dataset_id,
+        "train": 6,
+        "val": 2,
+        "test": 2,
+        "none": 1,
+    }
+
+    yolo = _snapshot(api, dataset_id, "yolo")
+    names = set(yolo.namelist())
+    for path in files:
+        folder = path.split("/")[0]
+        group = folder if folder != "misc" else "unassigned"
+        assert f"images/{group}/{path}" in names, path
+    data = yolo.read("data.yaml").decode()
+    assert "train: images/train\nval: images/val\ntest: images/test\n" in data
+
+    coco = _snapshot(api, dataset_id, "coco")
+    per_split = {
+        name: json.loads(coco.read(name))
+        for name in coco.namelist()
+        if name.startswith("annotations/instances_")
+    }
+    assert {name: len(doc["images"]) for name, doc in per_split.items()} == {
+        "annotations/instances_train.json": 6,
+        "annotations/instances_val.json": 2,
+        "annotations/instances_test.json": 2,
+        "annotations/instances_unassigned.json": 1,
+    }
+    val_files = {
+        image["file_name"] for image in per_split["annotations/instances_val.json"]["images"]
+    }
+    assert val_files == {"val/0.jpg", "val/1.jpg"}
+
+    # Moving one image to another split is a new version, and the diff names the move.
+    first = _latest_version(api, dataset_id, "yolo")
+    moved = _id_of(api, dataset_id, "val/0.jpg")
+    run_command(api, dataset_id, {"mode": "manual", "split": "test", "ids": [moved]})
+    again = _snapshot(api, dataset_id, "yolo")
+    assert "images/test/val/0.jpg" in again.namelist()
+    latest = _latest_version(api, dataset_id, "yolo")
+    diff = call(api, "GET", f"/v1/datasets/{dataset_id}/snapshots/{first}/diff/{latest}")
+    assert [(d["path"], d["split"], d["bytes"]) for d in diff] == [("val/0.jpg", True, False)]
+
+
+def _latest_version(api: ServiceProcess, dataset_id: str, fmt: str) -> int:
+    versions = call(api, "GET", f"/v1/datasets/{dataset_id}/snapshots")["items"]
+    return int(next(v["version"] for v in versions if v["format"] == fmt))
+
+
+def _snapshot(api: ServiceProcess, dataset_id: str, fmt: str) -> zipfile.ZipFile:
+    """Request a snapshot in ``fmt``, wait for it, and open the zip."""
+    accepted = call(api, "POST", f"/v1/datasets/{dataset_id}/snapshots", json={"format": fmt})
+
+    def built() -> dict[str, Any] | None:
+        body = call(api, "GET", f"/v1/snapshots/{accepted['snapshot_id']}")
+        return body if body["status"] in ("ready", "unchanged", "failed") else None
+
+    done = wait_for(f"the {fmt} snapshot", built, timeout=120, interval=0.5)
+    assert done["status"] == "ready", done
+    meta = call(api, "GET", f"/v1/datasets/{dataset_id}/snapshots/{done['version']}")
+    return zipfile.ZipFile(io.BytesIO(httpx.get(meta["url"], timeout=60).content))

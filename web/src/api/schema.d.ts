@@ -1136,6 +1136,12 @@ export interface components {
              * @description the annotations differ
              */
             annotations: boolean;
+            /**
+             * Split
+             * @description the image moved to another split
+             * @default false
+             */
+            split: boolean;
         };
         /**
          * DuplicateGroup

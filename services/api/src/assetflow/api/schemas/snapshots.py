@@ -69,3 +69,4 @@ class DiffEntry(BaseModel):
     change: Literal["added", "removed", "changed"]
     bytes: bool = Field(description="the file differs (etag or size)")
     annotations: bool = Field(description="the annotations differ")
+    split: bool = Field(default=False, description="the image moved to another split")

@@ -90,35 +90,50 @@ class Snapshots:
         return diff(self._db, old[S.ID], new[S.ID])
 
 
-async def _entries(db: Any, snapshot_id: str) -> AsyncIterator[ManifestEntry]:
+async def _entries(db: Any, snapshot_id: str) -> AsyncIterator[tuple[ManifestEntry, str | None]]:
+    """(entry, split) in path order; the splits are stored beside the entries (none before
+    splits existed)."""
     found = db[snapshots.MANIFESTS].find({"snapshot_id": snapshot_id}).sort("n", 1)
     async for chunk in found:
-        for entry in chunk["entries"]:
-            yield ManifestEntry.model_validate(entry)
+        splits = chunk.get("splits") or [None] * len(chunk["entries"])
+        for entry, split in zip(chunk["entries"], splits, strict=True):
+            yield ManifestEntry.model_validate(entry), split
+
+
+async def _next(
+    entries: AsyncIterator[tuple[ManifestEntry, str | None]],
+) -> tuple[ManifestEntry | None, str | None]:
+    # Not anext(entries, default): with a tuple default CPython 3.11 raises SystemError.
+    try:
+        return await anext(entries)
+    except StopAsyncIteration:
+        return None, None
 
 
 async def diff(db: Any, old_id: str, new_id: str) -> AsyncIterator[DiffEntry]:
     """Merge the two manifests (both in path order): constant memory, one pass."""
     old_entries, new_entries = _entries(db, old_id), _entries(db, new_id)
-    old = await anext(old_entries, None)
-    new = await anext(new_entries, None)
+    old, old_split = await _next(old_entries)
+    new, new_split = await _next(new_entries)
     while old is not None or new is not None:
         if new is None or (old is not None and old.path < new.path):
             assert old is not None
             yield DiffEntry(path=old.path, change="removed", bytes=True, annotations=True)
-            old = await anext(old_entries, None)
+            old, old_split = await _next(old_entries)
         elif old is None or new.path < old.path:
             yield DiffEntry(path=new.path, change="added", bytes=True, annotations=True)
-            new = await anext(new_entries, None)
+            new, new_split = await _next(new_entries)
         else:
             changed_bytes = (old.etag, old.size) != (new.etag, new.size)
             changed_notes = old.annotation_hash != new.annotation_hash
-            if changed_bytes or changed_notes:
+            moved = old_split != new_split
+            if changed_bytes or changed_notes or moved:
                 yield DiffEntry(
                     path=new.path,
                     change="changed",
                     bytes=changed_bytes,
                     annotations=changed_notes,
+                    split=moved,
                 )
-            old = await anext(old_entries, None)
-            new = await anext(new_entries, None)
+            old, old_split = await _next(old_entries)
+            new, new_split = await _next(new_entries)
