@@ -66,6 +66,11 @@ def painted_thumbs(page: Page) -> int:
     )
 
 
+def tag_box(page: Page, tag: str) -> Any:
+    """The tag's checkbox in the filters (by name and count: "cat" is in "duplicates only")."""
+    return page.get_by_role("checkbox", name=re.compile(rf"^{re.escape(tag)}\s*\d"))
+
+
 def shown(page: Page) -> Callable[[], str]:
     return lambda: page.locator(".toolbar [aria-live]").inner_text()
 
@@ -156,14 +161,14 @@ def test_tag_filter_shows_exactly_the_matching_images_and_the_url_follows(
     expect(tiles(page)).to_have_count(12)
     expect(page.locator('[data-tag-count="cat"]')).to_have_text("5")
     # Click, then wait: the box is bound to the URL, so its state follows the navigation.
-    page.get_by_role("checkbox", name="cat").click()
-    expect(page.get_by_role("checkbox", name="cat")).to_be_checked()
+    tag_box(page, "cat").click()
+    expect(tag_box(page, "cat")).to_be_checked()
     expect(page).to_have_url(re.compile(r"[?&]tags=cat(&|$)"))
     expect(tiles(page)).to_have_count(5)
     assert {tiles(page).nth(i).get_attribute("data-image") for i in range(5)} == cats
 
-    page.get_by_role("checkbox", name="dog").click()  # cat AND dog: none
-    expect(page.get_by_role("checkbox", name="dog")).to_be_checked()
+    tag_box(page, "dog").click()  # cat AND dog: none
+    expect(tag_box(page, "dog")).to_be_checked()
     expect(page.get_by_text("No images match.")).to_be_visible()
     page.get_by_role("button", name="any of").click()  # cat OR dog
     expect(tiles(page)).to_have_count(8)
@@ -658,3 +663,188 @@ def test_the_viewer_lists_similar_images_nearest_first_and_opens_them(ui: Browsi
     page.goto(f"{ui.gateway.base_url}/datasets/{ui.dataset_id}/images/{rejected[0]['id']}")
     expect(strip).to_contain_text("No perceptual hash yet")
     expect(strip.get_by_role("listitem")).to_have_count(0)
+
+
+def split_counts(ui: Browsing) -> dict[str, int]:
+    """The dataset's images per split, from the API."""
+    url = f"{ui.api.base_url}/v1/datasets/{ui.dataset_id}/splits"
+    body = httpx.get(url, timeout=10).json()
+    return {split: int(body[split]) for split in ("train", "val", "test", "none")}
+
+
+@pytest.mark.e2e
+def test_a_ratio_split_from_the_dialog_is_leak_free_until_one_copy_is_moved(
+    ui: Browsing,
+) -> None:
+    page = ui.page
+    copy = images.scene_jpeg(51, 320, 240)
+    copies = ["dup/a.jpg", "dup/b.jpg", "dup/c.jpg"]
+    files: dict[str, tuple[bytes, list[str]]] = {path: (copy, []) for path in copies}
+    files |= {f"scene-{n}.jpg": (images.scene_jpeg(n, 320, 240), []) for n in range(60, 77)}
+    ui.seed(files)  # 20 images, one group of three identical files
+    ui.open()
+    expect(tiles(page)).to_have_count(20)
+    expect(page.locator("[data-split-badge]")).to_have_count(0)
+
+    page.get_by_role("button", name="Splits…").click()
+    dialog = page.get_by_role("dialog", name="Splits")
+    table = dialog.get_by_role("table", name="split counts")
+    expect(table.locator('[data-count="none"]')).to_have_text("20")
+    dialog.get_by_label("train %").fill("60")
+    expect(dialog.get_by_role("alert")).to_contain_text("must sum to 100 (now 80)")
+    expect(dialog.get_by_role("button", name="Assign splits")).to_be_disabled()
+    dialog.get_by_label("val %").fill("20")
+    dialog.get_by_label("test %").fill("20")
+    dialog.get_by_label("Seed").fill("web")
+    expect(dialog.get_by_label("Keep duplicate groups together")).to_be_checked()
+    dialog.get_by_role("button", name="Assign splits").click()
+    progress = dialog.get_by_role("status", name="split progress")
+    expect(progress).to_contain_text("Done: 20 images placed", timeout=60_000)
+
+    counts = split_counts(ui)
+    assert counts["none"] == 0 and sum(counts.values()) == 20, counts
+    for split, n in counts.items():  # the dialog refetched the exact counters
+        row = table.locator(f'tr[data-split="{split}"]')
+        expect(row.locator(f'[data-count="{split}"]')).to_have_text(str(n))
+        expect(row.locator("[data-share]")).to_have_text(f"{n * 5}%")  # of 20 images
+    by_path = {item["path"]: item for item in ui.listing()}
+    assert len({by_path[path]["split"] for path in copies}) == 1  # the group stayed together
+    report = dialog.get_by_role("region", name="leakage report")
+    expect(report).to_contain_text("No leakage: none of the")
+    expect(report.locator(".leak")).to_have_count(0)
+    leakage = httpx.get(
+        f"{ui.api.base_url}/v1/datasets/{ui.dataset_id}/splits/leakage", timeout=10
+    ).json()
+    assert leakage["groups"] >= 1 and leakage["leaks"] == 0
+
+    dialog.get_by_role("button", name="Close splits").click()
+    expect(page.locator("[data-split-badge]")).to_have_count(20)  # every tile has its badge
+    for item in by_path.values():
+        expect(page.locator(f'[role=gridcell][data-image="{item["id"]}"]')).to_have_attribute(
+            "data-split", item["split"]
+        )
+
+    # The split filter shows exactly that split's images, and the URL keeps it.
+    page.get_by_label("Split", exact=True).select_option("val")
+    expect(page).to_have_url(re.compile(r"[?&]split=val(&|$)"))
+    expect(tiles(page)).to_have_count(counts["val"])
+    val = {item["id"] for item in ui.listing(split="val")}
+    assert {tiles(page).nth(i).get_attribute("data-image") for i in range(counts["val"])} == val
+    # Duplicates only: the live stream cannot follow it, and the page stays live without it.
+    page.get_by_label("Split", exact=True).select_option("")
+    page.get_by_role("checkbox", name="duplicates only").click()
+    expect(page).to_have_url(re.compile(r"[?&]duplicates=true(&|$)"))
+    expect(tiles(page)).to_have_count(3)
+    expect(page.locator(".live")).to_have_text("● live")
+    page.get_by_role("checkbox", name="duplicates only").click()
+    expect(tiles(page)).to_have_count(20)
+
+    # Move one copy into another split by hand: the report names its group.
+    moved = by_path["dup/b.jpg"]
+    group_split = moved["split"]
+    target = next(split for split in ("train", "val", "test") if split != group_split)
+    page.locator(f'[role=gridcell][data-image="{moved["id"]}"]').get_by_role("checkbox").check()
+    expect(page.get_by_label("selection")).to_contain_text("1 selected")
+    page.get_by_role("button", name="Splits…").click()
+    dialog.get_by_role("tab", name="By hand").click()
+    expect(dialog.get_by_label("the selection (1 image)")).to_be_checked()
+    dialog.get_by_label("Move to").select_option(target)
+    dialog.get_by_role("button", name="Move", exact=True).click()
+    expect(progress).to_contain_text("Done: 1 image placed", timeout=60_000)
+    expect(report).to_contain_text("1 of the")
+    expect(report).to_contain_text("spans two or more splits")
+    leak = report.locator(".leak")
+    expect(leak).to_have_count(1)
+    expect(leak).to_contain_text("3 images")
+    parts = {group_split: 2, target: 1}
+    order = [s for s in ("train", "val", "test") if s in parts]
+    expect(leak).to_contain_text(" · ".join(f"{s} {parts[s]}" for s in order))
+    for path in copies:
+        expect(leak).to_contain_text(path)
+    expect(leak.locator(f'[data-image="{moved["id"]}"]')).to_have_attribute("data-split", target)
+    expect(table.locator(f'[data-count="{target}"]')).to_have_text(str(counts[target] + 1))
+    wait_for("the leaking group's thumbs painted", lambda: painted(leak) == 3)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "splits.png")
+
+
+@pytest.mark.e2e
+def test_a_saved_view_opens_by_url_follows_live_and_is_renamed_and_deleted(
+    ui: Browsing,
+) -> None:
+    page = ui.page
+
+    def tags(i: int) -> list[str]:
+        return ["cat"] if i % 3 == 0 else ["dog"]
+
+    files = {f"pets/{i:02d}.jpg": (images.scene_jpeg(100 + i, 240, 180), tags(i)) for i in range(9)}
+    ui.seed(files)
+    cats = {item["id"] for item in ui.listing(tags="cat")}
+    assert len(cats) == 3
+
+    ui.open("?tags=cat")
+    expect(tiles(page)).to_have_count(3)
+    views = page.get_by_role("region", name="Saved views")
+    expect(views).to_contain_text("None yet.")
+    views.get_by_label("View name").fill("  cats  ")
+    views.get_by_role("button", name="Save view").click()
+    expect(views.get_by_role("button", name="cats", exact=True)).to_be_visible()
+    views.get_by_label("View name").fill("cats")  # names are unique per dataset
+    views.get_by_role("button", name="Save view").click()
+    expect(views.get_by_role("alert")).to_contain_text("a view with this name exists")
+    url = f"{ui.api.base_url}/v1/datasets/{ui.dataset_id}/views"
+    [saved] = httpx.get(url, timeout=10).json()["items"]
+    assert saved["name"] == "cats" and saved["where"]["tags"] == ["cat"]
+
+    # Opened by URL: the grid shows exactly its images; the controls show its filter, disabled.
+    ui.open(f"?view={saved['id']}")
+    expect(tiles(page)).to_have_count(3)
+    assert {tiles(page).nth(i).get_attribute("data-image") for i in range(3)} == cats
+    opened = page.get_by_role("region", name="open view")
+    expect(opened).to_contain_text("cats")
+    expect(opened).to_contain_text("tags=cat")
+    expect(tag_box(page, "cat")).to_be_checked()
+    expect(tag_box(page, "cat")).to_be_disabled()
+    expect(page.locator(".toolbar [aria-live]")).to_contain_text("3 in view")
+    expect(page.locator(".live")).to_have_text("● live")  # the stream follows view=<id>
+
+    # A new cat arrives live; a new dog does not enter the view.
+    seed(
+        ui.s3,
+        ui.dataset_id,
+        {
+            "pets/new-cat.jpg": (images.scene_jpeg(200, 240, 180), ["cat"]),
+            "pets/new-dog.jpg": (images.scene_jpeg(201, 240, 180), ["dog"]),
+        },
+    )
+    wait_ready(ui.api, ui.dataset_id, 11)
+    expect(tiles(page)).to_have_count(4)
+    cats = {item["id"] for item in ui.listing(tags="cat")}
+    assert {tiles(page).nth(i).get_attribute("data-image") for i in range(4)} == cats
+    expect(page.locator(".toolbar [aria-live]")).to_contain_text("4 in view")
+    wait_for("thumbs painted", lambda: painted_thumbs(page) == 4)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "views.png")
+
+    # Leave it, and open it again from the list.
+    opened.get_by_role("button", name="Leave view").click()
+    expect(page).to_have_url(re.compile(f"/datasets/{ui.dataset_id}$"))
+    expect(tiles(page)).to_have_count(11)
+    views.get_by_role("button", name="cats", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"\?view={saved['id']}$"))
+    expect(tiles(page)).to_have_count(4)
+
+    views.get_by_role("button", name="Rename view cats").click()
+    views.get_by_label("New name for cats").fill("felines")
+    views.get_by_role("button", name="Save", exact=True).click()
+    expect(views.get_by_role("button", name="felines", exact=True)).to_be_visible()
+    expect(opened).to_contain_text("felines")
+    [renamed] = httpx.get(url, timeout=10).json()["items"]
+    assert renamed["name"] == "felines" and renamed["where"]["tags"] == ["cat"]  # filter kept
+
+    # Deleting the open view shows its filter instead.
+    views.get_by_role("button", name="Delete view felines").click()
+    expect(views).to_contain_text("None yet.")
+    expect(page).to_have_url(re.compile(r"\?tags=cat$"))
+    expect(tiles(page)).to_have_count(4)
+    assert httpx.get(url, timeout=10).json()["items"] == []

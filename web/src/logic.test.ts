@@ -16,23 +16,46 @@ import {
   startDeletion,
   withView,
 } from "./curation";
-import { filterParams, filterWhere, parseFilter } from "./filters";
+import { filterParams, filterWhere, isFiltered, NO_FILTER, parseFilter } from "./filters";
 import { folderTree } from "./folders";
 import { contentType, uploadPath } from "./uploads";
 
 describe("filters", () => {
   it("round-trips through the URL and leaves defaults out", () => {
-    const filter = parseFilter(new URLSearchParams("tags=cat, dog,&match=any&status=ready&folder=a/b"));
-    expect(filter).toEqual({ folder: "a/b", status: "ready", tags: ["cat", "dog"], match: "any", untagged: false });
-    expect(filterParams(filter)).toEqual({ folder: "a/b", status: "ready", tags: "cat,dog", match: "any" });
+    const filter = parseFilter(
+      new URLSearchParams("tags=cat, dog,&match=any&status=ready&folder=a/b&split=val&duplicates=true"),
+    );
+    expect(filter).toEqual({
+      folder: "a/b",
+      status: "ready",
+      tags: ["cat", "dog"],
+      match: "any",
+      untagged: false,
+      split: "val",
+      duplicates: true,
+      view: null,
+    });
+    expect(filterParams(filter)).toEqual({
+      folder: "a/b",
+      status: "ready",
+      tags: "cat,dog",
+      match: "any",
+      split: "val",
+      duplicates: "true",
+    });
+    expect(parseFilter(new URLSearchParams(""))).toEqual(NO_FILTER);
     expect(filterParams(parseFilter(new URLSearchParams("")))).toEqual({});
   });
 
   it("ignores values the API would refuse and keeps the top-level folder", () => {
-    const filter = parseFilter(new URLSearchParams("status=bogus&match=some&untagged=1&folder="));
+    const filter = parseFilter(
+      new URLSearchParams("status=bogus&match=some&untagged=1&folder=&split=holdout&duplicates=1"),
+    );
     expect(filter.status).toBeNull();
     expect(filter.match).toBe("all");
     expect(filter.untagged).toBe(false);
+    expect(filter.split).toBeNull();
+    expect(filter.duplicates).toBe(false);
     expect(filter.folder).toBe("");
     expect(filterParams(filter)).toEqual({ folder: "" });
     expect(filterWhere(filter)).toEqual({
@@ -41,7 +64,26 @@ describe("filters", () => {
       tags: [],
       match: "all",
       untagged: false,
+      split: null,
       duplicates: false,
+    });
+    expect(parseFilter(new URLSearchParams("split=none")).split).toBe("none");
+  });
+
+  it("takes a saved view alone: the URL, the listing and a where body name only the view", () => {
+    const filter = parseFilter(new URLSearchParams("view=v1&tags=cat&split=train"));
+    expect(filter).toEqual({ ...NO_FILTER, view: "v1" });
+    expect(filterParams(filter)).toEqual({ view: "v1" });
+    expect(isFiltered(filter)).toBe(true);
+    expect(filterWhere(filter)).toEqual({
+      folder: null,
+      status: null,
+      tags: [],
+      match: "all",
+      untagged: false,
+      split: null,
+      duplicates: false,
+      view: "v1",
     });
   });
 });

@@ -15,8 +15,13 @@ export type LiveState = "connecting" | "live" | "retrying";
 
 const RETRY_MS = [500, 1000, 2000, 5000, 10000];
 
-/** Follow a dataset's events for ``filter`` while mounted; ``onEvent`` gets each one. */
-export function useLiveEvents(datasetId: string, filter: Filter, onEvent: (event: LiveEvent) => void): LiveState {
+/** Follow a dataset's events for ``filter`` while mounted (and ``enabled``); ``onEvent`` gets each one. */
+export function useLiveEvents(
+  datasetId: string,
+  filter: Filter,
+  onEvent: (event: LiveEvent) => void,
+  enabled = true,
+): LiveState {
   const [state, setState] = useState<LiveState>("connecting");
   const handler = useRef(onEvent);
   handler.current = onEvent;
@@ -61,9 +66,10 @@ export function useLiveEvents(datasetId: string, filter: Filter, onEvent: (event
     }
 
     setState("connecting");
+    if (!enabled) return;
     void follow();
     return () => stop.abort();
-  }, [datasetId, query]);
+  }, [datasetId, query, enabled]);
 
   return state;
 }

@@ -18,6 +18,10 @@ export const keys = {
   image: (id: string) => ["image", id] as const,
   annotations: (id: string) => ["image", id, "annotations"] as const,
   similar: (id: string, k: number) => ["image", id, "similar", k] as const,
+  splits: (id: string) => ["dataset", id, "splits"] as const,
+  leakage: (id: string, k: number) => ["dataset", id, "splits", "leakage", k] as const,
+  views: (id: string) => ["dataset", id, "views"] as const,
+  view: (id: string, viewId: string) => ["dataset", id, "views", viewId] as const,
 };
 
 /** The catalog by cursor, refreshed every 10 s (counts move as images arrive). */
@@ -189,4 +193,50 @@ export function useSimilar(imageId: string, k: number, phash: string | null | un
 /** Delete an image's original; the index (listing, counts, groups) follows within seconds. */
 export function deleteImage(imageId: string) {
   return call(api.DELETE("/v1/images/{image_id}", { params: { path: { image_id: imageId } } }));
+}
+
+/** Images per split (exact counters). */
+export function useSplits(datasetId: string) {
+  return useQuery({
+    queryKey: keys.splits(datasetId),
+    queryFn: () => call(api.GET("/v1/datasets/{dataset_id}/splits", { params: { path: { dataset_id: datasetId } } })),
+  });
+}
+
+/** Duplicate groups (exact and near, within ``k`` bits) whose images sit in two or more splits. */
+export function useLeakage(datasetId: string, k: number, enabled = true) {
+  return useQuery({
+    queryKey: keys.leakage(datasetId, k),
+    enabled,
+    queryFn: ({ signal }) =>
+      call(
+        api.GET("/v1/datasets/{dataset_id}/splits/leakage", {
+          params: { path: { dataset_id: datasetId }, query: { k } },
+          signal,
+        }),
+      ),
+  });
+}
+
+/** The dataset's saved views, by name. */
+export function useViews(datasetId: string) {
+  return useQuery({
+    queryKey: keys.views(datasetId),
+    queryFn: () => call(api.GET("/v1/datasets/{dataset_id}/views", { params: { path: { dataset_id: datasetId } } })),
+  });
+}
+
+/** One saved view with how many images it selects now (none asked while ``viewId`` is null). */
+export function useView(datasetId: string, viewId: string | null) {
+  return useQuery({
+    queryKey: keys.view(datasetId, viewId ?? ""),
+    enabled: viewId !== null,
+    retry: false,
+    queryFn: () =>
+      call(
+        api.GET("/v1/datasets/{dataset_id}/views/{view_id}", {
+          params: { path: { dataset_id: datasetId, view_id: viewId! } },
+        }),
+      ),
+  });
 }

@@ -3,15 +3,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, call, type Schemas } from "../api/client";
+import { useCommands } from "../api/commands";
 import { keys } from "../api/queries";
-import { type Filter, filterWhere } from "../filters";
 import { count } from "../format";
+import { type Target, targetBatches } from "../selection";
 import { Failure } from "./Failure";
-
-const MAX_IDS = 1000; // per command, as the API takes them
-
-type Target = { ids: string[] } | { where: Filter };
-type Progress = Schemas["CommandProgress"];
 
 interface Props {
   datasetId: string;
@@ -37,24 +33,9 @@ export function BulkTagDialog({ datasetId, target, size, known, onClose }: Props
   const [add, setAdd] = useState("");
   const [remove, setRemove] = useState("");
   const [commands, setCommands] = useState<string[]>([]);
-  const [progress, setProgress] = useState<Record<string, Progress>>({});
-  const [error, setError] = useState<unknown>(null);
-  const done = commands.length > 0 && commands.every((id) => progress[id]?.status === "done");
-
-  useEffect(() => {
-    if (!commands.length || done) return;
-    const timer = window.setInterval(async () => {
-      try {
-        const rows = await Promise.all(
-          commands.map((id) => call(api.GET("/v1/commands/{command_id}", { params: { path: { command_id: id } } }))),
-        );
-        setProgress(Object.fromEntries(rows.map((row) => [row.command_id, row])));
-      } catch (failure) {
-        setError(failure);
-      }
-    }, 500);
-    return () => window.clearInterval(timer);
-  }, [commands, done]);
+  const [failed, setError] = useState<unknown>(null);
+  const { done, matched, applied, refused, error: polling } = useCommands(commands);
+  const error = failed ?? polling;
 
   useEffect(() => {
     if (!done) return;
@@ -67,14 +48,8 @@ export function BulkTagDialog({ datasetId, target, size, known, onClose }: Props
     const body = { add: tagList(add), remove: tagList(remove) };
     try {
       const path = { dataset_id: datasetId };
-      const batches: ({ ids: string[] } | { where: ReturnType<typeof filterWhere> })[] =
-        "ids" in target
-          ? Array.from({ length: Math.ceil(target.ids.length / MAX_IDS) }, (_, i) => ({
-              ids: target.ids.slice(i * MAX_IDS, (i + 1) * MAX_IDS),
-            }))
-          : [{ where: filterWhere(target.where) }];
       const accepted = [];
-      for (const batch of batches) {
+      for (const batch of targetBatches(target)) {
         accepted.push(
           await call(
             api.POST("/v1/datasets/{dataset_id}/tags/bulk", {
@@ -90,10 +65,6 @@ export function BulkTagDialog({ datasetId, target, size, known, onClose }: Props
     }
   };
 
-  const total = Object.values(progress);
-  const matched = total.reduce((n, p) => n + p.matched, 0);
-  const applied = total.reduce((n, p) => n + p.applied, 0);
-  const refused = total.reduce((n, p) => n + p.refused, 0);
   return (
     <div className="backdrop" onKeyDown={(e) => e.key === "Escape" && onClose()}>
       <form

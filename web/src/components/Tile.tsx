@@ -1,7 +1,9 @@
-/** One image in the grid: its ThumbHash at once, the WebP thumb over it when loaded, its status. */
+/** One image in the grid: its ThumbHash at once, the WebP thumb over it when loaded, its status
+ * and split. */
 import { memo, useState } from "react";
 import { thumbHashToDataURL } from "thumbhash";
 import type { Image } from "../api/client";
+import { SplitBadge } from "./SplitBadge";
 
 // Bounded: scrolling through 100k images must not keep 100k data URLs.
 const placeholders = new Map<string, string>();
@@ -43,6 +45,7 @@ export const Tile = memo(function Tile({ image, index, selected, focused, onPick
       aria-selected={selected}
       data-image={image.id}
       data-status={image.status}
+      data-split={image.split ?? undefined}
       className={`tile${selected ? " selected" : ""}${focused ? " focused" : ""}`}
       // The placeholder only until the thumb is in: painting both costs frames while scrolling.
       style={hash && !loaded ? { backgroundImage: `url(${hash})` } : undefined}
@@ -72,12 +75,17 @@ export const Tile = memo(function Tile({ image, index, selected, focused, onPick
         onChange={() => undefined}
         tabIndex={-1}
       />
-      {image.status !== "ready" && (
-        <span
-          className={`badge ${image.status}`}
-          title={problem ? (image.status_reason ?? image.status) : image.status}
-        >
-          {image.status}
+      {(image.status !== "ready" || image.split) && (
+        <span className="tile-badges">
+          {image.split && <SplitBadge split={image.split} />}
+          {image.status !== "ready" && (
+            <span
+              className={`badge ${image.status}`}
+              title={problem ? (image.status_reason ?? image.status) : image.status}
+            >
+              {image.status}
+            </span>
+          )}
         </span>
       )}
       {image.tags.length > 0 && <span className="tile-tags">{image.tags.slice(0, 3).join(", ")}</span>}

@@ -1,5 +1,5 @@
 /** One image over the grid: preview with its annotations (editable, saved with If-Match),
- * details, download, editable tags, similar images. Arrows step through the listing; Esc closes. */
+ * its split, details, download, editable tags, similar images. Arrows step through the listing; Esc closes. */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
@@ -9,6 +9,7 @@ import { bytes, when } from "../format";
 import { AnnotationLayer, labelColor } from "./AnnotationLayer";
 import { Failure } from "./Failure";
 import { Similar } from "./Similar";
+import { SplitBadge } from "./SplitBadge";
 
 interface Props {
   datasetId: string;
@@ -68,6 +69,7 @@ export function Viewer({ datasetId, images }: Props) {
           ›
         </button>
         <h2>{image.data?.path ?? "…"}</h2>
+        <SplitBadge split={image.data?.split} />
         <span className="spacer" />
         <button type="button" onClick={close} aria-label="Close viewer">
           ×
@@ -172,6 +174,8 @@ function ImageView({ image, similar }: { image: Image; similar: React.ReactNode 
               {image.status}
               {image.status_reason ? `: ${image.status_reason}` : ""}
             </dd>
+            <dt>Split</dt>
+            <dd data-split={image.split ?? "none"}>{image.split ?? "none"}</dd>
             <dt>Uploaded</dt>
             <dd>{when(image.uploaded_at)}</dd>
             <dt>Captured (EXIF)</dt>

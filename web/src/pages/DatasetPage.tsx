@@ -1,21 +1,34 @@
-/** A dataset: filters, the virtualized grid, selection and bulk tagging, uploads, live updates,
- * the exact-duplicates view (``?tab=duplicates``), and the viewer over them (its own URL, so a
- * link opens an image). */
+/** A dataset: filters and saved views (``?view=<id>``), the virtualized grid, selection and bulk
+ * tagging, splits, uploads, live updates, the exact-duplicates view (``?tab=duplicates``), and
+ * the viewer over them (its own URL, so a link opens an image). */
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
 import { Link, Route, Routes, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import type { Image } from "../api/client";
 import { type LiveEvent, useLiveEvents } from "../api/live";
-import { dropImage, keys, placeImage, updateImage, useImages, useStats, useTags } from "../api/queries";
+import {
+  dropImage,
+  keys,
+  placeImage,
+  updateImage,
+  useImages,
+  useSplits,
+  useStats,
+  useTags,
+  useView,
+} from "../api/queries";
 import { BulkTagDialog } from "../components/BulkTagDialog";
 import { Duplicates } from "../components/Duplicates";
 import { Failure } from "../components/Failure";
 import { Filters } from "../components/Filters";
 import { Grid } from "../components/Grid";
+import { SavedViews } from "../components/SavedViews";
+import { SplitsDialog } from "../components/SplitsDialog";
 import { Uploader } from "../components/Uploader";
 import { Viewer } from "../components/Viewer";
-import { parseView, type View, withView } from "../curation";
-import { type Filter, filterParams, isFiltered, parseFilter } from "../filters";
+import { parseView, type View as Tab, withView } from "../curation";
+import { describeFilter, type Filter, filterOf, filterParams, isFiltered, liveFilter, parseFilter } from "../filters";
+import { viewParams } from "../splits";
 import { count } from "../format";
 
 /** Picked images: chosen one by one, or every image the filter matches. */
@@ -26,23 +39,45 @@ export function DatasetPage() {
   const datasetId = useParams().datasetId!;
   const [search, setSearch] = useSearchParams();
   const filter = useMemo(() => parseFilter(search), [search]);
-  const view = parseView(search);
+  const tab = parseView(search);
   const navigate = useNavigate();
   const client = useQueryClient();
   const stats = useStats(datasetId);
   const tags = useTags(datasetId);
+  const splits = useSplits(datasetId);
+  // The open saved view: its name, count and filter (the listing itself asks by ``view=``).
+  const openView = useView(datasetId, filter.view);
+  const viewFilter = useMemo(() => (openView.data ? filterOf(openView.data.where) : null), [openView.data]);
   const listing = useImages(datasetId, filter);
   const images = useMemo(() => listing.data?.pages.flatMap((page) => page.items) ?? [], [listing.data]);
   const [selection, setSelection] = useState<Selection>(NONE);
   const [anchor, setAnchor] = useState(0);
   const [tagging, setTagging] = useState(false);
+  const [splitting, setSplitting] = useState(false);
 
   const setFilter = (next: Filter) => {
     setSelection(NONE);
     setSearch(filterParams(next));
   };
 
-  const live = useLiveEvents(datasetId, filter, (event: LiveEvent) => {
+  // The stream cannot follow duplicates (the API refuses): then it follows a wider set and an
+  // event means "refetch". A view is followed by id once known not to be such a filter.
+  const follow = liveFilter(filter, viewFilter);
+  const live = useLiveEvents(
+    datasetId,
+    follow.filter,
+    (event: LiveEvent) => {
+      if (!follow.exact && event.type.startsWith("image.")) {
+        refetchListing();
+        refreshCounts();
+        return;
+      }
+      onEvent(event);
+    },
+    filter.view === null || viewFilter !== null,
+  );
+
+  const onEvent = (event: LiveEvent) => {
     const key = keys.images(datasetId, filter);
     switch (event.type) {
       case "image.indexed":
@@ -64,7 +99,12 @@ export function DatasetPage() {
         return;
     }
     refreshCounts();
-  });
+  };
+
+  const refetchListing = useDebounced(
+    () => void client.invalidateQueries({ queryKey: keys.images(datasetId, filter), exact: true }),
+    400,
+  );
 
   // Counters move with every change; one refetch per burst of events is enough.
   const refreshCounts = useDebounced(() => {
@@ -73,8 +113,12 @@ export function DatasetPage() {
       keys.tags(datasetId),
       keys.folders(datasetId),
       keys.duplicates(datasetId),
+      keys.views(datasetId), // and the open view's count
     ])
       void client.invalidateQueries({ queryKey: key });
+    // Not the leakage report under it: that is worked out over every group (the split dialog
+    // refetches it when its command is done, or on "Check again").
+    void client.invalidateQueries({ queryKey: keys.splits(datasetId), exact: true });
     // Other filters' cached listings are stale now; refetch them when shown again.
     void client.invalidateQueries({
       queryKey: keys.images(datasetId),
@@ -109,20 +153,43 @@ export function DatasetPage() {
     [navigate, search, datasetId],
   );
   const open = useCallback((index: number) => openImage(images[index].id), [openImage, images]);
-  const show = (next: View) => {
+  const show = (next: Tab) => {
     setSelection(NONE);
     setSearch(withView(search, next));
   };
   const selected = selection.all
     ? stats.data && !isFiltered(filter)
       ? stats.data.image_count
-      : null
+      : typeof openView.data?.count === "number"
+        ? openView.data.count
+        : null
     : selection.ids.size;
   const hasSelection = selection.all || selection.ids.size > 0;
 
   return (
     <div className="dataset">
-      <Filters datasetId={datasetId} filter={filter} stats={stats.data} tags={tags.data} onChange={setFilter} />
+      <Filters
+        datasetId={datasetId}
+        filter={filter}
+        stats={stats.data}
+        tags={tags.data}
+        splits={splits.data}
+        view={openView.data}
+        viewError={openView.error}
+        onChange={setFilter}
+        views={
+          <SavedViews
+            datasetId={datasetId}
+            openId={filter.view}
+            current={filter.view ? viewFilter : filter}
+            onOpen={(viewId) => {
+              setSelection(NONE);
+              setSearch(viewParams(viewId));
+            }}
+            onDeleted={(deleted) => setFilter(filterOf(deleted.where))}
+          />
+        }
+      />
       <main className="dataset-main">
         <div className="toolbar">
           <h1>
@@ -130,6 +197,7 @@ export function DatasetPage() {
           </h1>
           <span className="muted" aria-live="polite">
             {listing.data ? `${count(images.length)}${listing.hasNextPage ? "+" : ""} shown` : ""}
+            {filter.view && typeof openView.data?.count === "number" ? ` · ${count(openView.data.count)} in view` : ""}
             {stats.data ? ` · ${count(stats.data.image_count)} in dataset` : ""}
           </span>
           <span className={`live ${live}`} title="live updates">
@@ -138,17 +206,20 @@ export function DatasetPage() {
           <span className="spacer" />
           <div className="segmented views" role="tablist" aria-label="view">
             {(["images", "duplicates"] as const).map((name) => (
-              <button key={name} type="button" role="tab" aria-selected={view === name} onClick={() => show(name)}>
+              <button key={name} type="button" role="tab" aria-selected={tab === name} onClick={() => show(name)}>
                 {name === "images" ? "Images" : "Duplicates"}
               </button>
             ))}
           </div>
+          <button type="button" onClick={() => setSplitting(true)}>
+            Splits…
+          </button>
           <Link className="button" to={`/datasets/${encodeURIComponent(datasetId)}/snapshots?${search.toString()}`}>
             Snapshots
           </Link>
           <Uploader datasetId={datasetId} folder={filter.folder} />
         </div>
-        {view === "duplicates" ? (
+        {tab === "duplicates" ? (
           <div className="duplicates-scroll" role="tabpanel" aria-label="Duplicates">
             <Duplicates datasetId={datasetId} onOpen={openImage} />
           </div>
@@ -208,6 +279,15 @@ export function DatasetPage() {
           size={selected}
           known={tags.data?.tags.map((t) => t.tag) ?? []}
           onClose={() => setTagging(false)}
+        />
+      )}
+      {splitting && (
+        <SplitsDialog
+          datasetId={datasetId}
+          picked={selection.all ? [] : [...selection.ids]}
+          filter={filter}
+          filterLabel={filter.view ? `the view ${openView.data?.name ?? filter.view}` : describeFilter(filter)}
+          onClose={() => setSplitting(false)}
         />
       )}
       <Routes>
