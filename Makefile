@@ -12,10 +12,10 @@ RUN := $(UV) run --frozen
 DEVSTACK := $(RUN) python -m devstack
 PYTEST := $(RUN) pytest
 
-.PHONY: help bootstrap install up down status logs run test packages unit integration e2e lint web web-api reconcile backfill fmt bench clean
+.PHONY: help bootstrap install up down status logs run test packages unit integration e2e lint k8s-lint web web-api reconcile backfill fmt bench clean
 
 help:  ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(UV):
 	@echo "[make] installing uv $(UV_VERSION) into .local/tools"
@@ -46,7 +46,7 @@ test: bootstrap packages web  ## install what is missing, start the stack if nee
 	@cd web && npm test --silent
 	@deploy/local/with-stack $(PYTEST) tests/unit tests/integration tests/e2e
 
-SERVICES := api ingest indexer thumbnailer snapshotter
+SERVICES := api ingest indexer thumbnailer snapshotter notifier
 packages: $(UV)  ## each service alone (uv sync --locked --package): a missing dependency fails here
 	@for svc in $(SERVICES); do \
 	  UV_PROJECT_ENVIRONMENT=$(CURDIR)/.local/venvs/$$svc $(UV) sync --locked --no-dev --quiet \
@@ -71,11 +71,11 @@ reconcile: bootstrap  ## recount every dataset's counters from its images; REPAI
 backfill: bootstrap  ## compare the bucket listing with the index and publish the differences (ARGS="--prefix ds/ --dry-run --resume")
 	@$(RUN) assetflow backfill $(ARGS)
 
-lint: bootstrap web/node_modules/.package-lock.json  ## ruff + import layers + mypy + tsc + dashboards, configuration table and API types up to date
+lint: bootstrap web/node_modules/.package-lock.json  ## ruff + import layers + mypy + tsc + dashboards, configuration table and API types up to date; Kubernetes manifests valid
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@$(RUN) lint-imports --no-cache >/dev/null || $(RUN) lint-imports --no-cache
-	@$(RUN) mypy libs/contracts/src libs/platform/src libs/readmodel/src libs/storage/src libs/domain/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src services/snapshotter/src
+	@$(RUN) mypy libs/contracts/src libs/platform/src libs/readmodel/src libs/storage/src libs/domain/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src services/snapshotter/src services/notifier/src
 	@$(RUN) python deploy/grafana/dashboards.py --check
 	@$(RUN) python deploy/config_table.py --check
 	@cd web && npm run --silent lint >/dev/null
@@ -83,6 +83,13 @@ lint: bootstrap web/node_modules/.package-lock.json  ## ruff + import layers + m
 	@cd web && npx --no-install openapi-typescript ../.local/openapi.json -o ../.local/schema.d.ts >/dev/null 2>&1
 	@diff -q web/src/api/schema.d.ts .local/schema.d.ts >/dev/null || \
 	  { echo "[make] web/src/api/schema.d.ts is out of date with the API: run make web-api"; exit 1; }
+	@$(MAKE) --no-print-directory k8s-lint
+
+# Kubernetes manifests (deploy/k8s): kustomize build of each overlay, kubeconform -strict against
+# schemas made offline, and the rules of deploy/k8s/policy.py. Installs kustomize and
+# kubeconform from the Go module proxy into .local/tools/bin the first time (needs go).
+k8s-lint: bootstrap  ## render the Kubernetes overlays and validate them (kustomize, kubeconform)
+	@$(RUN) python deploy/k8s/validate.py
 
 # The web UI: npm ci when the lock file changes, a Vite build when a source changes.
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json web/vite.config.ts web/tsconfig.json

@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from assetflow.api.settings import ApiSettings
 from assetflow.indexer.settings import IndexerSettings
 from assetflow.ingest.settings import IngestSettings
+from assetflow.notifier.settings import NotifierSettings
 from assetflow.platform.settings import DEV_SECRETS, ServiceSettings, env_name
 from assetflow.snapshotter.settings import SnapshotterSettings
 from assetflow.thumbnailer.settings import ThumbnailerSettings
@@ -30,6 +31,7 @@ SERVICES: dict[str, type[ServiceSettings]] = {
     "indexer": IndexerSettings,
     "thumbnailer": ThumbnailerSettings,
     "snapshotter": SnapshotterSettings,
+    "notifier": NotifierSettings,
 }
 SHARED = ["env", "kafka", "log", "s3", "mongo"]  # then each service's own section
 

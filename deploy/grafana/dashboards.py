@@ -224,6 +224,19 @@ def pipeline() -> dict[str, Any]:
                 [(f"max(assetflow_tag_count_drift{{{INSTANCE}}})", "drift")],
             ),
             panel(
+                "Dataset quota usage",
+                "Live usage over quota of the ten fullest (dataset, kind) pairs, for datasets "
+                "with a quota; above 100 % is over (alert DatasetOverQuota).",
+                "percentunit",
+                [
+                    (
+                        "topk(10, max by (dataset, kind) "
+                        f"(assetflow_dataset_quota_usage_ratio{{{INSTANCE}}}))",
+                        "{{dataset}} {{kind}}",
+                    )
+                ],
+            ),
+            panel(
                 "Snapshot builds",
                 "Snapshot requests finished in the last 5 minutes, by outcome "
                 "(ready, unchanged, failed).",
@@ -234,6 +247,33 @@ def pipeline() -> dict[str, Any]:
                         f'{{{INSTANCE},stage="snapshot"}}[5m]))',
                         "{{outcome}}",
                     )
+                ],
+            ),
+            panel(
+                "Webhook deliveries",
+                "Webhook deliveries finished in the last 5 minutes, by outcome (delivered, "
+                "failed: retries exhausted or refused; alert WebhookDeliveriesDropped).",
+                "short",
+                [
+                    (
+                        "sum by (outcome) (increase(assetflow_notifier_deliveries_total"
+                        f"{{{INSTANCE}}}[5m]))",
+                        "{{outcome}}",
+                    )
+                ],
+            ),
+            panel(
+                "Webhook queue",
+                "Deliveries queued and not yet finished, the age of the oldest, and webhooks "
+                "failing their next delivery 3+ times in a row (alert WebhookFailing).",
+                "short",
+                [
+                    (f"max(assetflow_notifier_pending_deliveries{{{INSTANCE}}})", "pending"),
+                    (
+                        f"max(assetflow_notifier_oldest_pending_seconds{{{INSTANCE}}})",
+                        "oldest pending (s)",
+                    ),
+                    (f"max(assetflow_notifier_failing_webhooks{{{INSTANCE}}})", "failing webhooks"),
                 ],
             ),
             panel(

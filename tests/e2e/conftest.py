@@ -38,9 +38,17 @@ def services() -> Iterator[dict[str, ServiceProcess]]:
     prepare_test_lane()
     skip_history(TEST_GROUP_PREFIX)
     procs = {
-        # Spans for test_traces.py; lag sampled every second for test_observability.py.
-        name: ServiceProcess(name, env={"TRACES_DIR": str(TRACES), "KAFKA_LAG_INTERVAL_S": "1"})
-        for name in ("indexer", "ingest", "thumbnailer", "snapshotter", "api")
+        # Spans for test_traces.py; lag sampled every second for test_observability.py, the
+        # quota report refreshed every second for test_quotas.py.
+        name: ServiceProcess(
+            name,
+            env={
+                "TRACES_DIR": str(TRACES),
+                "KAFKA_LAG_INTERVAL_S": "1",
+                "INDEXER_QUOTA_REPORT_INTERVAL_S": "1",
+            },
+        )
+        for name in ("indexer", "ingest", "thumbnailer", "snapshotter", "notifier", "api")
     }
     try:
         for proc in procs.values():
@@ -55,7 +63,11 @@ def services() -> Iterator[dict[str, ServiceProcess]]:
 def secured_api(services: dict[str, ServiceProcess]) -> Iterator[ServiceProcess]:
     """A second API on the same stack that requires bearer tokens (API_AUTH=jwt)."""
     # Multipart from 5 MiB (the least S3 allows), so the UI's part-by-part upload is tested.
-    env = auth.API_ENV | {"API_MULTIPART_THRESHOLD": str(5 * 1024 * 1024)}
+    # Webhook targets as in production: loopback, private, ... refused (test_webhooks.py).
+    env = auth.API_ENV | {
+        "API_MULTIPART_THRESHOLD": str(5 * 1024 * 1024),
+        "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "false",
+    }
     with running(ServiceProcess("api", port_offset=10, env=env)) as proc:
         yield proc
 

@@ -73,7 +73,26 @@ def seeded(services: dict[str, ServiceProcess], s3: Any) -> dict[str, list[str]]
         json={"key": f"{SEEDED}/imports/seed.zip"},
         timeout=30,
     ).json()
+    # Share links of the dataset, so the public share routes are reached with real tokens: a
+    # plain one, one that allows originals, one with a password (its unlock is reachable).
+    shares = [
+        httpx.post(
+            f"{api.base_url}/v1/datasets/{SEEDED}/shares",
+            json={"expires_in_s": 3600} | extra,
+            timeout=30,
+        ).json()["token"]
+        for extra in ({}, {"allow_originals": True}, {"password": "contract-password"})
+    ]
+    # A webhook (to a closed port: its pings just fail), so its routes get a real id.
+    webhook = httpx.post(
+        f"{api.base_url}/v1/datasets/{SEEDED}/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["image.ready"]},
+        timeout=30,
+    ).json()
     return {
+        "webhooks": [webhook["id"]],
+        "shares": shares,
+        "locked_shares": shares[2:],
         "imports": [started["import_id"]],
         "uploads": [upload["upload_id"]],
         "datasets": [SEEDED],
@@ -92,6 +111,8 @@ def _config(dictionaries: dict[str, list[str]]) -> str:
         "query.cursor": "cursors",
         "path.upload_id": "uploads",
         "path.import_id": "imports",
+        "path.webhook_id": "webhooks",
+        "path.share_token": "shares",
     }
     lines = []
     for name, values in dictionaries.items():
@@ -117,6 +138,11 @@ def _config(dictionaries: dict[str, list[str]]) -> str:
         'include-path = "/v1/datasets/{dataset_id}/duplicates"',
         "checks.positive_data_acceptance.expected-statuses = "
         '["2xx", "3xx", 400, 401, 403, 404, 409, 429, "5xx"]',
+        "",
+        "[[operations]]",  # and a share link's listing cursor (bound to its link)
+        'include-path = "/v1/shares/{share_token}/images"',
+        "checks.positive_data_acceptance.expected-statuses = "
+        '["2xx", "3xx", 400, 401, 403, 404, 409, 429, "5xx"]',
     ]
     # A tag change is checked after normalisation (NFC, lower case, trimmed: "  " is empty,
     # "A" and "a" are one tag), against the image's current tags (at most 50) and for
@@ -138,6 +164,14 @@ def _config(dictionaries: dict[str, list[str]]) -> str:
         "/v1/datasets/{dataset_id}/imports",  # the key must lie under <dataset_id>/imports/
         "/v1/datasets/{dataset_id}/sample",
         "/v1/datasets/{dataset_id}/uploads",
+        # A webhook's URL must resolve to public addresses only (the secured API refuses
+        # loopback and private targets; a made-up host does not resolve): a 400 naming why.
+        "/v1/datasets/{dataset_id}/webhooks",
+        "/v1/datasets/{dataset_id}/webhooks/{webhook_id}",
+        # A share link has one expiry (expires_in_s or expires_at), within 90 days of now, and
+        # its view must exist (400); a link without a password has nothing to unlock (400).
+        "/v1/datasets/{dataset_id}/shares",
+        "/v1/shares/{share_token}/unlock",
     ):
         lines += [
             "",
@@ -146,6 +180,9 @@ def _config(dictionaries: dict[str, list[str]]) -> str:
             "checks.positive_data_acceptance.expected-statuses = "
             '["2xx", "3xx", 400, 401, 403, 404, 409, 429, "5xx"]',
         ]
+        if path.endswith("/unlock"):  # always the link that has a password: else it is a 404
+            token = dictionaries["locked_shares"][0]
+            lines.append(f'parameters = {{ "path.share_token" = "{token}" }}')
     # Annotation writes are conditional: a made-up If-Match names another revision (412), a
     # shape's fit inside the image and unique ids are checked by the server (400), and a
     # missing If-Match is 428 Precondition Required (RFC 6585), not a validation error.
@@ -222,10 +259,16 @@ def test_api_keeps_its_openapi_contract(
 # that no schema can state, so generated keys are (correctly) mostly a 400; the valid case is
 # tests/e2e/test_imports.py. The duplicate groups take only a limit and an opaque cursor, so
 # most generated requests carry a made-up cursor (a 400, like the listing's); their valid
-# paging is tests/e2e/test_curation.py. Any other warning fails the test.
+# paging is tests/e2e/test_curation.py. A webhook's URL must resolve to a public address (this
+# API refuses private targets), which generated host names do not: a 400, tested in
+# tests/unit/test_webhook_targets.py and tests/e2e/test_webhooks.py. A share link's unlock takes
+# the link's password, which no schema can name: a wrong one is a 401 (tests/e2e/test_shares.py).
+# Any other warning fails the test.
 EXPECTED_WARNINGS = {
     ("Schema validation mismatch", "POST /v1/datasets/{dataset_id}/imports"),
     ("Schema validation mismatch", "GET /v1/datasets/{dataset_id}/duplicates"),
+    ("Schema validation mismatch", "POST /v1/datasets/{dataset_id}/webhooks"),
+    ("Schema validation mismatch", "POST /v1/shares/{share_token}/unlock"),
 }
 
 

@@ -17,9 +17,16 @@ from tests.support.stack import BUCKET, ServiceProcess, put_object, wait_for
 
 # Routes that change a dataset although they are GETs: resuming an upload signs part PUTs.
 WRITE_GETS = {"/v1/datasets/{dataset_id}/uploads/{upload_id}"}
+# Routes only an admin may use, reads included (webhooks hold URLs and delivery logs; share
+# links are an admin's to hand out).
+ADMIN_ONLY = ("/v1/datasets/{dataset_id}/webhooks", "/v1/datasets/{dataset_id}/shares")
 # Routes that name something by its own id: a dataset the caller cannot read is a 404 there.
 BY_ID = ("/v1/images/", "/v1/commands/", "/v1/snapshots/", "/v1/imports/")
 CATALOG = "/v1/datasets"
+# Share links are opened without a bearer token: the link's own token is the credential
+# (checked on every request; tests/e2e/test_shares.py). Here they must expose nothing to a
+# link token that does not exist, whatever bearer token comes with it.
+PUBLIC = ("/v1/shares/",)
 
 
 class Answer(NamedTuple):
@@ -40,11 +47,19 @@ class Operation:
 
     @property
     def writes(self) -> bool:
-        return self.method != "GET" or self.template in WRITE_GETS
+        return (
+            self.method != "GET"
+            or self.template in WRITE_GETS
+            or self.template.startswith(ADMIN_ONLY)
+        )
 
     @property
     def by_id(self) -> bool:
         return self.template.startswith(BY_ID)
+
+    @property
+    def public(self) -> bool:
+        return self.template.startswith(PUBLIC)
 
     def call(self, api: ServiceProcess, headers: dict[str, str]) -> "Answer":
         body = {} if self.method in ("POST", "PUT", "PATCH") else None
@@ -69,7 +84,8 @@ class World:
 
     mine: str
     other: str
-    operations: list[Operation]
+    operations: list[Operation]  # every route that wants a bearer token
+    every_operation: list[Operation]
 
 
 def _listed(api: ServiceProcess, dataset_id: str) -> list[dict[str, Any]]:
@@ -109,7 +125,10 @@ def world(services: dict[str, ServiceProcess], secured_api: ServiceProcess, s3: 
         "snapshot_id": snapshot.json()["snapshot_id"],
         "import_id": started.json()["import_id"],
         "view_id": view.json()["id"],
+        "webhook_id": "no-such-webhook",
         "upload_id": "no-such-upload",
+        "share_token": "no-such-link",
+        "share_id": "no-such-share",
         "ref": "latest",
         "a": "v1",
         "b": "latest",
@@ -122,7 +141,7 @@ def world(services: dict[str, ServiceProcess], secured_api: ServiceProcess, s3: 
         if template.startswith("/v1/")
     ]
     assert len(operations) >= 30, [str(op) for op in operations]
-    return World(mine, other, operations)
+    return World(mine, other, [op for op in operations if not op.public], operations)
 
 
 def _failures(results: dict[str, tuple[int, str]], expected: int) -> dict[str, tuple[int, str]]:
@@ -226,3 +245,22 @@ def test_granted_callers_get_data_and_short_lived_urls(
         f"{base}/v1/images/{item['id']}/tags", json={"add": ["ok"]}, headers=writer, timeout=30
     )
     assert changed.status_code == 202, changed.text
+
+
+@pytest.mark.e2e
+def test_share_link_routes_need_no_bearer_token_and_expose_nothing_without_a_link(
+    world: World, secured_api: ServiceProcess
+) -> None:
+    public = [op for op in world.every_operation if op.public]
+    assert len(public) >= 6, [str(op) for op in public]
+    for headers in ({}, bearer("admin"), {"Authorization": "Basic dXNlcjpwYXNz"}):
+        answers = {str(op): op.call(secured_api, headers) for op in public}
+        # The unknown link's 404 (or the body's 422): never data, a redirect or a 401.
+        wrong = {
+            op: (r.status_code, r.text[:120])
+            for op, r in answers.items()
+            if r.status_code not in (404, 422)
+            or "location" in r.headers
+            or r.headers["content-type"] != "application/problem+json"
+        }
+        assert not wrong, (headers, wrong)

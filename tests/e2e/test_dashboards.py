@@ -2,9 +2,9 @@
 
 A real Prometheus with the project's scrape config and rules scrapes the test services every
 second; a workload goes through the pipeline (uploads that end ready, rejected and failed, a
-dead letter, reads, a tag change, a snapshot, a live stream); then every panel's expression
-must parse, name only metrics some service exports (or a recording rule defines), and return
-at least one series.
+dead letter, a quota, reads, a tag change, a snapshot, a live stream); then every panel's
+expression must parse, name only metrics some service exports (or a recording rule defines),
+and return at least one series.
 """
 
 import json
@@ -106,6 +106,8 @@ def _workload(api: ServiceProcess, s3: Any, dataset_id: str) -> None:
         put_object(s3, f"{dataset_id}/images/broken.png", images.png(32, 32)[:60])
         stream.collect(lambda seen: len([e for e in seen if e.event == "image.updated"]) >= 3)
     produce(TOPICS.minio_events, [(b"k", b"this is not an event")])  # -> the dead-letter topic
+    quota = httpx.put(f"{base}/datasets/{dataset_id}/quota", json={"max_images": 100}, timeout=10)
+    assert quota.status_code == 200, quota.text  # for the quota usage panel
     items = httpx.get(f"{base}/datasets/{dataset_id}/images", timeout=10).json()["items"]
     assert {i["status"] for i in items} == {"ready", "rejected", "failed"}, items
     ready = next(i for i in items if i["status"] == "ready")

@@ -11,6 +11,7 @@ from tests.support import images
 from tests.support.stack import GatewayProcess, ServiceProcess, put_object, wait_for
 
 LIMITED_PORT = 18081
+SHARES_PORT = 18083
 
 
 @pytest.mark.e2e
@@ -82,3 +83,47 @@ def test_rate_limit_answers_429_problem_json(
     refused = next(r for r in responses if r.status_code == 429)
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["status"] == 429 and refused.headers["retry-after"] == "1"
+
+
+@pytest.mark.e2e
+def test_share_links_are_rate_limited_tighter_and_unlocking_tightest(
+    services: dict[str, ServiceProcess], web_root: Path
+) -> None:
+    # A gateway of its own: its limits' state is not shared with the other tests' gateway.
+    shares = GatewayProcess("shares", SHARES_PORT, web_root=web_root)
+    access_log = shares.prefix / "logs" / "access.log"
+    logged_before = access_log.stat().st_size if access_log.exists() else 0  # earlier runs'
+    shares.start()
+    try:
+        link = f"{shares.base_url}/v1/shares/{'A' * 43}"
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            guesses = list(
+                pool.map(
+                    lambda _: httpx.post(f"{link}/unlock", json={"password": "guess"}, timeout=10),
+                    range(12),
+                )
+            )
+            views = list(pool.map(lambda _: httpx.get(f"{link}/images", timeout=10), range(60)))
+        statuses = [r.status_code for r in guesses]
+        # 6 a minute, a burst of 5: the sixth guess in a row is already refused.
+        assert 1 <= statuses.count(404) <= 6 and statuses.count(429) >= 6, statuses
+        statuses = [r.status_code for r in views]
+        # 10 a second, a burst of 20 (the general limit is 50 r/s, burst 100).
+        assert statuses.count(404) >= 20 and statuses.count(429) >= 20, statuses
+        refused = next(r for r in views if r.status_code == 429)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["retry-after"] == "1"
+        # Unlocking is limited apart from viewing; the general limit is untouched.
+        dataset = httpx.get(f"{shares.base_url}/v1/datasets/x/stats", timeout=10)
+        assert dataset.status_code != 429
+        # The link's own page is served without the token landing in the access log.
+        page = httpx.get(f"{shares.base_url}/s/{'B' * 43}", timeout=10)
+        assert page.status_code == 200 and "<title>assetflow</title>" in page.text
+        assert page.headers["referrer-policy"] == "no-referrer"
+    finally:
+        shares.stop()
+    with access_log.open("rb") as log:
+        log.seek(logged_before)
+        logged = log.read().decode()
+    assert "/v1/datasets/x/stats" in logged  # the log is on, and this test's lines are in it
+    assert "A" * 43 not in logged and "B" * 43 not in logged

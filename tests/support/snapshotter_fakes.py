@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import IO, Any
 
+import PIL.Image
 from botocore.exceptions import ClientError, EndpointConnectionError
 from pymongo.errors import ServerSelectionTimeoutError
 
@@ -346,3 +347,17 @@ class FakeImportStore:
             for key in keys
             if (bucket, key) in self.s3.objects
         }
+
+    def decoded_sizes(
+        self, bucket: str, keys: Collection[str]
+    ) -> dict[str, tuple[int, int] | None]:
+        """Sizes decoded by Pillow, as the thumbnailer would (None: not an image)."""
+        self._reachable()
+        sizes: dict[str, tuple[int, int] | None] = {}
+        for key in keys:
+            if (bucket, key) in self.s3.objects:
+                try:
+                    sizes[key] = PIL.Image.open(io.BytesIO(self.s3.objects[(bucket, key)])).size
+                except PIL.UnidentifiedImageError:
+                    sizes[key] = None
+        return sizes

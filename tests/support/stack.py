@@ -46,6 +46,7 @@ PORTS = {
     "indexer": 18002,
     "thumbnailer": 18003,
     "snapshotter": 18004,
+    "notifier": 18005,
 }
 
 T = TypeVar("T")
@@ -93,6 +94,11 @@ def service_env(group_prefix: str = TEST_GROUP_PREFIX, db: str = TEST_DB) -> dic
         "S3_ACCESS_KEY": S3_ACCESS_KEY,
         "S3_SECRET_KEY": S3_SECRET_KEY,
         "LOG_FORMAT": "text",
+        # Webhook receivers in the tests listen on 127.0.0.1; short timeouts and retries.
+        "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true",
+        "NOTIFIER_TIMEOUT_S": "2",
+        "NOTIFIER_RETRY_INITIAL_S": "0.2",
+        "NOTIFIER_RETRY_MAX_S": "2",
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -292,6 +298,8 @@ def skip_history(group_prefix: str) -> None:
             ("indexer", TOPICS.asset_objects),
             ("thumbnailer", TOPICS.asset_objects),
             ("snapshotter", TOPICS.commands),
+            ("notifier", TOPICS.changes),
+            ("notifier", TOPICS.snapshots),
         ):
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=KAFKA,

@@ -7,17 +7,24 @@ from assetflow.api.settings import ApiOptions, ApiSettings
 from assetflow.contracts.errors import ConfigError
 from assetflow.indexer.settings import IndexerSettings
 from assetflow.ingest.settings import IngestSettings
+from assetflow.notifier.settings import NotifierSettings
 from assetflow.platform.settings import ServiceSettings
 from assetflow.snapshotter.settings import SnapshotterSettings
 from assetflow.thumbnailer.settings import ThumbnailerSettings
 
 # What each service refuses with ENV=production while it has the local stack's defaults.
 DEV_DEFAULT_SECRETS: dict[type[ServiceSettings], list[str]] = {
-    ApiSettings: ["API_CURSOR_SECRET", "S3_SECRET_KEY"],
+    ApiSettings: [
+        "API_CURSOR_SECRET",
+        "API_SHARE_SECRET",
+        "S3_SECRET_KEY",
+        "WEBHOOKS_SECRET_KEYS",
+    ],
     IndexerSettings: ["S3_SECRET_KEY"],
     IngestSettings: [],  # holds no secret
     SnapshotterSettings: ["S3_SECRET_KEY"],
     ThumbnailerSettings: ["S3_SECRET_KEY"],
+    NotifierSettings: ["WEBHOOKS_SECRET_KEYS"],  # no storage: no S3 key
 }
 # What the API needs besides secrets outside ENV=local (tests/unit/test_tokens.py covers it).
 API_JWT = {"API_AUTH": "jwt", "API_AUTH_SECRET": "s" * 32}
@@ -40,6 +47,8 @@ def test_production_refuses_dev_secrets(monkeypatch: pytest.MonkeyPatch) -> None
         ApiSettings()
     monkeypatch.setenv("S3_SECRET_KEY", "a-real-secret")
     monkeypatch.setenv("API_CURSOR_SECRET", "another-real-secret")
+    monkeypatch.setenv("API_SHARE_SECRET", "a-real-share-secret")
+    monkeypatch.setenv("WEBHOOKS_SECRET_KEYS", "a-real-webhooks-key")
     with pytest.raises(ConfigError, match="requires API_AUTH=jwt"):
         ApiSettings()  # auth off is for ENV=local only
     monkeypatch.setenv("API_AUTH", "jwt")

@@ -18,11 +18,11 @@ from faststream.kafka.annotations import KafkaMessage
 from pymongo.errors import ServerSelectionTimeoutError
 
 from assetflow.contracts import topics
-from assetflow.contracts.commands import CreateSnapshot, ImportZip, SnapshotEvent
+from assetflow.contracts.commands import CreateSnapshot, ImportFinished, ImportZip, SnapshotEvent
 from assetflow.contracts.errors import StorageUnavailableError
 from assetflow.contracts.topics import Topics
 from assetflow.domain.annotating import ImportReport
-from assetflow.domain.coco import CocoFile
+from assetflow.domain.coco import ImageShapes
 from assetflow.platform.consuming import WORK_CONTEXT, raw_batch_decoder
 from assetflow.platform.deadletter import SourceRecord
 from assetflow.platform.producer import BrokerProducer, Producer
@@ -61,7 +61,8 @@ class Snapshotter:
     producer: Producer = field(default_factory=FakeProducer)
     s3: FakeS3 = field(default_factory=FakeS3)
     events: list[SnapshotEvent] = field(default_factory=list)
-    annotated: list[tuple[str, CocoFile]] = field(default_factory=list)
+    finished: list[ImportFinished] = field(default_factory=list)
+    annotated: list[tuple[str, list[ImageShapes]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.snapshots = FakeSnapshotStore()
@@ -71,16 +72,18 @@ class Snapshotter:
             builds=Builder(
                 self.snapshots, self.s3, self.originals, BUCKET, SnapshotterOptions(), self.emit
             ),
-            imports=Importer(self.imports, self.s3, BUCKET, self.annotate),
+            imports=Importer(
+                self.imports, self.s3, BUCKET, self.annotate, announce=self.finished.append
+            ),
             producer=self.producer,
         )
 
     def emit(self, event: SnapshotEvent) -> None:
         self.events.append(event)
 
-    def annotate(self, dataset_id: str, coco: CocoFile) -> ImportReport:
-        self.annotated.append((dataset_id, coco))
-        return ImportReport(images=len(coco.images))
+    def annotate(self, dataset_id: str, items: list[ImageShapes]) -> ImportReport:
+        self.annotated.append((dataset_id, items))
+        return ImportReport(images=len(items))
 
     def dead_letters(self) -> list[tuple[bytes, dict[str, str]]]:
         assert isinstance(self.producer, FakeProducer)
@@ -209,7 +212,10 @@ async def test_an_outage_is_raised_for_redelivery_and_the_redelivered_command_bu
 @pytest.mark.parametrize(
     ("request_fields", "reason"),
     [
-        ({"format_": "voc"}, "snapshot bad: cannot build format 'voc' (one of coco, yolo)"),
+        (
+            {"format_": "tfrecord"},
+            "snapshot bad: cannot build format 'tfrecord' (one of coco, hf, voc, yolo)",
+        ),
         (
             {"where": {"shelf": "top"}},
             "snapshot bad: cannot select {'shelf': 'top'}: ListingFilter.__init__() got an "
@@ -293,10 +299,16 @@ async def test_an_import_unpacks_its_zip_and_one_whose_zip_is_gone_fails_without
     done = app.imports.requests["ok"]
     assert (done[I.STATUS], done[I.IMAGES_DONE], done[I.ANNOTATED]) == ("done", 1, 1)
     assert app.s3.objects[(BUCKET, "cats/images/x/1.jpg")] == images.jpeg(20, 20)
-    assert [(ds, [i.file_name for i in c.images]) for ds, c in app.annotated] == [
+    assert [(ds, [i.file_name for i in items]) for ds, items in app.annotated] == [
         (DATASET, ["x/1.jpg"])
     ]
     assert app.dead_letters() == []
+    # Each outcome is published once it is final (for webhooks), again if redelivered.
+    outcomes = [(e.import_id, e.status, e.images, e.annotated) for e in app.finished]
+    assert outcomes == [("gone", "failed", 0, 0), ("ok", "done", 1, 1)]
+    assert app.finished[0].problems == gone[I.PROBLEMS]
+    assert await handle_command(record(unpack("ok"), 2), app.ctx) == "done"
+    assert [e.import_id for e in app.finished] == ["gone", "ok", "ok"]
 
 
 @pytest.mark.asyncio
@@ -310,8 +322,10 @@ async def test_an_import_outage_is_raised_for_redelivery() -> None:
         await handle_command(record(unpack("ok")), app.ctx)
 
     assert app.imports.requests["ok"][I.STATUS] == "running" and app.dead_letters() == []
+    assert app.finished == []  # not finished: nothing told
     app.s3.unavailable = False
     assert await handle_command(record(unpack("ok")), app.ctx) == "done"
+    assert [e.status for e in app.finished] == ["done"]
 
 
 @pytest.mark.asyncio
@@ -322,7 +336,7 @@ async def test_the_subscriber_dead_letters_a_poison_command_and_builds_the_next(
     assert broker is not None
     app, originals = seeded(BrokerProducer(broker, Topics()))
     broker.context.set_global(WORK_CONTEXT, app.ctx)
-    app.snapshots.add_request("bad", DATASET, "voc")
+    app.snapshots.add_request("bad", DATASET, "tfrecord")
     app.snapshots.add_request("good", DATASET)
     dead: list[tuple[bytes, dict[str, str]]] = []
 
@@ -336,7 +350,9 @@ async def test_the_subscriber_dead_letters_a_poison_command_and_builds_the_next(
             await test_broker.publish(body, topic=topics.COMMANDS, key=DATASET.encode())
 
     reasons = {body: headers[topics.DLQ_REASON_HEADER] for body, headers in dead}
-    assert reasons[bad] == "snapshot bad: cannot build format 'voc' (one of coco, yolo)"
+    assert (
+        reasons[bad] == "snapshot bad: cannot build format 'tfrecord' (one of coco, hf, voc, yolo)"
+    )
     assert reasons[b"{not json"].startswith("invalid command:")
     assert set(reasons) == {bad, b"{not json"}
     assert app.snapshot("bad")[S.STATUS] == "failed"

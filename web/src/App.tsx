@@ -1,16 +1,20 @@
-/** The shell: header, routes, and the token prompt when the API asks for one. */
+/** The shell: header, routes, and the token prompt when the API asks for one (never on a share
+ * link's page: its holder has no token, the link is the credential). */
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { Link, Route, Routes } from "react-router-dom";
+import { Link, Route, Routes, useLocation } from "react-router-dom";
 import { currentToken, onTokenRejected, setToken } from "./api/token";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { DatasetPage } from "./pages/DatasetPage";
 import { DatasetsPage } from "./pages/DatasetsPage";
+import { SharePage } from "./pages/SharePage";
 import { SnapshotsPage } from "./pages/SnapshotsPage";
 
 export function App() {
   const [asking, setAsking] = useState<string | null>(null);
   useEffect(() => onTokenRejected(setAsking), []);
+  const { pathname } = useLocation();
+  if (pathname.startsWith("/s/")) return <SharedApp />;
   return (
     <>
       <header className="top">
@@ -40,6 +44,27 @@ export function App() {
         </Routes>
       </ErrorBoundary>
       {asking !== null && <TokenDialog reason={asking} onDone={() => setAsking(null)} />}
+    </>
+  );
+}
+
+/** A share link's page: a header without the rest of the app (nothing else opens with a link). */
+function SharedApp() {
+  return (
+    <>
+      <header className="top">
+        <span className="brand">
+          <img src="/favicon.svg" alt="" width={22} height={22} /> assetflow
+        </span>
+        <nav aria-label="account">
+          <span className="muted">shared link</span>
+        </nav>
+      </header>
+      <ErrorBoundary>
+        <Routes>
+          <Route path="/s/:token/*" element={<SharePage />} />
+        </Routes>
+      </ErrorBoundary>
     </>
   );
 }

@@ -231,6 +231,7 @@ THUMBNAILER = _service(
 SNAPSHOTTER = _service(
     "snapshotter", "assetflow.snapshotter.main", config.SNAPSHOTTER_PORT, "/healthz"
 )
+NOTIFIER = _service("notifier", "assetflow.notifier.main", config.NOTIFIER_PORT, "/healthz")
 API = _service("api", "assetflow.api.main", config.API_PORT, "/readyz")
 
 GATEWAY_PREFIX = config.LOCAL / "gateway"
@@ -271,5 +272,5 @@ PROMETHEUS = Component(
     unavailable=lambda: None if monitoring.PROMETHEUS_BIN.exists() else "not installed",
 )
 
-SERVICES = (INDEXER, INGEST, THUMBNAILER, SNAPSHOTTER, API, GATEWAY, PROMETHEUS)
+SERVICES = (INDEXER, INGEST, THUMBNAILER, SNAPSHOTTER, NOTIFIER, API, GATEWAY, PROMETHEUS)
 ALL = INFRA + SERVICES

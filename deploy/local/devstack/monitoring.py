@@ -20,6 +20,7 @@ LOCAL_TARGETS = {
     "indexer:8002": f"127.0.0.1:{config.INDEXER_PORT}",
     "thumbnailer:8003": f"127.0.0.1:{config.THUMBNAILER_PORT}",
     "snapshotter:8004": f"127.0.0.1:{config.SNAPSHOTTER_PORT}",
+    "notifier:8005": f"127.0.0.1:{config.NOTIFIER_PORT}",
     "minio:9000": f"127.0.0.1:{config.MINIO_PORT}",
 }
 

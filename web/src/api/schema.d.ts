@@ -64,6 +64,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/datasets/{dataset_id}/quota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Quota
+         * @description The dataset's quota, its indexed usage (exact counters) and what remains.
+         */
+        get: operations["get_quota_v1_datasets__dataset_id__quota_get"];
+        /**
+         * Put Quota
+         * @description Set the dataset's limits (admin only; null: unlimited). Objects already over stay:
+         *     uploads past the limits are refused, and the indexer reports the dataset as over.
+         */
+        put: operations["put_quota_v1_datasets__dataset_id__quota_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/datasets/{dataset_id}/images": {
         parameters: {
             query?: never;
@@ -200,7 +225,8 @@ export interface paths {
         put?: never;
         /**
          * Start Upload
-         * @description Start an upload: one presigned PUT, or a multipart upload above the threshold.
+         * @description Start an upload: one presigned PUT, or a multipart upload above the threshold; refused
+         *     (409) before anything is signed if it would take the dataset past its quota.
          */
         post: operations["start_upload_v1_datasets__dataset_id__uploads_post"];
         delete?: never;
@@ -672,6 +698,282 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/datasets/{dataset_id}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Shares
+         * @description The dataset's links, newest first, revoked and expired ones too (admin; no tokens).
+         */
+        get: operations["list_shares_v1_datasets__dataset_id__shares_get"];
+        put?: never;
+        /**
+         * Create Share
+         * @description Create a read-only, expiring link (admin); its token is returned this once only.
+         */
+        post: operations["create_share_v1_datasets__dataset_id__shares_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{dataset_id}/shares/{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Share
+         * @description Revoke a link (admin): every request through it answers 404 from now on.
+         */
+        delete: operations["revoke_share_v1_datasets__dataset_id__shares__share_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shares/{share_token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Share
+         * @description What a link opens (no bearer token); behind a password, only that one is needed.
+         */
+        get: operations["get_share_v1_shares__share_token__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shares/{share_token}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlock Share
+         * @description Trade a link's password for a short-lived session (send it as X-Share-Session).
+         */
+        post: operations["unlock_share_v1_shares__share_token__unlock_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shares/{share_token}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Shared Images
+         * @description The link's images, newest first, one keyset page at a time (its filter only).
+         */
+        get: operations["list_shared_images_v1_shares__share_token__images_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shares/{share_token}/images/{image_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Shared Image
+         * @description One image the link shows; 404 for any other.
+         */
+        get: operations["get_shared_image_v1_shares__share_token__images__image_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shares/{share_token}/images/{image_id}/thumb": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Shared Thumb
+         * @description The shared image's thumb: 307 to a presigned GET.
+         */
+        get: operations["get_shared_thumb_v1_shares__share_token__images__image_id__thumb_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shares/{share_token}/images/{image_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Shared Preview
+         * @description The shared image's preview: 307 to a presigned GET.
+         */
+        get: operations["get_shared_preview_v1_shares__share_token__images__image_id__preview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shares/{share_token}/images/{image_id}/original": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Shared Original
+         * @description The shared image's original: 307 to a presigned GET.
+         */
+        get: operations["get_shared_original_v1_shares__share_token__images__image_id__original_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{dataset_id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhooks
+         * @description The dataset's webhooks, oldest first (without secrets).
+         */
+        get: operations["list_webhooks_v1_datasets__dataset_id__webhooks_get"];
+        put?: never;
+        /**
+         * Create Webhook
+         * @description Save a webhook; the answer holds its signing secret, shown this once.
+         */
+        post: operations["create_webhook_v1_datasets__dataset_id__webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{dataset_id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Webhook
+         * @description One webhook (without its secret).
+         */
+        get: operations["get_webhook_v1_datasets__dataset_id__webhooks__webhook_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Webhook
+         * @description Delete a webhook and its deliveries (pending ones are not sent).
+         */
+        delete: operations["delete_webhook_v1_datasets__dataset_id__webhooks__webhook_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Webhook
+         * @description Change a webhook's URL, event types or active flag (a paused one keeps its queue).
+         */
+        patch: operations["update_webhook_v1_datasets__dataset_id__webhooks__webhook_id__patch"];
+        trace?: never;
+    };
+    "/v1/datasets/{dataset_id}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description The webhook's deliveries, newest first: status, attempts, last answer, times.
+         */
+        get: operations["list_deliveries_v1_datasets__dataset_id__webhooks__webhook_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{dataset_id}/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Webhook
+         * @description Queue a signed ``ping`` delivery; follow it in the delivery log.
+         */
+        post: operations["test_webhook_v1_datasets__dataset_id__webhooks__webhook_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/datasets/{dataset_id}/imports": {
         parameters: {
             query?: never;
@@ -683,8 +985,10 @@ export interface paths {
         put?: never;
         /**
          * Request Import
-         * @description Unpack an uploaded zip (``images/...`` + optional COCO ``annotations.json``) into the
-         *     dataset; the snapshotter checks every entry first and writes nothing if one is refused.
+         * @description Unpack an uploaded zip into the dataset: COCO (``images/`` + optional
+         *     ``annotations.json``), YOLO (``images/``, ``labels/``, ``data.yaml``) or Pascal VOC
+         *     (``JPEGImages/``, ``Annotations/``), told apart by its folders; the snapshotter checks
+         *     every entry (and every VOC XML) first and writes nothing if one is refused.
          */
         post: operations["request_import_v1_datasets__dataset_id__imports_post"];
         delete?: never;
@@ -1060,6 +1364,17 @@ export interface components {
             folders: components["schemas"]["FolderCount"][];
         };
         /**
+         * DatasetQuota
+         * @description A dataset's quota, its usage (what is indexed) and what remains.
+         */
+        DatasetQuota: {
+            /** Dataset Id */
+            dataset_id: string;
+            quota: components["schemas"]["QuotaLimits"];
+            usage: components["schemas"]["QuotaUsage"];
+            remaining: components["schemas"]["QuotaRemaining"];
+        };
+        /**
          * DatasetStats
          * @description Totals over a dataset's live images, read from counters the indexer keeps exact.
          */
@@ -1079,6 +1394,8 @@ export interface components {
              *     }
              */
             statuses: components["schemas"]["StatusCounts"];
+            /** @description the limits an admin set (GET .../quota: with what remains) */
+            quota?: components["schemas"]["QuotaLimits"] | null;
             /**
              * Updated At
              * Format: date-time
@@ -1113,6 +1430,79 @@ export interface components {
              * @description pass as ?cursor= for the next page; null: last
              */
             next_cursor: string | null;
+        };
+        /**
+         * DeliveriesPage
+         * @description A page of a webhook's deliveries, newest first.
+         */
+        DeliveriesPage: {
+            /** Items */
+            items: components["schemas"]["DeliveryPublic"][];
+            /**
+             * Next Before
+             * @description pass as ?before= for the next page; null: last
+             */
+            next_before: number | null;
+        };
+        /**
+         * DeliveryAttempt
+         * @description One attempt at a delivery.
+         */
+        DeliveryAttempt: {
+            /** At */
+            at: string;
+            /**
+             * Status Code
+             * @description the receiver's answer; null: none came
+             */
+            status_code: number | null;
+            /** Duration Ms */
+            duration_ms: number;
+            /**
+             * Error
+             * @description null when the receiver accepted it (2xx)
+             */
+            error: string | null;
+        };
+        /**
+         * DeliveryPublic
+         * @description A delivery of one event to one webhook, with its attempts (the last 20).
+         */
+        DeliveryPublic: {
+            /**
+             * Id
+             * @description X-Assetflow-Delivery: the same on every attempt
+             */
+            id: string;
+            /**
+             * Seq
+             * @description its place in the webhook's order
+             */
+            seq: number;
+            /** Event */
+            event: string;
+            /**
+             * Status
+             * @description pending, delivered or failed
+             */
+            status: string;
+            /** Attempts */
+            attempts: number;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /** Last Error */
+            last_error: string | null;
+            /** Created At */
+            created_at: string | null;
+            /**
+             * Next Attempt At
+             * @description while pending
+             */
+            next_attempt_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Attempt Log */
+            attempt_log: components["schemas"]["DeliveryAttempt"][];
         };
         /**
          * DiffEntry
@@ -1436,7 +1826,7 @@ export interface components {
             images_done: number;
             /**
              * Annotated
-             * @description images whose annotations the zip's COCO file set
+             * @description images whose annotations the zip's COCO, YOLO or VOC files set
              */
             annotated: number;
             /** Annotation Errors */
@@ -1620,6 +2010,44 @@ export interface components {
             bytes_total: number;
         };
         /**
+         * QuotaLimits
+         * @description At most this many live bytes and images in the dataset; null: unlimited.
+         */
+        QuotaLimits: {
+            /**
+             * Max Bytes
+             * @description null: unlimited
+             * @default null
+             */
+            max_bytes: number | null;
+            /**
+             * Max Images
+             * @description null: unlimited
+             * @default null
+             */
+            max_images: number | null;
+        };
+        /**
+         * QuotaRemaining
+         * @description What may still be uploaded; null where unlimited, 0 once over.
+         */
+        QuotaRemaining: {
+            /** Bytes */
+            bytes: number | null;
+            /** Images */
+            images: number | null;
+        };
+        /**
+         * QuotaUsage
+         * @description The dataset's live bytes and images, from the indexer's exact counters.
+         */
+        QuotaUsage: {
+            /** Bytes */
+            bytes: number;
+            /** Images */
+            images: number;
+        };
+        /**
          * Ratios
          * @description Shares of the dataset per split; they sum to 1.
          */
@@ -1722,6 +2150,245 @@ export interface components {
             bbox?: null;
             points?: null;
         });
+        /**
+         * ShareCreate
+         * @description A link to create: an expiry (required: exactly one of the two fields, else 400, a rule
+         *     JSON Schema cannot state), optionally a saved view, a password, originals.
+         */
+        ShareCreate: {
+            /**
+             * Expires In S
+             * @description seconds from now (1 minute to 90 days); or give expires_at
+             */
+            expires_in_s?: number | null;
+            /**
+             * Expires At
+             * @description when it stops working (within 90 days); or expires_in_s
+             */
+            expires_at?: string | null;
+            /**
+             * View Id
+             * @description share this saved view's images (its filter as it is now); none: the whole dataset
+             */
+            view_id?: string | null;
+            /**
+             * Password
+             * @description asked before anything is shown (8 to 200 characters)
+             */
+            password?: string | null;
+            /**
+             * Allow Originals
+             * @description the link may download originals, not only previews
+             * @default false
+             */
+            allow_originals: boolean;
+        };
+        /**
+         * ShareCreated
+         * @description A new link: its token and path are shown this once, and never again.
+         */
+        ShareCreated: {
+            /** Id */
+            id: string;
+            /** Dataset Id */
+            dataset_id: string;
+            /** View Id */
+            view_id: string | null;
+            /**
+             * View Name
+             * @description the view's name now; null when deleted or none
+             */
+            view_name: string | null;
+            /** @description the filter it shares (the view's, when made) */
+            where: components["schemas"]["Filter"];
+            /** Expires At */
+            expires_at: string;
+            /** Allow Originals */
+            allow_originals: boolean;
+            /** Has Password */
+            has_password: boolean;
+            /** Created By */
+            created_by: string;
+            /** Created At */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /**
+             * State
+             * @description active; or expired / revoked (it answers 404)
+             * @enum {string}
+             */
+            state: "active" | "expired" | "revoked";
+            /**
+             * Token
+             * @description the link's secret; only its hash is stored
+             */
+            token: string;
+            /**
+             * Path
+             * @description the web UI's page for it: /s/<token>
+             */
+            path: string;
+        };
+        /**
+         * ShareInfo
+         * @description What a link opens. Behind a password, only that a password is needed and until when.
+         */
+        ShareInfo: {
+            /** Expires At */
+            expires_at: string;
+            /**
+             * Needs Password
+             * @description send the unlock session as X-Share-Session
+             */
+            needs_password: boolean;
+            /**
+             * Unlocked
+             * @description the images may be listed with what this request sent
+             */
+            unlocked: boolean;
+            /**
+             * Dataset Id
+             * @description null until unlocked
+             */
+            dataset_id: string | null;
+            /**
+             * View Name
+             * @description the saved view it shares; null: whole dataset
+             */
+            view_name: string | null;
+            /** Allow Originals */
+            allow_originals: boolean;
+        };
+        /**
+         * ShareList
+         * @description A dataset's share links, newest first.
+         */
+        ShareList: {
+            /** Items */
+            items: components["schemas"]["SharePublic"][];
+        };
+        /**
+         * SharePublic
+         * @description A share link as its admins see it (never its token).
+         */
+        SharePublic: {
+            /** Id */
+            id: string;
+            /** Dataset Id */
+            dataset_id: string;
+            /** View Id */
+            view_id: string | null;
+            /**
+             * View Name
+             * @description the view's name now; null when deleted or none
+             */
+            view_name: string | null;
+            /** @description the filter it shares (the view's, when made) */
+            where: components["schemas"]["Filter"];
+            /** Expires At */
+            expires_at: string;
+            /** Allow Originals */
+            allow_originals: boolean;
+            /** Has Password */
+            has_password: boolean;
+            /** Created By */
+            created_by: string;
+            /** Created At */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /**
+             * State
+             * @description active; or expired / revoked (it answers 404)
+             * @enum {string}
+             */
+            state: "active" | "expired" | "revoked";
+        };
+        /**
+         * ShareSession
+         * @description An unlocked link: send ``session`` as the X-Share-Session header until it expires.
+         */
+        ShareSession: {
+            /** Session */
+            session: string;
+            /** Expires At */
+            expires_at: string;
+        };
+        /**
+         * ShareUnlock
+         * @description The link's password.
+         */
+        ShareUnlock: {
+            /** Password */
+            password: string;
+        };
+        /**
+         * SharedImage
+         * @description An image as a share link shows it: no storage key, hashes or annotations.
+         */
+        SharedImage: {
+            /** Id */
+            id: string;
+            /** Path */
+            path: string;
+            /** Folder */
+            folder: string;
+            /** File Name */
+            file_name: string;
+            /** Size */
+            size: number;
+            /** Content Type */
+            content_type: string | null;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
+            /**
+             * Url
+             * @description presigned GET of the original; null unless allowed
+             */
+            url: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "ready" | "rejected" | "failed";
+            /** Status Reason */
+            status_reason: string | null;
+            /** Width */
+            width: number | null;
+            /** Height */
+            height: number | null;
+            /** Thumbhash */
+            thumbhash: string | null;
+            /** Captured At */
+            captured_at: string | null;
+            /** Camera */
+            camera: string | null;
+            /** Thumb Url */
+            thumb_url: string | null;
+            /** Preview Url */
+            preview_url: string | null;
+            /** Tags */
+            tags: string[];
+            /** Split */
+            split: ("train" | "val" | "test") | null;
+        };
+        /**
+         * SharedImagesPage
+         * @description A page of a link's images, newest first.
+         */
+        SharedImagesPage: {
+            /** Items */
+            items: components["schemas"]["SharedImage"][];
+            /**
+             * Next Cursor
+             * @description pass as ?cursor= for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
         /**
          * SimilarImage
          * @description An image and how far its perceptual hash is from the queried image's.
@@ -1877,7 +2544,7 @@ export interface components {
              * Format
              * @enum {string}
              */
-            format: "coco" | "yolo";
+            format: "coco" | "yolo" | "voc" | "hf";
             /** Where */
             where: {
                 [key: string]: unknown;
@@ -1925,10 +2592,11 @@ export interface components {
         SnapshotRequest: {
             /**
              * Format
+             * @description coco, yolo, voc (Pascal VOC) or hf (Hugging Face imagefolder); the layouts are in docs/api.md
              * @default coco
              * @enum {string}
              */
-            format: "coco" | "yolo";
+            format: "coco" | "yolo" | "voc" | "hf";
             where?: components["schemas"]["Where"];
         };
         /**
@@ -2013,6 +2681,14 @@ export interface components {
             tag: string;
             /** Count */
             count: number;
+        };
+        /**
+         * TestDelivery
+         * @description A ping queued for the webhook.
+         */
+        TestDelivery: {
+            /** Delivery Id */
+            delivery_id: string;
         };
         /**
          * UploadBody
@@ -2130,6 +2806,97 @@ export interface components {
             where?: components["schemas"]["Filter"];
         };
         /**
+         * WebhookCreate
+         * @description A webhook to save.
+         */
+        WebhookCreate: {
+            /**
+             * Url
+             * @description http(s) URL; its host must resolve to public addresses only
+             */
+            url: string;
+            /**
+             * Events
+             * @description the event types sent to this URL
+             */
+            events: ("image.indexed" | "image.ready" | "image.failed" | "image.removed" | "image.tags_changed" | "snapshot.ready" | "snapshot.failed" | "import.done" | "import.failed")[];
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /**
+             * Secret
+             * @description the signing secret; one is generated when none is given
+             */
+            secret?: string | null;
+        };
+        /**
+         * WebhookCreated
+         * @description A new webhook, with the secret its deliveries are signed with (shown this once).
+         */
+        WebhookCreated: {
+            /** Id */
+            id: string;
+            /** Dataset Id */
+            dataset_id: string;
+            /** Url */
+            url: string;
+            /** Events */
+            events: ("image.indexed" | "image.ready" | "image.failed" | "image.removed" | "image.tags_changed" | "snapshot.ready" | "snapshot.failed" | "import.done" | "import.failed")[];
+            /** Active */
+            active: boolean;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Secret
+             * @description X-Signature-256 is sha256=HMAC-SHA256(secret, '<X-Assetflow-Timestamp>.' + body), hex
+             */
+            secret: string;
+        };
+        /**
+         * WebhookList
+         * @description A dataset's webhooks, oldest first.
+         */
+        WebhookList: {
+            /** Items */
+            items: components["schemas"]["WebhookPublic"][];
+        };
+        /**
+         * WebhookPublic
+         * @description A webhook; its secret is shown only once, when it is created.
+         */
+        WebhookPublic: {
+            /** Id */
+            id: string;
+            /** Dataset Id */
+            dataset_id: string;
+            /** Url */
+            url: string;
+            /** Events */
+            events: ("image.indexed" | "image.ready" | "image.failed" | "image.removed" | "image.tags_changed" | "snapshot.ready" | "snapshot.failed" | "import.done" | "import.failed")[];
+            /** Active */
+            active: boolean;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /**
+         * WebhookUpdate
+         * @description What to change in a webhook (fields left out stay).
+         */
+        WebhookUpdate: {
+            /** Url */
+            url?: string | null;
+            /** Events */
+            events?: ("image.indexed" | "image.ready" | "image.failed" | "image.removed" | "image.tags_changed" | "snapshot.ready" | "snapshot.failed" | "import.done" | "import.failed")[] | null;
+            /** Active */
+            active?: boolean | null;
+        };
+        /**
          * Where
          * @description Filters, or a saved view (alone).
          */
@@ -2188,7 +2955,7 @@ export interface components {
         Problem: {
             /**
              * Type
-             * @description URI of the problem type: always about:blank here
+             * @description URI of the problem type: about:blank, or one of ours naming a problem with extension members (a quota refusal: tag:assetflow,2026:problems/quota-exceeded)
              */
             type: string;
             /**
@@ -2219,13 +2986,58 @@ export interface components {
             errors: components["schemas"]["FieldError"][] | null;
         };
         /**
+         * QuotaProblem
+         * @description An upload refused because it would take the dataset past its quota.
+         */
+        QuotaProblem: {
+            /**
+             * Type
+             * @description URI of the problem type: about:blank, or one of ours naming a problem with extension members (a quota refusal: tag:assetflow,2026:problems/quota-exceeded)
+             */
+            type: string;
+            /**
+             * Title
+             * @description the HTTP status phrase
+             */
+            title: string;
+            /**
+             * Status
+             * @description the HTTP status code
+             */
+            status: number;
+            /**
+             * Detail
+             * @description what went wrong with this request, for a person
+             */
+            detail: string;
+            /**
+             * Instance
+             * @description the request path
+             */
+            instance: string;
+            /**
+             * Errors
+             * @description each invalid field (422 only)
+             * @default null
+             */
+            errors: components["schemas"]["FieldError"][] | null;
+            /**
+             * Exceeded
+             * @description the limits it would pass
+             */
+            exceeded: ("bytes" | "images")[];
+            quota: components["schemas"]["QuotaLimits"];
+            /** @description indexed usage when the upload was refused */
+            usage: components["schemas"]["QuotaUsage"];
+        };
+        /**
          * ReadinessProblem
          * @description Not ready: a problem document that also says which dependency failed and why.
          */
         ReadinessProblem: {
             /**
              * Type
-             * @description URI of the problem type: always about:blank here
+             * @description URI of the problem type: about:blank, or one of ours naming a problem with extension members (a quota refusal: tag:assetflow,2026:problems/quota-exceeded)
              */
             type: string;
             /**
@@ -2269,7 +3081,7 @@ export interface components {
         RevisionProblem: {
             /**
              * Type
-             * @description URI of the problem type: always about:blank here
+             * @description URI of the problem type: about:blank, or one of ours naming a problem with extension members (a quota refusal: tag:assetflow,2026:problems/quota-exceeded)
              */
             type: string;
             /**
@@ -2484,6 +3296,157 @@ export interface operations {
                 };
             };
             /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_quota_v1_datasets__dataset_id__quota_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetQuota"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token does not grant this dataset (or this access to it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_quota_v1_datasets__dataset_id__quota_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuotaLimits"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetQuota"];
+                };
+            };
+            /** @description the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only an admin may */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3223,6 +4186,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the upload would take the dataset past its quota (quota and usage) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["QuotaProblem"];
                 };
             };
             /** @description a parameter failed validation */
@@ -5420,6 +6392,1171 @@ export interface operations {
                 };
             };
             /** @description no such dataset, or no view with this id in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_shares_v1_datasets__dataset_id__shares_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareList"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only an admin may */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_share_v1_datasets__dataset_id__shares_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareCreated"];
+                };
+            };
+            /** @description no such view */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only an admin may */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_share_v1_datasets__dataset_id__shares__share_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                share_id: string;
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only an admin may */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no link with this id in the dataset */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_share_v1_shares__share_token__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the session POST .../unlock returned (links with a password) */
+                "X-Share-Session"?: string | null;
+            };
+            path: {
+                /** @description the link's token (from /s/<token>) */
+                share_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareInfo"];
+                };
+            };
+            /** @description no such share link, or it has expired or been revoked */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unlock_share_v1_shares__share_token__unlock_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the link's token (from /s/<token>) */
+                share_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareUnlock"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareSession"];
+                };
+            };
+            /** @description the link has no password */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description wrong password */
+            401: {
+                headers: {
+                    /** @description Share-Password realm="assetflow" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such share link, or it has expired or been revoked */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_shared_images_v1_shares__share_token__images_get: {
+        parameters: {
+            query?: {
+                limit?: number | null;
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description the session POST .../unlock returned (links with a password) */
+                "X-Share-Session"?: string | null;
+            };
+            path: {
+                /** @description the link's token (from /s/<token>) */
+                share_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedImagesPage"];
+                };
+            };
+            /** @description bad request, e.g. a cursor that is malformed or from another listing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the link has a password: no valid X-Share-Session (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Share-Password realm="assetflow" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such share link, or it has expired or been revoked */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_shared_image_v1_shares__share_token__images__image_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the session POST .../unlock returned (links with a password) */
+                "X-Share-Session"?: string | null;
+            };
+            path: {
+                image_id: string;
+                /** @description the link's token (from /s/<token>) */
+                share_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedImage"];
+                };
+            };
+            /** @description the link has a password: no valid X-Share-Session (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Share-Password realm="assetflow" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such share link, or it has expired or been revoked; or not an image it shows */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_shared_thumb_v1_shares__share_token__images__image_id__thumb_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the session POST .../unlock returned (links with a password) */
+                "X-Share-Session"?: string | null;
+            };
+            path: {
+                image_id: string;
+                /** @description the link's token (from /s/<token>) */
+                share_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description redirect to a presigned GET of the file */
+            307: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the link has a password: no valid X-Share-Session (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Share-Password realm="assetflow" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such share link, or it has expired or been revoked; or not an image it shows, or no such rendition yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_shared_preview_v1_shares__share_token__images__image_id__preview_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the session POST .../unlock returned (links with a password) */
+                "X-Share-Session"?: string | null;
+            };
+            path: {
+                image_id: string;
+                /** @description the link's token (from /s/<token>) */
+                share_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description redirect to a presigned GET of the file */
+            307: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the link has a password: no valid X-Share-Session (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Share-Password realm="assetflow" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such share link, or it has expired or been revoked; or not an image it shows, or no such rendition yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_shared_original_v1_shares__share_token__images__image_id__original_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the session POST .../unlock returned (links with a password) */
+                "X-Share-Session"?: string | null;
+            };
+            path: {
+                image_id: string;
+                /** @description the link's token (from /s/<token>) */
+                share_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description redirect to a presigned GET of the file */
+            307: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the link has a password: no valid X-Share-Session (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Share-Password realm="assetflow" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this link does not allow originals */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such share link, or it has expired or been revoked; or not an image it shows, or no such rendition yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_webhooks_v1_datasets__dataset_id__webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only an admin may */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_webhook_v1_datasets__dataset_id__webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description the URL is not http(s), does not resolve, or resolves to a refused address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only an admin may */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_webhook_v1_datasets__dataset_id__webhooks__webhook_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only an admin may */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset, or no webhook with this id in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_webhook_v1_datasets__dataset_id__webhooks__webhook_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only an admin may */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset, or no webhook with this id in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_webhook_v1_datasets__dataset_id__webhooks__webhook_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPublic"];
+                };
+            };
+            /** @description the URL is not http(s), does not resolve, or resolves to a refused address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only an admin may */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset, or no webhook with this id in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_deliveries_v1_datasets__dataset_id__webhooks__webhook_id__deliveries_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description a page's next_before */
+                before?: number | null;
+            };
+            header?: never;
+            path: {
+                webhook_id: string;
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveriesPage"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only an admin may */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset, or no webhook with this id in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a dependency (the database) is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    test_webhook_v1_datasets__dataset_id__webhooks__webhook_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestDelivery"];
+                };
+            };
+            /** @description no bearer token, or one that is invalid or expired (see WWW-Authenticate) */
+            401: {
+                headers: {
+                    /** @description Bearer, with error=invalid_token for a bad token */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only an admin may */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset, or no webhook with this id in it */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -1,26 +1,36 @@
 /** The virtualized image grid: only the rows in view are in the DOM; nearing the end loads the
- * next page by cursor. Arrow keys move, Enter opens, Space selects. */
+ * next page by cursor. Arrow keys move, Enter opens, Space selects (unless read-only). */
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
-import type { Image } from "../api/client";
-import { Tile } from "./Tile";
+import { Tile, type TileImage } from "./Tile";
 
 const TILE = 176;
 const GAP = 8;
 
-interface Props {
-  images: Image[];
+interface Props<T extends TileImage> {
+  images: T[];
   hasMore: boolean;
   loadingMore: boolean;
   loadMore: () => void;
-  isSelected: (image: Image) => boolean;
-  onPick: (index: number, event: React.MouseEvent | React.KeyboardEvent) => void;
+  /** Absent: read-only (a share link), nothing is selected. */
+  isSelected?: (image: T) => boolean;
+  onPick?: (index: number, event: React.MouseEvent | React.KeyboardEvent) => void;
   onOpen: (index: number) => void;
   onKey?: (event: React.KeyboardEvent, focused: number) => boolean;
   label: string;
 }
 
-export function Grid({ images, hasMore, loadingMore, loadMore, isSelected, onPick, onOpen, onKey, label }: Props) {
+export function Grid<T extends TileImage>({
+  images,
+  hasMore,
+  loadingMore,
+  loadMore,
+  isSelected,
+  onPick,
+  onOpen,
+  onKey,
+  label,
+}: Props<T>) {
   const scroller = useRef<HTMLDivElement>(null);
   const [columns, setColumns] = useState(4);
   const [tile, setTile] = useState(TILE);
@@ -56,7 +66,7 @@ export function Grid({ images, hasMore, loadingMore, loadMore, isSelected, onPic
   latest.current = { onPick, onOpen };
   const pickTile = useCallback((index: number, event: React.MouseEvent) => {
     setFocused(index);
-    latest.current.onPick(index, event);
+    latest.current.onPick?.(index, event);
   }, []);
   const openTile = useCallback((index: number) => {
     setFocused(index);
@@ -93,7 +103,7 @@ export function Grid({ images, hasMore, loadingMore, loadMore, isSelected, onPic
         else if (event.key === "Home") move(0);
         else if (event.key === "End") move(images.length - 1);
         else if (event.key === "Enter" && images.length) onOpen(focus);
-        else if (event.key === " " && images.length) onPick(focus, event);
+        else if (event.key === " " && images.length && onPick) onPick(focus, event);
         else return;
         event.preventDefault();
       }}
@@ -118,9 +128,9 @@ export function Grid({ images, hasMore, loadingMore, loadMore, isSelected, onPic
                   key={image.id}
                   image={image}
                   index={start + i}
-                  selected={isSelected(image)}
+                  selected={isSelected?.(image) ?? false}
                   focused={start + i === focus}
-                  onPick={pickTile}
+                  onPick={onPick ? pickTile : null}
                   onOpen={openTile}
                 />
               ))}

@@ -25,12 +25,19 @@ export function placeholder(hash: string | null): string | undefined {
   return url || undefined;
 }
 
+/** What a tile shows of an image: a dataset's item, or a share link's (which has fewer fields). */
+export type TileImage = Pick<
+  Image,
+  "id" | "file_name" | "thumb_url" | "thumbhash" | "status" | "status_reason" | "split" | "tags"
+>;
+
 interface Props {
-  image: Image;
+  image: TileImage;
   index: number;
   selected: boolean;
   focused: boolean;
-  onPick: (index: number, event: React.MouseEvent) => void;
+  /** Null: read-only (a share link), no selection. */
+  onPick: ((index: number, event: React.MouseEvent) => void) | null;
   onOpen: (index: number) => void;
 }
 
@@ -49,7 +56,9 @@ export const Tile = memo(function Tile({ image, index, selected, focused, onPick
       className={`tile${selected ? " selected" : ""}${focused ? " focused" : ""}`}
       // The placeholder only until the thumb is in: painting both costs frames while scrolling.
       style={hash && !loaded ? { backgroundImage: `url(${hash})` } : undefined}
-      onClick={(event) => (event.shiftKey || event.metaKey || event.ctrlKey ? onPick(index, event) : onOpen(index))}
+      onClick={(event) =>
+        onPick && (event.shiftKey || event.metaKey || event.ctrlKey) ? onPick(index, event) : onOpen(index)
+      }
     >
       {image.thumb_url && (
         <img
@@ -63,18 +72,20 @@ export const Tile = memo(function Tile({ image, index, selected, focused, onPick
         />
       )}
       {!image.thumb_url && <span className="tile-name">{image.file_name}</span>}
-      <input
-        type="checkbox"
-        className="pick"
-        aria-label={`Select ${image.file_name}`}
-        checked={selected}
-        onClick={(event) => {
-          event.stopPropagation();
-          onPick(index, event);
-        }}
-        onChange={() => undefined}
-        tabIndex={-1}
-      />
+      {onPick && (
+        <input
+          type="checkbox"
+          className="pick"
+          aria-label={`Select ${image.file_name}`}
+          checked={selected}
+          onClick={(event) => {
+            event.stopPropagation();
+            onPick(index, event);
+          }}
+          onChange={() => undefined}
+          tabIndex={-1}
+        />
+      )}
       {(image.status !== "ready" || image.split) && (
         <span className="tile-badges">
           {image.split && <SplitBadge split={image.split} />}

@@ -1,5 +1,6 @@
 /** One image over the grid: preview with its annotations (editable, saved with If-Match),
- * its split, details, download, editable tags, similar images. Arrows step through the listing; Esc closes. */
+ * its split, details, download, editable tags, similar images. Arrows step through the listing; Esc closes.
+ * The frame (ViewerShell) and the details (ImageDetails) also serve a share link's read-only viewer. */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
@@ -18,22 +19,65 @@ interface Props {
 
 export function Viewer({ datasetId, images }: Props) {
   const imageId = useParams().imageId!;
+  const image = useImage(imageId);
+  // The similar strip's distance, kept while stepping from image to image.
+  const [k, setK] = useState(6);
+  return (
+    <ViewerShell
+      basePath={`/datasets/${encodeURIComponent(datasetId)}`}
+      images={images}
+      imageId={imageId}
+      image={image.data}
+      error={image.error}
+      onKey={(event) => {
+        if (event.key !== "t") return false;
+        document.getElementById("viewer-tag-input")?.focus();
+        return true;
+      }}
+    >
+      {(shown, show) => (
+        <ImageView key={shown.id} image={shown} similar={<Similar image={shown} k={k} onK={setK} onOpen={show} />} />
+      )}
+    </ViewerShell>
+  );
+}
+
+/** What the viewer's frame needs of an image: a dataset's item or a share link's. */
+type Viewed = Pick<Image, "id" | "file_name" | "path" | "split">;
+
+interface ShellProps<T extends Viewed> {
+  /** The grid's path; an image opens at ``<basePath>/images/<id>`` (the grid's query kept). */
+  basePath: string;
+  images: { id: string }[];
+  imageId: string;
+  image: T | undefined;
+  error: unknown;
+  /** A key the body handles (true: handled); arrows and Esc are the frame's. */
+  onKey?: (event: React.KeyboardEvent) => boolean;
+  children: (image: T, show: (id: string) => void) => React.ReactNode;
+}
+
+/** The viewer's frame over a grid: title, previous/next, close, keyboard; the body is the caller's
+ * (editable for a dataset, read-only for a share link). */
+export function ViewerShell<T extends Viewed>({
+  basePath,
+  images,
+  imageId,
+  image,
+  error,
+  onKey,
+  children,
+}: ShellProps<T>) {
   const [search] = useSearchParams();
   const navigate = useNavigate();
-  const image = useImage(imageId);
   const index = images.findIndex((item) => item.id === imageId);
-  const close = () => navigate({ pathname: `/datasets/${encodeURIComponent(datasetId)}`, search: search.toString() });
+  const close = () => navigate({ pathname: basePath, search: search.toString() });
   const show = (id: string) =>
-    navigate({
-      pathname: `/datasets/${encodeURIComponent(datasetId)}/images/${encodeURIComponent(id)}`,
-      search: search.toString(),
-    });
+    navigate({ pathname: `${basePath}/images/${encodeURIComponent(id)}`, search: search.toString() });
   const go = (step: number) => {
     const next = images[index + step];
     if (next) show(next.id);
   };
-  // The similar strip's distance, kept while stepping from image to image.
-  const [k, setK] = useState(6);
   const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => dialog.current?.focus(), [imageId]);
 
@@ -42,7 +86,7 @@ export function Viewer({ datasetId, images }: Props) {
       className="viewer"
       role="dialog"
       aria-modal="true"
-      aria-label={image.data?.file_name ?? "image"}
+      aria-label={image?.file_name ?? "image"}
       tabIndex={-1}
       ref={dialog}
       onKeyDown={(event) => {
@@ -50,10 +94,7 @@ export function Viewer({ datasetId, images }: Props) {
         if (event.key === "Escape") close();
         else if (event.key === "ArrowRight") go(1);
         else if (event.key === "ArrowLeft") go(-1);
-        else if (event.key === "t") {
-          document.getElementById("viewer-tag-input")?.focus();
-          event.preventDefault();
-        }
+        else if (onKey?.(event)) event.preventDefault();
       }}
     >
       <header className="viewer-bar">
@@ -68,22 +109,60 @@ export function Viewer({ datasetId, images }: Props) {
         >
           ›
         </button>
-        <h2>{image.data?.path ?? "…"}</h2>
-        <SplitBadge split={image.data?.split} />
+        <h2>{image?.path ?? "…"}</h2>
+        <SplitBadge split={image?.split} />
         <span className="spacer" />
         <button type="button" onClick={close} aria-label="Close viewer">
           ×
         </button>
       </header>
-      {image.error && <Failure error={image.error} />}
-      {image.data && (
-        <ImageView
-          key={image.data.id}
-          image={image.data}
-          similar={<Similar image={image.data} k={k} onK={setK} onOpen={show} />}
-        />
-      )}
+      {error ? <Failure error={error} /> : null}
+      {image && children(image, show)}
     </div>
+  );
+}
+
+/** An image's facts, as the viewer's side panel lists them. */
+export function ImageDetails({
+  image,
+}: {
+  image: Pick<
+    Image,
+    | "width"
+    | "height"
+    | "size"
+    | "content_type"
+    | "status"
+    | "status_reason"
+    | "split"
+    | "uploaded_at"
+    | "captured_at"
+    | "camera"
+  >;
+}) {
+  const { width, height } = image;
+  return (
+    <dl>
+      <dt>Dimensions</dt>
+      <dd>{width && height ? `${width} × ${height}` : "—"}</dd>
+      <dt>Size</dt>
+      <dd>{bytes(image.size)}</dd>
+      <dt>Type</dt>
+      <dd>{image.content_type ?? "—"}</dd>
+      <dt>Status</dt>
+      <dd data-status={image.status}>
+        {image.status}
+        {image.status_reason ? `: ${image.status_reason}` : ""}
+      </dd>
+      <dt>Split</dt>
+      <dd data-split={image.split ?? "none"}>{image.split ?? "none"}</dd>
+      <dt>Uploaded</dt>
+      <dd>{when(image.uploaded_at)}</dd>
+      <dt>Captured (EXIF)</dt>
+      <dd>{when(image.captured_at)}</dd>
+      <dt>Camera (EXIF)</dt>
+      <dd>{image.camera ?? "—"}</dd>
+    </dl>
   );
 }
 
@@ -162,27 +241,7 @@ function ImageView({ image, similar }: { image: Image; similar: React.ReactNode 
       <aside className="details">
         <section>
           <h3>Details</h3>
-          <dl>
-            <dt>Dimensions</dt>
-            <dd>{width && height ? `${width} × ${height}` : "—"}</dd>
-            <dt>Size</dt>
-            <dd>{bytes(image.size)}</dd>
-            <dt>Type</dt>
-            <dd>{image.content_type ?? "—"}</dd>
-            <dt>Status</dt>
-            <dd data-status={image.status}>
-              {image.status}
-              {image.status_reason ? `: ${image.status_reason}` : ""}
-            </dd>
-            <dt>Split</dt>
-            <dd data-split={image.split ?? "none"}>{image.split ?? "none"}</dd>
-            <dt>Uploaded</dt>
-            <dd>{when(image.uploaded_at)}</dd>
-            <dt>Captured (EXIF)</dt>
-            <dd>{when(image.captured_at)}</dd>
-            <dt>Camera (EXIF)</dt>
-            <dd>{image.camera ?? "—"}</dd>
-          </dl>
+          <ImageDetails image={image} />
           <a className="button" href={image.url} download={image.file_name}>
             Download original
           </a>

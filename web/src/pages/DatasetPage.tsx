@@ -23,6 +23,7 @@ import { Failure } from "../components/Failure";
 import { Filters } from "../components/Filters";
 import { Grid } from "../components/Grid";
 import { SavedViews } from "../components/SavedViews";
+import { ShareDialog } from "../components/ShareDialog";
 import { SplitsDialog } from "../components/SplitsDialog";
 import { Uploader } from "../components/Uploader";
 import { Viewer } from "../components/Viewer";
@@ -54,6 +55,7 @@ export function DatasetPage() {
   const [anchor, setAnchor] = useState(0);
   const [tagging, setTagging] = useState(false);
   const [splitting, setSplitting] = useState(false);
+  const [sharing, setSharing] = useState(false);
 
   const setFilter = (next: Filter) => {
     setSelection(NONE);
@@ -214,6 +216,9 @@ export function DatasetPage() {
           <button type="button" onClick={() => setSplitting(true)}>
             Splits…
           </button>
+          <button type="button" onClick={() => setSharing(true)}>
+            Share…
+          </button>
           <Link className="button" to={`/datasets/${encodeURIComponent(datasetId)}/snapshots?${search.toString()}`}>
             Snapshots
           </Link>
@@ -288,6 +293,13 @@ export function DatasetPage() {
           filter={filter}
           filterLabel={filter.view ? `the view ${openView.data?.name ?? filter.view}` : describeFilter(filter)}
           onClose={() => setSplitting(false)}
+        />
+      )}
+      {sharing && (
+        <ShareDialog
+          datasetId={datasetId}
+          view={filter.view && openView.data ? { id: filter.view, name: openView.data.name } : null}
+          onClose={() => setSharing(false)}
         />
       )}
       <Routes>

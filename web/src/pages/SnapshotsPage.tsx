@@ -3,18 +3,20 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
-import { api, call } from "../api/client";
+import { api, call, type Schemas } from "../api/client";
 import { building, keys, useSnapshots } from "../api/queries";
 import { Failure } from "../components/Failure";
 import { filterParams, filterWhere, isFiltered, parseFilter } from "../filters";
 import { bytes, count, when } from "../format";
+
+type SnapshotFormat = NonNullable<Schemas["SnapshotRequest"]["format"]>;
 
 export function SnapshotsPage() {
   const datasetId = useParams().datasetId!;
   const [search] = useSearchParams();
   const filter = useMemo(() => parseFilter(search), [search]);
   const client = useQueryClient();
-  const [format, setFormat] = useState<"coco" | "yolo">("coco");
+  const [format, setFormat] = useState<SnapshotFormat>("coco");
   const [error, setError] = useState<unknown>(null);
   const [compare, setCompare] = useState<string[]>([]);
   const [requested, setRequested] = useState<string[]>([]);
@@ -68,9 +70,11 @@ export function SnapshotsPage() {
       >
         <label>
           Format
-          <select value={format} onChange={(e) => setFormat(e.target.value as "coco" | "yolo")}>
+          <select value={format} onChange={(e) => setFormat(e.target.value as SnapshotFormat)}>
             <option value="coco">COCO</option>
             <option value="yolo">YOLO</option>
+            <option value="voc">Pascal VOC</option>
+            <option value="hf">Hugging Face</option>
           </select>
         </label>
         <span className="muted">

@@ -1,10 +1,11 @@
-"""Commands on the commands topic (keyed by dataset) and the snapshots topic's events."""
+"""Commands on the commands topic (keyed by dataset) and the snapshots topic's events
+(snapshot progress and outcomes, import outcomes)."""
 
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
-SnapshotFormat = Literal["coco", "yolo"]
+SnapshotFormat = Literal["coco", "yolo", "voc", "hf"]
 SnapshotStatus = Literal["queued", "running", "ready", "unchanged", "failed"]
 ImportStatus = Literal["queued", "running", "indexing", "done", "failed"]
 
@@ -50,6 +51,33 @@ class ImportZip(BaseModel):
     import_id: str = Field(min_length=1, max_length=64)
     dataset_id: str
     requested_at: AwareDatetime
+
+
+class ImportFinished(BaseModel):
+    """An import ended (done or failed): a fact, keyed by dataset on the snapshots topic (the
+    jobs' outcomes topic). Published again if its command is redelivered after it ended, so a
+    consumer keys it by ``import_id`` and ``status``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = 1
+    type: Literal["ImportFinished"] = "ImportFinished"
+    import_id: str
+    dataset_id: str
+    status: Literal["done", "failed"]
+    images: int = Field(default=0, ge=0, description="images written into the dataset")
+    annotated: int = Field(default=0, ge=0, description="images whose annotations were imported")
+    problems: list[str] = Field(default_factory=list, description="why it failed (first 10)")
+    at: AwareDatetime
+
+
+JobEvent = Annotated[SnapshotEvent | ImportFinished, Field(discriminator="type")]
+_JOB_EVENTS: TypeAdapter[SnapshotEvent | ImportFinished] = TypeAdapter(JobEvent)
+
+
+def decode_job_event(raw: bytes) -> SnapshotEvent | ImportFinished:
+    """Parse a snapshots-topic message (raises pydantic.ValidationError)."""
+    return _JOB_EVENTS.validate_json(raw)
 
 
 Command = Annotated[CreateSnapshot | ImportZip, Field(discriminator="type")]

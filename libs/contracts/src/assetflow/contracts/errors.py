@@ -8,6 +8,8 @@ AssetflowError
 ├── ForbiddenError               a valid token without the needed scope -> 403
 ├── InvalidRequestError          bad client input -> 400
 │   └── InvalidCursorError       a cursor that is malformed, tampered or for another listing
+├── ConflictError                conflicts with what exists -> 409
+│   └── QuotaExceededError       an upload that would take a dataset past its quota
 └── TransientError               worth retrying: the work may succeed later
     ├── StorageUnavailableError  S3 / MinIO cannot be reached
     ├── DatabaseUnavailableError MongoDB cannot be reached or refused the write
@@ -53,6 +55,20 @@ class InvalidRequestError(AssetflowError):
 
 class ConflictError(AssetflowError):
     """The request conflicts with what exists, e.g. a name already taken."""
+
+
+class QuotaExceededError(ConflictError):
+    """An upload would take a dataset past its quota: which limits, the quota, the usage."""
+
+    def __init__(
+        self, exceeded: list[str], quota: dict[str, int | None], usage: dict[str, int]
+    ) -> None:
+        super().__init__(
+            f"the upload would take the dataset past its {' and '.join(exceeded)} quota"
+        )
+        self.exceeded = exceeded
+        self.quota = quota
+        self.usage = usage
 
 
 class InvalidCursorError(InvalidRequestError):

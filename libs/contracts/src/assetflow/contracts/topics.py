@@ -13,7 +13,7 @@ COMMANDS: Final = "assets.commands"
 """Requests for long work (snapshot builds), keyed by dataset."""
 
 SNAPSHOTS: Final = "assets.snapshots"
-"""Snapshot progress and outcomes, keyed by dataset."""
+"""Snapshot progress and outcomes, import outcomes, keyed by dataset."""
 
 CHANGES: Final = "assets.changes"
 """What the indexer committed, per image (ImageChanged), keyed by dataset: live views."""
@@ -36,6 +36,7 @@ CONSUMERS: Final[dict[str, str]] = {
     "indexer": ASSET_OBJECTS,
     "thumbnailer": ASSET_OBJECTS,
     "snapshotter": COMMANDS,
+    "notifier": CHANGES,  # and SNAPSHOTS, whose lag is not sampled
 }
 """Each consuming service and the topic its group (``<prefix>.<service>``) reads."""
 

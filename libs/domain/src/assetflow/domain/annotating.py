@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from assetflow.contracts import layout
 from assetflow.contracts.errors import InvalidRequestError, NotFoundError, StaleRevisionError
 from assetflow.contracts.events import AnnotationsChanged
-from assetflow.domain.coco import CocoFile, ImageShapes, orphans, read_coco
+from assetflow.domain.coco import CocoFile, ImageShapes, orphan_errors, read_coco
 from assetflow.readmodel import annotations, counters, images
 from assetflow.readmodel.annotations import MAX_SHAPES, A, Shape
 from assetflow.readmodel.images import F
@@ -141,11 +141,17 @@ class Annotating:
         An image is written whole or not at all: any bad annotation of it, or a shape that
         does not fit it, skips that image and is reported.
         """
+        report = await self.import_shapes(dataset_id, bucket, read_coco(coco))
+        report.errors[:0] = orphan_errors(coco)
+        return report
+
+    async def import_shapes(
+        self, dataset_id: str, bucket: str, items: Iterable[ImageShapes]
+    ) -> ImportReport:
+        """Replace the annotations of every dataset image ``items`` names (matched by path),
+        each image whole or not at all, as ``import_coco`` does."""
         report = ImportReport()
-        report.errors += [
-            f"annotation {orphan}: its image_id is not in 'images'" for orphan in orphans(coco)
-        ]
-        entries = {layout.object_key(dataset_id, item.file_name): item for item in read_coco(coco)}
+        entries = {layout.object_key(dataset_id, item.file_name): item for item in items}
         found: dict[str, dict[str, Any]] = {}
         keys = list(entries)
         for start in range(0, len(keys), _LOOKUP_PAGE):

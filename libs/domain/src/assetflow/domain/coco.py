@@ -92,6 +92,11 @@ def orphans(coco: CocoFile) -> list[str]:
     return [str(entry.id) for entry in coco.annotations if entry.image_id not in known]
 
 
+def orphan_errors(coco: CocoFile) -> list[str]:
+    """An import's report of the annotations whose image is not in the file."""
+    return [f"annotation {orphan}: its image_id is not in 'images'" for orphan in orphans(coco)]
+
+
 def _shapes(entry: CocoAnnotation, labels: dict[int | str, str]) -> list[Shape]:
     label = labels.get(entry.category_id)
     if label is None:

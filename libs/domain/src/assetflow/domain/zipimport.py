@@ -1,11 +1,15 @@
 """Zip imports: what a dataset zip may hold, checked on its central directory before any byte
 is extracted, and a read-only file over ranged GETs so the zip is never downloaded whole.
 
-Layout: ``images/<path>`` (image files) and an optional COCO ``annotations.json`` at the top.
+Layouts, told apart by their folders: COCO, ``images/<path>`` and an optional
+``annotations.json`` at the top; YOLO, ``images/<path>``, ``labels/<path>.txt`` and
+``data.yaml``; Pascal VOC, ``JPEGImages/<path>``, ``Annotations/<id>.xml`` (and
+``ImageSets/``, ``labels.txt``, which say nothing an import needs). An assetflow snapshot's
+own ``manifest.jsonl`` and ``snapshot.json`` are skipped, so a snapshot imports as it is.
 Refused, with every reason: absolute paths, ``..`` or empty segments, backslashes and control
 characters, symlinks, more entries than allowed, an entry whose compression ratio is above
-the limit or a total uncompressed size above it (zip bombs), anything else outside
-``images/``, and non-image files under it.
+the limit or a total uncompressed size above it (zip bombs), annotation files above their
+limit, anything else outside the layout's folders, and non-image files among the images.
 """
 
 import io
@@ -13,10 +17,17 @@ import stat
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
+ImportFormat = Literal["coco", "yolo", "voc"]
 IMAGES_DIR: Final = "images/"
 ANNOTATIONS: Final = "annotations.json"
+YOLO_LABELS_DIR: Final = "labels/"
+YOLO_DATA: Final = frozenset({"data.yaml", "data.yml"})
+VOC_IMAGES_DIR: Final = "JPEGImages/"
+VOC_XML_DIR: Final = "Annotations/"
+VOC_SKIPPED: Final = ("ImageSets/", "labels.txt", "labelmap.txt")
+SNAPSHOT_FILES: Final = frozenset({"manifest.jsonl", "snapshot.json"})
 IMAGE_SUFFIXES: Final = frozenset(
     {
         ".jpg",
@@ -54,11 +65,15 @@ class ZipLimits:
 
 @dataclass
 class ZipPlan:
-    """A checked zip: the images to write (entry, dataset path) and where the annotations are."""
+    """A checked zip: its layout, the images to write (entry, dataset path) and where the
+    annotations are."""
 
+    format: ImportFormat = "coco"
     images: list[tuple[zipfile.ZipInfo, str]] = field(default_factory=list)
-    annotations: zipfile.ZipInfo | None = None
+    annotations: zipfile.ZipInfo | None = None  # COCO's annotations.json, YOLO's data.yaml
+    labels: list[tuple[zipfile.ZipInfo, str]] = field(default_factory=list)  # YOLO .txt, VOC .xml
     total_bytes: int = 0
+    annotation_bytes: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -78,13 +93,23 @@ def path_problem(name: str) -> str | None:
     return None
 
 
+def detect_format(names: Iterable[str]) -> ImportFormat:
+    """The layout a zip's entry names follow: VOC's or YOLO's folders, else COCO's."""
+    found: ImportFormat = "coco"
+    for name in names:
+        if name.startswith((VOC_IMAGES_DIR, VOC_XML_DIR)):
+            return "voc"
+        if name.startswith(YOLO_LABELS_DIR) or name in YOLO_DATA:
+            found = "yolo"
+    return found
+
+
 def plan_zip(entries: Iterable[zipfile.ZipInfo], limits: ZipLimits) -> ZipPlan:
     """Check every entry of a zip's central directory; problems name the entry and the rule."""
-    plan = ZipPlan()
+    listed = list(entries)
+    plan = ZipPlan(format=detect_format(info.filename for info in listed))
     seen: set[str] = set()
-    count = 0
-    for info in entries:
-        count += 1
+    for count, info in enumerate(listed, start=1):
         if count > limits.max_entries:
             plan.problems.append(f"more than {limits.max_entries:,} entries")
             break
@@ -108,24 +133,53 @@ def plan_zip(entries: Iterable[zipfile.ZipInfo], limits: ZipLimits) -> ZipPlan:
             )
             continue
         plan.total_bytes += info.file_size
-        if name == ANNOTATIONS:
-            if info.file_size > limits.max_annotations_bytes:
-                plan.problems.append(
-                    f"{name!r}: larger than {limits.max_annotations_bytes:,} bytes"
-                )
-            plan.annotations = info
-        elif not name.startswith(IMAGES_DIR):
-            plan.problems.append(f"{name!r}: outside images/ (only annotations.json may be)")
-        elif not _is_image(name):
-            plan.problems.append(f"{name!r}: not an image file under images/")
-        else:
-            plan.images.append((info, name.removeprefix(IMAGES_DIR)))
+        if problem := _place(plan, info):
+            plan.problems.append(f"{name!r}: {problem}")
+    if plan.annotation_bytes > limits.max_annotations_bytes:
+        plan.problems.append(
+            f"{plan.annotation_bytes:,} bytes of annotation files, above the limit of "
+            f"{limits.max_annotations_bytes:,}"
+        )
     if plan.total_bytes > limits.max_total_bytes:
         plan.problems.append(
             f"{plan.total_bytes:,} bytes uncompressed, above the limit of "
             f"{limits.max_total_bytes:,}"
         )
     return plan
+
+
+def _place(plan: ZipPlan, info: zipfile.ZipInfo) -> str | None:
+    """Put one entry where its layout says; returns why it has no place there."""
+    name = info.filename
+    if name in SNAPSHOT_FILES:
+        return None
+    images_dir = VOC_IMAGES_DIR if plan.format == "voc" else IMAGES_DIR
+    if name.startswith(images_dir):
+        if not _is_image(name):
+            return f"not an image file under {images_dir}"
+        plan.images.append((info, name.removeprefix(images_dir)))
+        return None
+    if plan.format == "coco":
+        if name != ANNOTATIONS:
+            return "outside images/ (only annotations.json may be)"
+        plan.annotations = info
+    elif plan.format == "yolo":
+        if name in YOLO_DATA:
+            if plan.annotations is not None:
+                return "a second data.yaml"
+            plan.annotations = info
+        elif name.startswith(YOLO_LABELS_DIR) and name.endswith(".txt"):
+            plan.labels.append((info, name.removeprefix(YOLO_LABELS_DIR)))
+        else:
+            return "outside images/ and labels/ (only data.yaml may be), or not a .txt label"
+    elif name.startswith(VOC_SKIPPED):
+        return None
+    elif name.startswith(VOC_XML_DIR) and name.endswith(".xml"):
+        plan.labels.append((info, name.removeprefix(VOC_XML_DIR)))
+    else:
+        return "outside JPEGImages/, Annotations/ (.xml) and ImageSets/"
+    plan.annotation_bytes += info.file_size
+    return None
 
 
 def _is_image(name: str) -> bool:

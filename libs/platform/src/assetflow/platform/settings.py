@@ -15,7 +15,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assetflow.contracts.topics import Topics
 
-DEV_SECRETS = frozenset({"minioadmin", "changeme", "dev-cursor-secret"})
+DEV_SECRETS = frozenset(
+    {
+        "minioadmin",
+        "changeme",
+        "dev-cursor-secret",
+        "dev-share-secret",
+        "YXNzZXRmbG93LWRldi13ZWJob29rcy1rZXktMDAwMDA=",  # domain.webhooks.DEV_KEY
+    }
+)
 """Secrets the local stack uses; refused with ``ENV=production``."""
 
 

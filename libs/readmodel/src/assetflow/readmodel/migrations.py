@@ -9,7 +9,17 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from assetflow.readmodel import annotations, counters, duplicates, images, snapshots, views
+from assetflow.readmodel import (
+    annotations,
+    counters,
+    datasets,
+    duplicates,
+    images,
+    shares,
+    snapshots,
+    views,
+    webhooks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +37,10 @@ async def migrate(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
         (snapshots.COLLECTION, snapshots.INDEXES),
         (snapshots.MANIFESTS, snapshots.MANIFEST_INDEXES),
         (views.COLLECTION, views.INDEXES),
+        (shares.COLLECTION, shares.INDEXES),
+        (datasets.COLLECTION, datasets.INDEXES),
+        (webhooks.COLLECTION, webhooks.INDEXES),
+        (webhooks.DELIVERIES, webhooks.DELIVERY_INDEXES),
     ):
         ensured = await db[collection].create_indexes(list(indexes))
         log.debug("indexes ensured", extra={"collection": collection, "indexes": ensured})

@@ -11,7 +11,7 @@ name an image by id answer 404 instead (see auth.py).
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assetflow.api.cursor import CursorCodec
@@ -24,10 +24,13 @@ from assetflow.api.services.images import Images
 from assetflow.api.services.imports import Imports
 from assetflow.api.services.live import LiveEvents
 from assetflow.api.services.media import Media
+from assetflow.api.services.quotas import Quotas
+from assetflow.api.services.shares import SESSION_HEADER, OpenShare, Shares
 from assetflow.api.services.snapshots import Snapshots
 from assetflow.api.services.tags import Tagging
 from assetflow.api.services.uploads import Uploads
 from assetflow.api.services.views import Views
+from assetflow.api.services.webhooks import Webhooks
 from assetflow.api.settings import ApiSettings
 from assetflow.api.state import STATE_KEY, AppState
 from assetflow.contracts.errors import ForbiddenError
@@ -108,6 +111,18 @@ async def _live(state: StateDep) -> LiveEvents:
     return state.live
 
 
+async def _shares(state: StateDep) -> Shares:
+    return state.shares
+
+
+async def _quotas(state: StateDep) -> Quotas:
+    return state.quotas
+
+
+async def _webhooks(state: StateDep) -> Webhooks:
+    return state.webhooks
+
+
 SettingsDep = Annotated[ApiSettings, Depends(_settings)]
 CursorsDep = Annotated[CursorCodec, Depends(_cursors)]
 HealthDep = Annotated[HealthChecks, Depends(_health)]
@@ -123,6 +138,9 @@ SnapshotsDep = Annotated[Snapshots, Depends(_snapshots)]
 ImportsDep = Annotated[Imports, Depends(_imports)]
 UploadsDep = Annotated[Uploads, Depends(_uploads)]
 LiveDep = Annotated[LiveEvents, Depends(_live)]
+QuotasDep = Annotated[Quotas, Depends(_quotas)]
+SharesDep = Annotated[Shares, Depends(_shares)]
+WebhooksDep = Annotated[Webhooks, Depends(_webhooks)]
 
 
 async def _caller(
@@ -147,10 +165,18 @@ async def _writable_dataset(dataset_id: str, caller: CallerDep) -> str:
     return dataset_id
 
 
+async def _administered_dataset(dataset_id: str, caller: CallerDep) -> str:
+    if not caller.admin:
+        raise ForbiddenError("the token does not grant admin")
+    return dataset_id
+
+
 ReadableDataset = Annotated[str, Depends(_readable_dataset)]
 """The path's ``dataset_id``, once the caller may read it (else 403)."""
 WritableDataset = Annotated[str, Depends(_writable_dataset)]
 """The path's ``dataset_id``, once the caller may change it (else 403)."""
+AdministeredDataset = Annotated[str, Depends(_administered_dataset)]
+"""The path's ``dataset_id``, once the caller is an admin (else 403): quotas, webhooks."""
 
 
 async def _readable_image(image_id: str, caller: CallerDep, images: ImagesDep) -> str:
@@ -211,3 +237,27 @@ async def _listing_filter(
 
 ListingFilterDep = Annotated[ListingFilter, Depends(_listing_filter)]
 """The listing's filters from the query string (also of the archive and of live events)."""
+
+
+ShareToken = Annotated[
+    str, Path(min_length=1, max_length=100, description="the link's token (from /s/<token>)")
+]
+ShareSessionHeader = Annotated[
+    str | None,
+    Header(
+        alias=SESSION_HEADER,
+        max_length=200,
+        description="the session POST .../unlock returned (links with a password)",
+    ),
+]
+
+
+async def _shared(
+    share_token: ShareToken, shares: SharesDep, session: ShareSessionHeader = None
+) -> OpenShare:
+    # No bearer token here: the link's token is the credential, checked on every request.
+    return await shares.unlocked(share_token, session)
+
+
+SharedSelection = Annotated[OpenShare, Depends(_shared)]
+"""The link the path's token opens, working and unlocked (else 404, or 401 for a password)."""

@@ -27,11 +27,14 @@ from assetflow.api.routes import (
     images,
     imports,
     media,
+    quotas,
+    shares,
     snapshots,
     splits,
     tags,
     uploads,
     views,
+    webhooks,
 )
 from assetflow.api.services.annotations import Annotations
 from assetflow.api.services.archive import Archive
@@ -42,13 +45,18 @@ from assetflow.api.services.images import Images
 from assetflow.api.services.imports import Imports
 from assetflow.api.services.live import LiveEvents
 from assetflow.api.services.media import Media
+from assetflow.api.services.quotas import Quotas
+from assetflow.api.services.shares import Shares
 from assetflow.api.services.snapshots import Snapshots
 from assetflow.api.services.tags import Tagging
 from assetflow.api.services.uploads import Uploads
 from assetflow.api.services.views import Views
+from assetflow.api.services.webhooks import Webhooks
 from assetflow.api.settings import ApiSettings
+from assetflow.api.sharing import SessionSigner
 from assetflow.api.state import AppState
 from assetflow.domain.annotating import Annotating
+from assetflow.domain.webhooks import SecretBox
 from assetflow.platform.logs import configure_logging
 from assetflow.platform.metrics import set_build_info
 from assetflow.platform.tracing import configure_tracing
@@ -102,6 +110,7 @@ def build_state(
     bucket = settings.s3.bucket
     publisher = Publisher(settings.kafka)
     images = Images(db, presigner, options, s3)
+    dataset_quotas = Quotas(db, bucket)
     return AppState(
         settings=settings,
         authenticator=Authenticator(settings.auth_settings()),
@@ -124,9 +133,22 @@ def build_state(
             options.upload_url_expires_s,
             options.upload_limits,
             options.multipart_threshold,
+            dataset_quotas,
         ),
         live=LiveEvents(settings.kafka, options, images.items_by_id),
         views=Views(db),
+        quotas=dataset_quotas,
+        shares=Shares(
+            db,
+            presigner,
+            options,
+            SessionSigner(options.share_secret.get_secret_value().encode()),
+        ),
+        webhooks=Webhooks(
+            db,
+            SecretBox(settings.webhooks.secret_keys),
+            allow_private=settings.webhooks.allow_private_targets,
+        ),
     )
 
 
@@ -184,6 +206,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(RequestMetricsMiddleware)
     install_problem_handlers(app)
     app.include_router(datasets.router)
+    app.include_router(quotas.router)
     app.include_router(images.router)
     app.include_router(media.router)
     app.include_router(uploads.router)
@@ -194,6 +217,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(curation.router)
     app.include_router(splits.router)
     app.include_router(views.router)
+    app.include_router(shares.router)
+    app.include_router(webhooks.router)
     app.include_router(imports.router)
     app.include_router(events.router)
     app.include_router(health.router)

@@ -15,12 +15,15 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assetflow.api.schemas.problems import Problem
+from assetflow.api.schemas.quotas import QUOTA_EXCEEDED
+from assetflow.api.sharing import ShareLockedError
 from assetflow.contracts.errors import (
     ConflictError,
     ForbiddenError,
     InvalidRequestError,
     NotFoundError,
     PreconditionRequiredError,
+    QuotaExceededError,
     StaleRevisionError,
     TransientError,
     UnauthenticatedError,
@@ -128,11 +131,12 @@ def problem(
     *,
     title: str | None = None,
     headers: Mapping[str, str] | None = None,
+    type_uri: str = "about:blank",
     **extra: Any,
 ) -> JSONResponse:
     """A problem+json response."""
     body: dict[str, Any] = {
-        "type": "about:blank",
+        "type": type_uri,
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
@@ -152,7 +156,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(UnauthenticatedError)
     async def _unauthenticated(request: Request, exc: UnauthenticatedError) -> JSONResponse:
         challenge = 'Bearer realm="assetflow"'
-        if exc.error:
+        if isinstance(exc, ShareLockedError):  # a share link's password, not a bearer token
+            challenge = exc.challenge
+        elif exc.error:
             challenge += f', error="{exc.error}"'
         return problem(401, str(exc), request, headers={"WWW-Authenticate": challenge})
 
@@ -167,6 +173,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConflictError)
     async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
         return problem(409, str(exc), request)
+
+    @app.exception_handler(QuotaExceededError)
+    async def _over_quota(request: Request, exc: QuotaExceededError) -> JSONResponse:
+        return problem(
+            409,
+            str(exc),
+            request,
+            title="Dataset quota exceeded",
+            type_uri=QUOTA_EXCEEDED,
+            exceeded=exc.exceeded,
+            quota=exc.quota,
+            usage=exc.usage,
+        )
 
     @app.exception_handler(StaleRevisionError)
     async def _stale(request: Request, exc: StaleRevisionError) -> JSONResponse:

@@ -5,6 +5,7 @@ from typing import Any, Self
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from assetflow.domain.tokens import AuthMode, AuthSettings
+from assetflow.domain.webhooks import WithWebhooks
 from assetflow.platform.settings import ServiceSettings, WithMongo, WithS3
 
 
@@ -34,6 +35,12 @@ class ApiOptions(BaseModel):
     )
     cursor_secret: SecretStr = Field(
         default=SecretStr("dev-cursor-secret"), description="signs listing page cursors"
+    )
+    share_secret: SecretStr = Field(
+        default=SecretStr("dev-share-secret"), description="signs unlocked share-link sessions"
+    )
+    share_session_s: int = Field(
+        default=3600, ge=60, le=24 * 3600, description="an unlocked share link stays open"
     )
     default_limit: int = Field(default=50, ge=1, le=500, description="listing page size")
     media_proxy: bool = Field(
@@ -93,7 +100,7 @@ class ApiOptions(BaseModel):
     )
 
 
-class ApiSettings(ServiceSettings, WithS3, WithMongo):
+class ApiSettings(ServiceSettings, WithS3, WithMongo, WithWebhooks):
     """Everything the API reads from the environment."""
 
     api: ApiOptions = ApiOptions()

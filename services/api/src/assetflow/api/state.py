@@ -14,10 +14,13 @@ from assetflow.api.services.images import Images
 from assetflow.api.services.imports import Imports
 from assetflow.api.services.live import LiveEvents
 from assetflow.api.services.media import Media
+from assetflow.api.services.quotas import Quotas
+from assetflow.api.services.shares import Shares
 from assetflow.api.services.snapshots import Snapshots
 from assetflow.api.services.tags import Tagging
 from assetflow.api.services.uploads import Uploads
 from assetflow.api.services.views import Views
+from assetflow.api.services.webhooks import Webhooks
 from assetflow.api.settings import ApiSettings
 
 STATE_KEY: Final = "app_state"
@@ -44,6 +47,9 @@ class AppState:
     uploads: Uploads
     live: LiveEvents
     views: Views
+    quotas: Quotas
+    shares: Shares
+    webhooks: Webhooks
 
     def lifespan_state(self) -> dict[str, "AppState"]:
         """What the lifespan yields: Starlette copies it into every request's state."""

@@ -10,6 +10,7 @@ from faststream.asgi import AsgiFastStream
 
 from assetflow.indexer.backfill import sweep_bucket_forever
 from assetflow.indexer.indexing import SERVICE, Indexer, index_batch
+from assetflow.indexer.quotas import QuotaReport
 from assetflow.indexer.reconcile import check_drift_forever
 from assetflow.indexer.settings import IndexerSettings
 from assetflow.indexer.store import MongoImageIndex
@@ -40,6 +41,8 @@ def create_app(settings: IndexerSettings | None = None) -> AsgiFastStream:
             broker.context.set_global(WORK_CONTEXT, ctx)
             interval = settings.indexer.drift_check_interval_s
             tasks.append(asyncio.create_task(check_drift_forever(db, interval)))
+            report = QuotaReport().refresh_forever(db, settings.indexer.quota_report_interval_s)
+            tasks.append(asyncio.create_task(report))
             if (sweep := settings.indexer.sweep_interval_s) > 0:
                 session = make_s3_session()
 

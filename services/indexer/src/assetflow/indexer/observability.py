@@ -46,3 +46,8 @@ RECONCILE_STALE = Counter(
     "assetflow_reconcile_stale_total",
     "Index entries the periodic reconcile found outdated (etag differs) or left behind (gone)",
 )
+QUOTA_USAGE = Gauge(
+    "assetflow_dataset_quota_usage_ratio",
+    "Live usage over quota per dataset with a quota, by kind (bytes, images); above 1: over",
+    ["dataset", "kind"],
+)

@@ -14,6 +14,9 @@ class IndexerOptions(ConsumerOptions):
     drift_check_interval_s: float = Field(
         default=60.0, gt=0, description="period of the sampled tag-counter drift check"
     )
+    quota_report_interval_s: float = Field(
+        default=15.0, gt=0, description="period of the datasets' usage-over-quota report"
+    )
     sweep_interval_s: float = Field(
         default=0.0,
         ge=0,

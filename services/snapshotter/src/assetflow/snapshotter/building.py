@@ -256,8 +256,10 @@ class Builder:
                     line = entry.model_dump(
                         include={"path", "size", "etag", "sha256", "annotation_revision"}
                     )
-                    if layout.by_split:  # where the bytes are is no longer images/<path>
-                        line |= {"split": entry.split, "file": layout.image(entry)}
+                    if layout.by_split:
+                        line |= {"split": entry.split}
+                    if layout.by_split or layout.moves_images:  # not (only) images/<path>
+                        line |= {"file": layout.image(entry)}
                     out.write(json.dumps(line) + "\n")
 
     def _report(self, doc: Doc, progress: Progress, force: bool = False) -> None:

@@ -1,10 +1,11 @@
-"""Unpack an uploaded dataset zip: check it whole, write its images, then apply its COCO file.
+"""Unpack an uploaded dataset zip: check it whole, write its images, then apply its annotations.
 
 The zip is read through ranged GETs (its central directory first), so nothing is written
 unless every entry passes (``zipimport.plan_zip``). Each image streams from the zip into
 ``<dataset>/images/<path>``, where the usual pipeline indexes and thumbnails it; once all of
-them are indexed at the versions written, the COCO annotations are imported like
-``POST .../annotations/import`` does (whole images or nothing, every problem reported).
+them are indexed at the versions written, the annotations (COCO, YOLO or VOC: ``zipnotes``)
+are imported like ``POST .../annotations/import`` does (whole images or nothing, every
+problem reported); YOLO's normalised boxes wait for each image's displayed size.
 """
 
 import logging
@@ -17,19 +18,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
 
 from assetflow.contracts import layout
+from assetflow.contracts.commands import ImportFinished
 from assetflow.contracts.errors import StorageUnavailableError
 from assetflow.domain.annotating import ImportReport
-from assetflow.domain.coco import CocoFile
+from assetflow.domain.coco import ImageShapes
 from assetflow.domain.zipimport import ZipLimits, open_remote_zip, plan_zip
 from assetflow.readmodel.imports import I
 from assetflow.snapshotter.storage import ImportStorage
 from assetflow.snapshotter.store import ImportStore
+from assetflow.snapshotter.zipnotes import AnnotationsRefused, Size, read_annotations
 
 log = logging.getLogger(__name__)
-Annotate = Callable[[str, CocoFile], ImportReport]
+Annotate = Callable[[str, list[ImageShapes]], ImportReport]
+Announce = Callable[[ImportFinished], None]
 MAX_REPORTED = 100
 FINISHED = ("done", "failed")
 # Answers that no retry changes: the zip (or an image just written) was deleted or replaced.
@@ -47,6 +50,7 @@ class Importer:
     limits: ZipLimits = field(default_factory=ZipLimits)
     index_timeout_s: float = 600.0
     progress_interval_s: float = 1.0
+    announce: Announce | None = None  # publishes ImportFinished, returns once it is durable
 
     def run(self, import_id: str) -> str:
         """Run (or skip, if finished) one import; returns its final status.
@@ -59,16 +63,21 @@ class Importer:
         if doc is None:
             return "missing"
         if doc[I.STATUS] in FINISHED:
+            # A redelivered command: the outcome may not have been published before a crash.
+            self._announce(import_id)
             return str(doc[I.STATUS])
         try:
-            return self._import(doc)
+            status = self._import(doc)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in _GONE:
                 gone = f"{doc[I.KEY]} (or an image written from it) was deleted or replaced"
-                return self._fail(doc, [f"{gone} while the import ran: {exc}"])
-            raise StorageUnavailableError(f"import {import_id}: {exc}") from exc
+                status = self._fail(doc, [f"{gone} while the import ran: {exc}"])
+            else:
+                raise StorageUnavailableError(f"import {import_id}: {exc}") from exc
         except BotoCoreError as exc:
             raise StorageUnavailableError(f"import {import_id}: {exc}") from exc
+        self._announce(import_id)
+        return status
 
     def fail(self, import_id: str, reason: str) -> None:
         """Fail an import for good with the reason (unless it is finished); the handler calls
@@ -76,6 +85,24 @@ class Importer:
         doc = self.store.request(import_id)
         if doc is not None and doc.get(I.STATUS) not in FINISHED:
             self._fail(doc, [reason])
+            self._announce(import_id)
+
+    def _announce(self, import_id: str) -> None:
+        """Publish the finished import's outcome (at least once)."""
+        doc = self.store.request(import_id)
+        if self.announce is None or doc is None or doc.get(I.STATUS) not in FINISHED:
+            return
+        self.announce(
+            ImportFinished(
+                import_id=import_id,
+                dataset_id=doc[I.DATASET_ID],
+                status=doc[I.STATUS],
+                images=doc.get(I.IMAGES_DONE) or 0,
+                annotated=doc.get(I.ANNOTATED) or 0,
+                problems=list(doc.get(I.PROBLEMS) or [])[:10],
+                at=doc.get(I.FINISHED_AT) or datetime.now(UTC),
+            )
+        )
 
     def _import(self, doc: dict[str, Any]) -> str:
         self._set(doc, {I.STATUS: "running"})
@@ -91,17 +118,21 @@ class Importer:
                 return self._fail(doc, plan.problems[:MAX_REPORTED] + tail)
             self._set(doc, {I.IMAGES_TOTAL: len(plan.images)})
             try:
+                notes = read_annotations(archive, plan)  # before any image is written
                 written = self._write_images(doc, archive, plan.images)
-                coco = self._read_annotations(archive, plan.annotations)
+            except AnnotationsRefused as exc:
+                return self._fail(doc, exc.problems[:MAX_REPORTED])
             except zipfile.BadZipFile as exc:  # a CRC or size that lies: stop there
                 return self._fail(doc, [f"the zip is damaged: {exc}"])
-        if isinstance(coco, str):
-            self._set(doc, {I.ANNOTATION_ERRORS: [coco]})
-        elif coco is not None:
+        if isinstance(notes, str):
+            self._set(doc, {I.ANNOTATION_ERRORS: [notes]})
+        elif notes is not None:
             self._set(doc, {I.STATUS: "indexing"})
             self._wait_indexed(written)
-            report = self.annotate(doc[I.DATASET_ID], coco)
-            errors = report.errors + [f"{name}: not in the dataset" for name in report.unmatched]
+            sizes = self._wait_sized(doc[I.DATASET_ID], notes.sized())
+            report = self.annotate(doc[I.DATASET_ID], notes.shapes(sizes))
+            errors = notes.errors + report.errors
+            errors += [f"{name}: not in the dataset" for name in report.unmatched]
             self._set(doc, {I.ANNOTATED: report.images, I.ANNOTATION_ERRORS: errors[:1000]})
         self._set(doc, {I.STATUS: "done", I.FINISHED_AT: datetime.now(UTC)})
         return "done"
@@ -125,19 +156,6 @@ class Importer:
                 self._set(doc, {I.IMAGES_DONE: done})
         return written
 
-    def _read_annotations(
-        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo | None
-    ) -> CocoFile | str | None:
-        """The COCO file, a reason it cannot be used, or None without one."""
-        if info is None:
-            return None
-        try:
-            return CocoFile.model_validate_json(archive.read(info))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            return f"annotations.json is not a COCO file: {where}: {first['msg']}"
-
     def _wait_indexed(self, written: dict[str, str]) -> None:
         """Until every written image is indexed at the version written (or the timeout)."""
         deadline = time.monotonic() + self.index_timeout_s
@@ -150,6 +168,19 @@ class Importer:
                 return
             time.sleep(0.5)
         log.warning("imported images not all indexed in time", extra={"missing": len(keys)})
+
+    def _wait_sized(self, dataset_id: str, paths: list[str]) -> dict[str, Size]:
+        """The displayed sizes of those images, once each is decoded (or rejected), until
+        the timeout; an image without one maps to None."""
+        keys = {layout.object_key(dataset_id, path): path for path in paths}
+        sizes: dict[str, Size] = {}
+        deadline = time.monotonic() + self.index_timeout_s
+        while keys and time.monotonic() < deadline:
+            for key, size in self.store.decoded_sizes(self.bucket, list(keys)).items():
+                sizes[keys.pop(key)] = size
+            if keys:
+                time.sleep(0.5)
+        return sizes
 
     def _fail(self, doc: dict[str, Any], problems: list[str]) -> str:
         now = datetime.now(UTC)

@@ -1,7 +1,9 @@
-"""Where a snapshot puts each file: today's layout, or one laid out by split.
+"""Where a snapshot puts each file, per format: today's layout, or one laid out by split.
 
 A snapshot is laid out by split when any selected image is in one; otherwise the layout
 stays what it was before splits existed, so consumers of such datasets see no change.
+Pascal VOC keeps every image under ``JPEGImages/`` and lists splits in ``ImageSets/Main``;
+Hugging Face ``imagefolder`` puts each split in its own folder (``train/`` without splits).
 """
 
 import json
@@ -11,9 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO
 
+from assetflow.domain.voc import JPEG_DIR
 from assetflow.snapshotter.entries import GROUPS, UNASSIGNED, SnapshotEntry
 
 COCO_FILE = "annotations.json"  # the single COCO file of a snapshot without splits
+VOC_ALL = "default"  # the one image set of a VOC snapshot without splits (CVAT's name)
+HF_ALL = "train"  # the one folder of a Hugging Face snapshot without splits
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +37,38 @@ class Layout:
         """The groups that have images, in archive order."""
         return [group for group in GROUPS if self.groups.get(group)]
 
+    @property
+    def moves_images(self) -> bool:
+        """Whether an image's bytes go anywhere but ``images/<path>``."""
+        return self.format in ("voc", "hf") or (self.by_split and self.format == "yolo")
+
     def image(self, entry: SnapshotEntry) -> str:
         """Where the image's bytes go; COCO keeps one folder (its files name the images)."""
+        if self.format == "voc":
+            return f"{JPEG_DIR}{entry.path}"
+        if self.format == "hf":
+            return f"{self.hf_folder(entry.group())}/{entry.path}"
         if self.by_split and self.format == "yolo":
             return f"images/{entry.group()}/{entry.path}"
         return f"images/{entry.path}"
+
+    def hf_folder(self, group: str) -> str:
+        """A Hugging Face split's folder (``val`` reads as ``validation``; ``unassigned`` is
+        skipped by ``load_dataset``, as YOLO skips it)."""
+        return group if self.by_split else HF_ALL
+
+    def hf_groups(self) -> list[str | None]:
+        """The groups with a folder each; None: every image, in one."""
+        return list(self.present()) if self.by_split else [None]
+
+    def voc_sets(self) -> list[tuple[str, tuple[str, ...] | None]]:
+        """(name, groups) of each ``ImageSets/Main/<name>.txt``; groups None: every image."""
+        if not self.by_split:
+            return [(VOC_ALL, None)]
+        sets: list[tuple[str, tuple[str, ...] | None]] = [(g, (g,)) for g in self.present()]
+        if self.groups.get("train") and self.groups.get("val"):
+            sets.append(("trainval", ("train", "val")))
+        return sets
 
     def label(self, entry: SnapshotEntry) -> str:
         """Where a YOLO label file goes: beside its image, under ``labels/``."""

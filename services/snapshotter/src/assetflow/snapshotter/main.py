@@ -23,7 +23,7 @@ from assetflow.platform.producer import BrokerProducer
 from assetflow.platform.settings import S3Settings
 from assetflow.readmodel.migrations import migrate
 from assetflow.readmodel.mongo import make_mongo_client, make_sync_mongo_client
-from assetflow.snapshotter.bridge import AssetPublisher, CocoImport, SnapshotEvents
+from assetflow.snapshotter.bridge import AssetPublisher, ShapesImport, SnapshotEvents
 from assetflow.snapshotter.building import FETCH_THREADS, Builder
 from assetflow.snapshotter.handling import SERVICE, SnapshotterContext, handle_batch
 from assetflow.snapshotter.importing import Importer
@@ -57,6 +57,7 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
             make_presigner(settings.s3), settings.s3.bucket, connections=FETCH_THREADS + 1
         )
         loop = asyncio.get_running_loop()
+        events = SnapshotEvents(producer, loop)
         annotating = Annotating(async_client[settings.mongo.db], AssetPublisher(producer))
         ctx = SnapshotterContext(
             builds=Builder(
@@ -65,14 +66,15 @@ def create_app(settings: SnapshotterSettings | None = None) -> AsgiFastStream:
                 originals=originals,
                 bucket=settings.s3.bucket,
                 options=settings.snapshotter,
-                emit=SnapshotEvents(producer, loop),
+                emit=events,
             ),
             imports=Importer(
                 store=MongoImportStore(db),
                 storage=s3,
                 bucket=settings.s3.bucket,
-                annotate=CocoImport(annotating, settings.s3.bucket, loop),
+                annotate=ShapesImport(annotating, settings.s3.bucket, loop),
                 progress_interval_s=settings.snapshotter.progress_interval_s,
+                announce=events,
             ),
             producer=producer,
         )

@@ -98,6 +98,13 @@ class ImportStore(Protocol):
         """key -> etag of those keys the index holds as live images."""
         ...
 
+    def decoded_sizes(
+        self, bucket: str, keys: Collection[str]
+    ) -> dict[str, tuple[int, int] | None]:
+        """key -> displayed (width, height) of those live images no longer pending (None:
+        rejected or failed, so never sized)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class MongoSnapshotStore:
@@ -195,3 +202,23 @@ class MongoImportStore:
             {F.KEY: 1, F.ETAG: 1},
         )
         return {doc[F.KEY]: doc[F.ETAG] for doc in found}
+
+    def decoded_sizes(
+        self, bucket: str, keys: Collection[str]
+    ) -> dict[str, tuple[int, int] | None]:
+        """One query by key."""
+        found = self.db[images.COLLECTION].find(
+            {
+                F.BUCKET: bucket,
+                F.KEY: {"$in": list(keys)},
+                F.DELETED: False,
+                F.STATUS: {"$ne": "pending"},
+            },
+            {F.KEY: 1, F.WIDTH: 1, F.HEIGHT: 1},
+        )
+        return {
+            doc[F.KEY]: (doc[F.WIDTH], doc[F.HEIGHT])
+            if doc.get(F.WIDTH) and doc.get(F.HEIGHT)
+            else None
+            for doc in found
+        }

@@ -14,6 +14,8 @@ from assetflow.api.schemas.datasets import (
     FolderCount,
     StatusCounts,
 )
+from assetflow.api.schemas.quotas import QuotaLimits
+from assetflow.domain.quotas import Quota, quota_of
 from assetflow.readmodel import counters, datasets
 
 router = APIRouter(prefix="/v1")
@@ -23,11 +25,15 @@ _SCOPE = '["datasets"]'
 def to_stats(dataset_id: str, doc: dict[str, Any]) -> DatasetStats:
     """A dataset document's counters as the API shows them."""
     counts = counters.counts_of(doc)
+    quota = quota_of(doc)
     return DatasetStats(
         dataset_id=dataset_id,
         image_count=counts.images,
         total_bytes=counts.bytes,
         statuses=StatusCounts(**counts.statuses),
+        quota=None
+        if quota == Quota()
+        else QuotaLimits(max_bytes=quota.max_bytes, max_images=quota.max_images),
         updated_at=doc.get(datasets.F.UPDATED_AT),
     )
 

@@ -38,8 +38,10 @@ def public(doc: dict[str, Any]) -> ImportPublic:
 async def request_import(
     dataset_id: WritableDataset, body: ImportRequest, imports: ImportsDep
 ) -> ImportAccepted:
-    """Unpack an uploaded zip (``images/...`` + optional COCO ``annotations.json``) into the
-    dataset; the snapshotter checks every entry first and writes nothing if one is refused."""
+    """Unpack an uploaded zip into the dataset: COCO (``images/`` + optional
+    ``annotations.json``), YOLO (``images/``, ``labels/``, ``data.yaml``) or Pascal VOC
+    (``JPEGImages/``, ``Annotations/``), told apart by its folders; the snapshotter checks
+    every entry (and every VOC XML) first and writes nothing if one is refused."""
     import_id = await imports.request(dataset_id, body.key)
     return ImportAccepted(import_id=import_id, status="queued")
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field, field_serializer
 
 from assetflow.api.schemas.images import rfc3339_ms
+from assetflow.api.schemas.quotas import QuotaLimits
 
 
 class StatusCounts(BaseModel):
@@ -23,6 +24,9 @@ class DatasetStats(BaseModel):
     image_count: int
     total_bytes: int
     statuses: StatusCounts = StatusCounts()
+    quota: QuotaLimits | None = Field(
+        default=None, description="the limits an admin set (GET .../quota: with what remains)"
+    )
     updated_at: datetime | None = Field(
         default=None,
         description="when the indexer last changed one of its images (RFC 3339, UTC, ms)",

@@ -33,7 +33,9 @@ class ImportPublic(BaseModel):
     problems: list[str] = Field(description="why the zip was refused (nothing was written)")
     images_total: int
     images_done: int
-    annotated: int = Field(description="images whose annotations the zip's COCO file set")
+    annotated: int = Field(
+        description="images whose annotations the zip's COCO, YOLO or VOC files set"
+    )
     annotation_errors: list[str]
     created_at: datetime
     finished_at: datetime | None

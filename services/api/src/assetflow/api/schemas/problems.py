@@ -13,7 +13,10 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """An RFC 9457 problem document: the body of every error response."""
 
-    type: str = Field(description="URI of the problem type: always about:blank here")
+    type: str = Field(
+        description="URI of the problem type: about:blank, or one of ours naming a problem "
+        "with extension members (a quota refusal: tag:assetflow,2026:problems/quota-exceeded)"
+    )
     title: str = Field(description="the HTTP status phrase")
     status: int = Field(description="the HTTP status code")
     detail: str = Field(description="what went wrong with this request, for a person")

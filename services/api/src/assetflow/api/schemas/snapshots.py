@@ -14,7 +14,11 @@ class SnapshotRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: SnapshotFormat = "coco"
+    format: SnapshotFormat = Field(
+        default="coco",
+        description="coco, yolo, voc (Pascal VOC) or hf (Hugging Face imagefolder); "
+        "the layouts are in docs/api.md",
+    )
     where: Where = Field(default_factory=Where)
 
 

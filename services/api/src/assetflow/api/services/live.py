@@ -341,6 +341,8 @@ def _decode(value: bytes) -> list[ImageChanged] | list[SnapshotEvent]:
     try:
         if b'"ChangeBatch"' in value:
             return ChangeBatch.model_validate_json(value).changes
+        if b'"ImportFinished"' in value:
+            return []  # an import's outcome: webhooks tell it, live listings do not
         return [SnapshotEvent.model_validate_json(value)]
     except ValidationError as exc:
         # Not ours to dead-letter: the producers' own consumers decide about their messages.

@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from assetflow.api.observability import PRESIGNED
 from assetflow.api.schemas.uploads import MAX_PARTS, UploadTarget
 from assetflow.api.services import Database
+from assetflow.api.services.quotas import Quotas
 from assetflow.contracts import layout
 from assetflow.contracts.errors import InvalidRequestError, NotFoundError, StorageUnavailableError
 from assetflow.contracts.layout import parse_object_key
@@ -115,8 +116,10 @@ class Uploads:
         expires_s: int,
         limits: dict[str, int],
         multipart_threshold: int,
+        quotas: Quotas,
     ) -> None:
         self._db = db
+        self._quotas = quotas
         self._s3 = s3  # the service's client (internal endpoint)
         self._signer = signer  # a botocore client on the public endpoint, for URLs only
         self._bucket = bucket
@@ -140,11 +143,13 @@ class Uploads:
         tags: list[str],
         target: UploadTarget = "images",
     ) -> dict[str, Any]:
-        """Validate the file; then a presigned PUT, or (above the multipart threshold) a
-        multipart upload with one presigned URL per part."""
+        """Validate the file and check the dataset's quota; then a presigned PUT, or (above
+        the multipart threshold) a multipart upload with one presigned URL per part."""
         request = UploadRequest.parse(
             dataset_id, path, size, content_type, tags, self._limits, target
         )
+        if target == "images":  # an import's zip is no image: its images are written later
+            await self._quotas.check_upload(dataset_id, request.key, request.size)
         threshold = self._threshold
         metadata = {"tags": ",".join(_encode(tag) for tag in request.tags)} if request.tags else {}
         if request.size <= threshold:

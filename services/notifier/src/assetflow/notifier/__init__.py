@@ -1,0 +1,1 @@
+"""notifier: signed webhook deliveries built from the pipeline's facts on Kafka."""
