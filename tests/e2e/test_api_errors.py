@@ -36,6 +36,7 @@ def test_unknown_image_is_404_and_empty_dataset_is_empty(
         "image_count": 0,
         "total_bytes": 0,
         "statuses": {"pending": 0, "ready": 0, "rejected": 0, "failed": 0},
+        "quota": None,
         "updated_at": None,
     }
 

@@ -134,7 +134,9 @@ async def list_deliveries(
     webhook_id: str,
     hooks: WebhooksDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=0, description="a page's next_before")] = None,
+    before: Annotated[
+        int | None, Query(ge=0, le=2**63 - 1, description="a page's next_before")
+    ] = None,
 ) -> DeliveriesPage:
     """The webhook's deliveries, newest first: status, attempts, last answer, times."""
     items, next_before = await hooks.deliveries(dataset_id, webhook_id, limit, before)
