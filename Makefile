@@ -12,7 +12,7 @@ RUN := $(UV) run --frozen
 DEVSTACK := $(RUN) python -m devstack
 PYTEST := $(RUN) pytest
 
-.PHONY: help bootstrap install up down status logs run test packages unit integration e2e lint k8s-lint web web-api reconcile backfill fmt bench clean
+.PHONY: help bootstrap install up down status logs run test packages unit integration e2e lint k8s-lint web web-api reconcile backfill fmt bench clean test-cluster
 
 help:  ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,14 +27,14 @@ bootstrap: $(UV)  ## create the Python environment from uv.lock
 install: bootstrap  ## download or build Kafka, MinIO, MongoDB, nginx, Prometheus, Chromium into .local/ (idempotent)
 	@$(DEVSTACK) install
 
-up: bootstrap web  ## start stack + services in the background, return when healthy
-	@$(DEVSTACK) up --services
+up: bootstrap web  ## start stack + services in the background, return when healthy (CLUSTER=1: the cluster profile)
+	@$(DEVSTACK) up --services $(if $(CLUSTER),--cluster,)
 
-down: bootstrap  ## stop everything `up`/`run` started
-	@$(DEVSTACK) down
+down: bootstrap  ## stop everything `up`/`run` started (CLUSTER=1: the cluster profile's)
+	@$(DEVSTACK) down $(if $(CLUSTER),--cluster,)
 
-status: bootstrap  ## show what runs
-	@$(DEVSTACK) status
+status: bootstrap  ## show what runs (CLUSTER=1: the cluster profile)
+	@$(DEVSTACK) status $(if $(CLUSTER),--cluster,)
 
 logs: bootstrap  ## follow all logs
 	@$(DEVSTACK) logs -f
@@ -64,6 +64,10 @@ integration: bootstrap  ## integration tests against the local stack
 
 e2e: bootstrap  ## end-to-end tests against the local stack
 	@deploy/local/with-stack $(PYTEST) tests/e2e
+
+# The chaos suite starts the cluster profile if it does not run, and stops what it started.
+test-cluster: bootstrap web  ## chaos suite on the cluster profile (CHAOS_IMAGES=5000 uploads per fault)
+	@$(PYTEST) tests/cluster
 
 reconcile: bootstrap  ## recount every dataset's counters from its images; REPAIR=1 fixes drift
 	@$(RUN) assetflow reconcile $(if $(REPAIR),--repair,)
@@ -111,7 +115,7 @@ fmt: bootstrap  ## format with ruff
 	@$(RUN) ruff format . && $(RUN) ruff check --fix .
 
 bench: bootstrap web  ## run the benchmarks against the local stack
-	@deploy/local/with-stack bash -c '$(RUN) python bench/presign_bench.py && $(RUN) python bench/thumbhash_bench.py && $(RUN) python bench/listing_bench.py && $(RUN) python bench/similar_bench.py && $(RUN) python bench/api_bench.py && $(RUN) python bench/ingest_bench.py && $(RUN) python bench/tags_bench.py && $(RUN) python bench/thumbnail_bench.py && $(RUN) python bench/raw_bench.py && $(RUN) python bench/range_bench.py && $(RUN) python bench/live_bench.py && $(RUN) python bench/web_bench.py'
+	@deploy/local/with-stack bash -c '$(RUN) python bench/presign_bench.py && $(RUN) python bench/thumbhash_bench.py && $(RUN) python bench/listing_bench.py && $(RUN) python bench/similar_bench.py && $(RUN) python bench/api_bench.py && $(RUN) python bench/ingest_bench.py && $(RUN) python bench/tags_bench.py && $(RUN) python bench/thumbnail_bench.py && $(RUN) python bench/raw_bench.py && $(RUN) python bench/range_bench.py && $(RUN) python bench/live_bench.py && $(RUN) python bench/web_bench.py && $(RUN) python bench/latency_bench.py'
 
 clean: down  ## stop everything and delete .local/ data (keeps built binaries)
 	rm -rf .local/data .local/logs .local/run

@@ -2,7 +2,9 @@
 
 1. end-to-end: N objects PUT concurrently to MinIO -> time until all are listable via the API;
 2. pipeline-only: M synthetic MinIO-format events produced to minio.events -> time until
-   all are indexed in the database (ingest + indexer throughput, MinIO out of the loop).
+   all are indexed in the database (ingest + indexer throughput, MinIO out of the loop);
+3. ``--scaling ROUNDS``: the pipeline with 1, then 2 instances each of ingest and indexer
+   (the same consumer groups, so they share the partitions), alternating, in one run.
 
 The services run as child processes with their own consumer groups and database
 (assetflow-bench), exactly as `make run` runs them.
@@ -140,49 +142,73 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def _pipeline_pids(procs: dict[str, ServiceProcess]) -> dict[str, int]:
+def _pipeline_pids(instances: dict[str, list[ServiceProcess]]) -> dict[str, list[int]]:
     """The processes an event passes through, by name (this bench's own producer included)."""
     from devstack import components, processes
 
-    pids = {name: proc.proc.pid for name, proc in procs.items() if proc.proc and name != "api"}
+    pids = {
+        name: [proc.proc.pid for proc in procs if proc.proc]
+        for name, procs in instances.items()
+        if name != "api"
+    }
     if (pid := processes.running_pid(components.KAFKA)) is not None:
-        pids["kafka"] = pid
+        pids["kafka"] = [pid]
     if (pid := _database_pid()) is not None:
-        pids["database"] = pid
-    pids["load generator"] = os.getpid()
+        pids["database"] = [pid]
+    pids["load generator"] = [os.getpid()]
     return pids
 
 
 def bench_pipeline(procs: dict[str, ServiceProcess], m: int) -> dict[str, Any]:
     """Produce m synthetic MinIO notifications; time until all are indexed."""
-    indexer = procs["indexer"]
+    return bench_instances({name: [proc] for name, proc in procs.items()}, m)
+
+
+def bench_instances(instances: dict[str, list[ServiceProcess]], m: int) -> dict[str, Any]:
+    """Produce m synthetic MinIO notifications; time until the indexers applied all of them."""
+    indexers = instances["indexer"]
     dataset = f"bench-pipe-{uuid.uuid4().hex[:8]}"
     messages = []
     for i in range(m):
         key = f"{dataset}/images/f{i % 50}/img {i:06d}.jpg"
         messages.append((f"{BUCKET}/{key}".encode(), minio_message(minio_record(key, size=i))))
-    baseline = indexer.metric(APPLIED)
-    pids = _pipeline_pids(procs)
-    cpu_before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+
+    def applied() -> float:
+        return sum(indexer.metric(APPLIED) for indexer in indexers)
+
+    baseline = applied()
+    conflicts = "assetflow_indexer_write_conflicts_total"
+    conflicts_before = sum(indexer.metric(conflicts) for indexer in indexers)
+    pids = _pipeline_pids(instances)
+    cpu_before = {name: sum(map(_cpu_seconds, found)) for name, found in pids.items()}
     start = time.perf_counter()
     produce_seconds = asyncio.run(_produce(messages))
-    # Poll the indexer's counter: counting documents would read every match each time.
-    wait_applied(indexer, baseline + m, f"{m} events indexed")
+    # Poll the indexers' counters: counting documents would read every match each time.
+    wait_for(
+        f"{m} events indexed",
+        lambda: applied() >= baseline + m or None,
+        timeout=900,
+        interval=0.05 * len(indexers),
+    )
     total = time.perf_counter() - start
     # CPU per event by process: on two cores, 2 s / (sum of these) bounds the rate.
     cpu_us = {
-        name: round((_cpu_seconds(pid) - cpu_before[name]) / m * 1e6, 1)
-        for name, pid in pids.items()
+        name: round((sum(map(_cpu_seconds, found)) - cpu_before[name]) / m * 1e6, 1)
+        for name, found in pids.items()
     }
     with MongoClient(MONGO_URL) as client:
         indexed = client[DB]["images"].count_documents({"dataset_id": dataset, "deleted": False})
-    assert indexed == m, f"indexer counted {m} applied but the index holds {indexed}"
+    assert indexed == m, f"indexers counted {m} applied but the index holds {indexed}"
     return {
         "events": m,
         "produce_seconds": round(produce_seconds, 2),
         "until_indexed_seconds": round(total, 2),
         "events_per_s": round(m / total, 1),
         "cpu_us_per_event": cpu_us,
+        "cores_busy": round(sum(cpu_us.values()) * m / 1e6 / total, 2),
+        # Indexers writing one dataset share its counter document: their batches can conflict.
+        "write_conflicts": sum(indexer.metric(conflicts) for indexer in indexers)
+        - conflicts_before,
     }
 
 
@@ -251,6 +277,13 @@ def main() -> None:
         help="only the pipeline: tracing off, on, on with 10 %% and 1 %% sampling; ROUNDS each",
     )
     parser.add_argument(
+        "--scaling",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="only the pipeline: 1, then 2 instances each of ingest and indexer; ROUNDS each",
+    )
+    parser.add_argument(
         "--database-pid", type=int, help="the database's pid, when devstack did not start it"
     )
     parser.add_argument("--label", default="", help="free text recorded with the figures")
@@ -259,6 +292,9 @@ def main() -> None:
     DATABASE_PID = args.database_pid
     if args.tracing_overhead:
         tracing_overhead(args.events, args.tracing_overhead)
+        return
+    if args.scaling:
+        scaling(args.events, args.scaling, args.label)
         return
 
     with MongoClient(MONGO_URL, serverSelectionTimeoutMS=5000) as client:  # an empty index
@@ -308,6 +344,98 @@ def main() -> None:
                 "cpus": __import__("os").cpu_count(),
                 "end_to_end": e2e,
                 "pipeline": pipe,
+            }
+        )
+    )
+
+
+SECOND_INSTANCE_OFFSET = 140
+"""Ports of the second instance of each service: 18141 (ingest), 18142 (indexer)."""
+
+
+def warm_up(instances: dict[str, list[ServiceProcess]], m: int = 600) -> None:
+    """Index batches of ``m`` events until every instance has consumed some: each has joined
+    its group and holds partitions, so no rebalance stops them while the bench measures.
+    (Kafka 4's DescribeGroups answer is one aiokafka 0.12 cannot decode.)"""
+    consumed = "assetflow_messages_consumed_total"
+    procs = [proc for found in instances.values() for proc in found]
+    before = {id(proc): proc.metric(consumed) for proc in procs}
+    deadline = time.monotonic() + 120
+    while not all(proc.metric(consumed) > before[id(proc)] for proc in procs):
+        if time.monotonic() > deadline:
+            raise SystemExit("ingest bench: an instance consumed nothing for 120 s of warm-up")
+        # A batch consumed while the group still rebalances may all go to one instance.
+        dataset = f"bench-warm-{uuid.uuid4().hex[:8]}"
+        keys = [f"{dataset}/images/w{i:04d}.jpg" for i in range(m)]
+        asyncio.run(
+            _produce([(f"{BUCKET}/{k}".encode(), minio_message(minio_record(k))) for k in keys])
+        )
+        time.sleep(3)
+    wait_idle()
+
+
+def scaling(events: int, rounds: int, label: str) -> None:
+    """Pipeline throughput with 1 and with 2 instances each of ingest and indexer (the same
+    consumer groups, so the partitions are shared), alternating; CPU per event by service."""
+    rows: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    for _ in range(rounds):
+        for count in (1, 2):
+            with MongoClient(MONGO_URL) as client:
+                client.drop_database(DB)
+            skip_history(GROUP_PREFIX)
+            offsets = (100, SECOND_INSTANCE_OFFSET)[:count]
+            instances = {
+                name: [
+                    ServiceProcess(name, group_prefix=GROUP_PREFIX, db=DB, port_offset=offset)
+                    for offset in offsets
+                ]
+                for name in ("indexer", "ingest")
+            }
+            try:
+                for procs in instances.values():
+                    for proc in procs:
+                        proc.start()
+                warm_up(instances)
+                rows[count].append(bench_instances(instances, events))
+            finally:
+                for procs in instances.values():
+                    for proc in procs:
+                        proc.stop()
+            found = rows[count][-1]
+            print(
+                f"{count} instance(s) each: {found['events_per_s']} events/s, "
+                f"{found['cores_busy']} cores busy, {found['write_conflicts']:.0f} write "
+                f"conflicts, CPU µs per event {found['cpu_us_per_event']}",
+                flush=True,
+            )
+    best = {count: max(r["events_per_s"] for r in found) for count, found in rows.items()}
+    limit = database_upsert_rate()
+    print(
+        f"2 ÷ 1 instances (best of {rounds}): {best[2] / best[1]:.2f}; the database alone: "
+        f"{limit['docs_per_s']} transactional upserts/s"
+    )
+    summary = {
+        count: {
+            "events_per_s": sorted(r["events_per_s"] for r in found),
+            "cores_busy": sorted(r["cores_busy"] for r in found),
+            "write_conflicts": sorted(r["write_conflicts"] for r in found),
+            "cpu_us_per_event": {
+                name: sorted(r["cpu_us_per_event"][name] for r in found)
+                for name in found[0]["cpu_us_per_event"]
+            },
+        }
+        for count, found in rows.items()
+    }
+    print(
+        json.dumps(
+            {
+                "bench": "ingest-scaling",
+                "label": label,
+                "events": events,
+                "cpus": os.cpu_count(),
+                "instances": summary,
+                "ratio_2_over_1": round(best[2] / best[1], 2),
+                "database_upserts": limit,
             }
         )
     )

@@ -11,8 +11,8 @@ sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its tier (unit / integration / e2e) from its folder."""
+    """Mark each test with its tier (unit / integration / e2e / cluster) from its folder."""
     for item in items:
         tier = Path(str(item.fspath)).parent.name
-        if tier in {"unit", "integration", "e2e"}:
+        if tier in {"unit", "integration", "e2e", "cluster"}:
             item.add_marker(getattr(pytest.mark, tier))

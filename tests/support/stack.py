@@ -277,7 +277,12 @@ def consume_matching(
 def prepare_test_lane() -> None:
     """The test topics and buckets, the buckets notifying the test topic (idempotent)."""
     bootstrap.create_topics(TOPICS.prefix)
-    bootstrap.configure_buckets(BUCKET, THUMBNAILS_BUCKET, config.TEST_NOTIFY_ARN)
+    bootstrap.configure_buckets(
+        BUCKET,
+        THUMBNAILS_BUCKET,
+        config.TEST_NOTIFY_ARN,
+        immediate_arn=config.TEST_NOTIFY_IMMEDIATE_ARN,
+    )
 
 
 def skip_history(group_prefix: str) -> None:

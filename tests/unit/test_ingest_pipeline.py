@@ -9,6 +9,7 @@ from assetflow.contracts import topics
 from assetflow.contracts.events import decode_object_event
 from assetflow.contracts.topics import Topics
 from assetflow.ingest.pipeline import Ingest, ingest_batch
+from assetflow.ingest.recent import RecentEvents
 from assetflow.platform.deadletter import SourceRecord
 from tests.support.minio_events import minio_message, minio_record
 
@@ -48,7 +49,7 @@ async def test_batch_routes_and_waits_for_acks() -> None:
             3, minio_message(minio_record("d/images/a b.jpg", event_name="s3:ObjectRemoved:Delete"))
         ),
     ]
-    task = asyncio.create_task(ingest_batch(batch, Ingest(producer)))
+    task = asyncio.create_task(ingest_batch(batch, Ingest(producer, RecentEvents(100))))
     await asyncio.sleep(0.01)
     assert not task.done(), "must not return before Kafka acknowledged every send"
     for future in producer.futures:
@@ -74,10 +75,74 @@ async def test_batch_routes_and_waits_for_acks() -> None:
 @pytest.mark.asyncio
 async def test_failed_ack_propagates_so_the_batch_is_redelivered() -> None:
     producer = RecordingProducer()
-    task = asyncio.create_task(
-        ingest_batch([record(0, minio_message(minio_record("d/images/a.jpg")))], Ingest(producer))
-    )
+    batch = [record(0, minio_message(minio_record("d/images/a.jpg")))]
+    task = asyncio.create_task(ingest_batch(batch, Ingest(producer, RecentEvents(100))))
     await asyncio.sleep(0.01)
     producer.futures[0].set_exception(ConnectionError("broker gone"))
     with pytest.raises(ConnectionError):
         await task
+
+
+async def acknowledged(batch: list[SourceRecord], ctx: Ingest) -> Any:
+    """Run ``ingest_batch`` with every send acknowledged at once."""
+    task = asyncio.create_task(ingest_batch(batch, ctx))
+    while not task.done():
+        for future in ctx.producer.futures:  # type: ignore[attr-defined]
+            if not future.done():
+                future.set_result(None)
+        await asyncio.sleep(0)
+    return task.result()
+
+
+@pytest.mark.asyncio
+async def test_a_notifications_second_copy_is_dropped() -> None:
+    """MinIO's two targets deliver each notification twice: in one batch or the next, the
+    second copy publishes nothing; another event of the same object still does."""
+    producer = RecordingProducer()
+    ctx = Ingest(producer, RecentEvents(100))
+    put = minio_message(minio_record("d/images/a.jpg", sequencer="17F0A1B2C3D4E5F6"))
+    overwrite = minio_message(
+        minio_record("d/images/a.jpg", sequencer="17F0A1B2C3D4E5F7", etag="f" * 32)
+    )
+    delete = minio_message(
+        minio_record(
+            "d/images/a.jpg", sequencer="17F0A1B2C3D4E5F7", event_name="s3:ObjectRemoved:Delete"
+        )
+    )
+
+    first = await acknowledged([record(0, put), record(1, put)], ctx)
+    second = await acknowledged([record(2, put), record(3, overwrite), record(4, delete)], ctx)
+
+    assert first == {"ObjectCreated": 1, "skipped_duplicate": 1}
+    assert second == {"skipped_duplicate": 1, "ObjectCreated": 1, "ObjectRemoved": 1}
+    sent = [decode_object_event(value) for _, value, _, _ in producer.sent]
+    assert [(e.type, e.sequencer[-2:]) for e in sent] == [
+        ("ObjectCreated", "F6"),
+        ("ObjectCreated", "F7"),
+        ("ObjectRemoved", "F7"),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_failed_batch_is_published_again_when_redelivered() -> None:
+    """Events are remembered only once Kafka has them: a redelivered batch is not a copy."""
+    producer = RecordingProducer()
+    ctx = Ingest(producer, RecentEvents(100))
+    batch = [record(0, minio_message(minio_record("d/images/a.jpg")))]
+    task = asyncio.create_task(ingest_batch(batch, ctx))
+    await asyncio.sleep(0.01)
+    producer.futures[0].set_exception(ConnectionError("broker gone"))
+    with pytest.raises(ConnectionError):
+        await task
+
+    assert await acknowledged(batch, ctx) == {"ObjectCreated": 1}
+    assert len(producer.sent) == 2
+
+
+def test_recent_events_forget_the_oldest_beyond_capacity() -> None:
+    recent = RecentEvents(2)
+    recent.remember([b"a", b"b", b"c"])
+    assert (b"a" in recent, b"b" in recent, b"c" in recent, len(recent)) == (False, True, True, 2)
+    off = RecentEvents(0)
+    off.remember([b"a"])
+    assert b"a" not in off

@@ -8,12 +8,15 @@ from typing import Annotated
 
 import typer
 
-from devstack import bootstrap, components, config, install, processes
+from devstack import bootstrap, cluster_ops, components, config, install, processes
 from devstack.processes import Component
 
 app = typer.Typer(add_completion=False, help="Local Kafka + MinIO + MongoDB stack, no Docker.")
 
 ServicesOpt = Annotated[bool, typer.Option("--services", help="also the assetflow services")]
+ClusterOpt = Annotated[
+    bool, typer.Option("--cluster", help="the cluster profile (devstack/cluster.py) instead")
+]
 
 
 def _say(message: str) -> None:
@@ -53,8 +56,11 @@ def _up(services: bool) -> None:
 
 
 @app.command()
-def up(services: ServicesOpt = False) -> None:
+def up(services: ServicesOpt = False, cluster: ClusterOpt = False) -> None:
     """Start the stack in the background; returns once everything is healthy."""
+    if cluster:
+        cluster_ops.up(services)
+        return
     _up(services)
 
 
@@ -71,8 +77,11 @@ def bootstrap_cmd() -> None:
 
 
 @app.command()
-def down() -> None:
+def down(cluster: ClusterOpt = False) -> None:
     """Stop exactly the processes that `up` started."""
+    if cluster:
+        cluster_ops.down()
+        return
     for component in reversed(components.ALL):
         result = processes.stop(component)
         if result != "not running":
@@ -80,8 +89,10 @@ def down() -> None:
 
 
 @app.command()
-def status() -> None:
+def status(cluster: ClusterOpt = False) -> None:
     """Show which components run and whether they are healthy; exit 1 if any is not."""
+    if cluster:
+        raise typer.Exit(0 if cluster_ops.status() else 1)
     ok = True
     for component in components.ALL:
         pid = processes.running_pid(component)
@@ -162,5 +173,5 @@ def run() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if "tail" in locals():
             tail.terminate()
-        down()
+        down(cluster=False)
         sys.exit(0)

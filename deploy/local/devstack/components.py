@@ -7,6 +7,7 @@ import os
 import sys
 import urllib.request
 import uuid
+from pathlib import Path
 
 from devstack import config, gateway, install, monitoring
 from devstack.processes import Component
@@ -119,6 +120,23 @@ KAFKA = Component(
 )
 
 
+def kafka_target(
+    name: str,
+    topic: str,
+    queue_dir: Path | None = None,
+    brokers: str = f"127.0.0.1:{config.KAFKA_PORT}",
+) -> dict[str, str]:
+    """MinIO's environment for a Kafka notification target (ARN arn:minio:sqs::<name>:kafka)."""
+    env = {
+        f"MINIO_NOTIFY_KAFKA_ENABLE_{name}": "on",
+        f"MINIO_NOTIFY_KAFKA_BROKERS_{name}": brokers,
+        f"MINIO_NOTIFY_KAFKA_TOPIC_{name}": topic,
+    }
+    if queue_dir is not None:
+        env[f"MINIO_NOTIFY_KAFKA_QUEUE_DIR_{name}"] = str(queue_dir)
+    return env
+
+
 def _minio_prepare() -> None:
     for queue in (MINIO_QUEUE, MINIO_TEST_QUEUE):
         queue.mkdir(parents=True, exist_ok=True)
@@ -141,16 +159,16 @@ MINIO = Component(
     env=lambda: {
         "MINIO_ROOT_USER": config.S3_ACCESS_KEY,
         "MINIO_ROOT_PASSWORD": config.S3_SECRET_KEY,
-        "MINIO_NOTIFY_KAFKA_ENABLE_PRIMARY": "on",
-        "MINIO_NOTIFY_KAFKA_BROKERS_PRIMARY": f"127.0.0.1:{config.KAFKA_PORT}",
-        "MINIO_NOTIFY_KAFKA_TOPIC_PRIMARY": "minio.events",
-        # Events are written here first, so an upload during a Kafka outage is not lost.
-        "MINIO_NOTIFY_KAFKA_QUEUE_DIR_PRIMARY": str(MINIO_QUEUE),
+        # Two Kafka targets per lane, both attached to its bucket (bootstrap.configure_buckets).
+        # PRIMARY writes each event to its queue directory first, so an upload during a Kafka
+        # outage is not lost, but publishes only when MinIO replays that directory, every 3 s;
+        # IMMEDIATE publishes at once and drops what Kafka does not take. Ingest drops the
+        # second copy (docs/architecture.md, "ingest").
+        **kafka_target("PRIMARY", "minio.events", MINIO_QUEUE),
+        **kafka_target("IMMEDIATE", "minio.events"),
         # The test suite's lane (config.TEST_*): same broker, its own topic and queue.
-        "MINIO_NOTIFY_KAFKA_ENABLE_TEST": "on",
-        "MINIO_NOTIFY_KAFKA_BROKERS_TEST": f"127.0.0.1:{config.KAFKA_PORT}",
-        "MINIO_NOTIFY_KAFKA_TOPIC_TEST": config.TEST_TOPIC_PREFIX + "minio.events",
-        "MINIO_NOTIFY_KAFKA_QUEUE_DIR_TEST": str(MINIO_TEST_QUEUE),
+        **kafka_target("TEST", config.TEST_TOPIC_PREFIX + "minio.events", MINIO_TEST_QUEUE),
+        **kafka_target("TESTIMMEDIATE", config.TEST_TOPIC_PREFIX + "minio.events"),
         "MINIO_BROWSER": "on",
         "MINIO_UPDATE": "off",
         "MINIO_PROMETHEUS_AUTH_TYPE": "public",  # Prometheus scrapes /minio/v2/metrics

@@ -63,6 +63,9 @@ NOTIFYING_BUCKET = "datasets"
 """The bucket whose object events feed the pipeline."""
 BUCKETS = (NOTIFYING_BUCKET, "thumbnails")
 NOTIFY_ARN = "arn:minio:sqs::PRIMARY:kafka"
+"""The durable Kafka target: MinIO's queue directory, replayed every 3 s (components.MINIO)."""
+NOTIFY_IMMEDIATE_ARN = "arn:minio:sqs::IMMEDIATE:kafka"
+"""The same events at once, with no queue directory; ingest drops the second copy."""
 
 # A second, separate lane for the test suite: its own buckets notify their own topic, so a
 # `make up` after `make test` never replays what the tests uploaded.
@@ -70,6 +73,7 @@ TEST_TOPIC_PREFIX = "assetflow-test."
 TEST_BUCKET = "assetflow-test-datasets"
 TEST_THUMBNAILS_BUCKET = "assetflow-test-thumbnails"
 TEST_NOTIFY_ARN = "arn:minio:sqs::TEST:kafka"
+TEST_NOTIFY_IMMEDIATE_ARN = "arn:minio:sqs::TESTIMMEDIATE:kafka"
 
 
 def ensure_dirs() -> None:

@@ -40,8 +40,14 @@ class ConsumerOptions(BaseModel):
     batch_max_records: int = Field(
         default=500, ge=1, le=10_000, description="most records handled as one batch"
     )
+    # Not a wait to fill a batch: a poll returns what is already fetched at once. An empty
+    # poll is followed by a sleep as long (FastStream), so a record reaching an idle consumer
+    # waits up to this long: at 1 upload/s, 100 ms made ingest's and the indexer's p95 ~100 ms
+    # each, 10 ms 14-24 ms (bench/latency_bench.py, docs/benchmarks.md).
     batch_timeout_ms: int = Field(
-        default=100, ge=1, description="how long a batch waits to fill before it is handled"
+        default=10,
+        ge=1,
+        description="how long an idle consumer polls, then sleeps, before it polls again",
     )
 
 

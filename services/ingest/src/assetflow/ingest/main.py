@@ -3,6 +3,7 @@
 from faststream.asgi import AsgiFastStream
 
 from assetflow.ingest.pipeline import SERVICE, Ingest, ingest_batch
+from assetflow.ingest.recent import RecentEvents
 from assetflow.ingest.settings import IngestSettings
 from assetflow.platform.consuming import WORK_CONTEXT, consumer_app, subscribe_batches
 from assetflow.platform.kafka import make_kafka_broker
@@ -17,7 +18,8 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
     broker = make_kafka_broker(settings.kafka, client_id=f"assetflow-{SERVICE}")
     producer = BrokerProducer(broker, settings.kafka.topics)
     # Ingest holds no clients of its own: its context is complete before anything connects.
-    broker.context.set_global(WORK_CONTEXT, Ingest(producer=producer))
+    recent = RecentEvents(settings.ingest.duplicate_window)
+    broker.context.set_global(WORK_CONTEXT, Ingest(producer=producer, recent=recent))
     subscribe_batches(
         broker,
         service=SERVICE,

@@ -9,6 +9,7 @@ from typing import Any
 
 from assetflow.contracts.errors import InvalidEventError
 from assetflow.ingest.notifications import Skipped, translate
+from assetflow.ingest.recent import RecentEvents, identity
 from assetflow.platform import metrics, tracing
 from assetflow.platform.deadletter import SourceRecord, send_dead_letter
 from assetflow.platform.producer import Producer, send_asset_event
@@ -24,6 +25,7 @@ class Ingest:
     """What the batch logic needs, built once by the composition root."""
 
     producer: Producer
+    recent: RecentEvents
 
 
 async def ingest_batch(records: Sequence[SourceRecord], ctx: Ingest) -> Counter[str]:
@@ -31,6 +33,7 @@ async def ingest_batch(records: Sequence[SourceRecord], ctx: Ingest) -> Counter[
     producer = ctx.producer
     outcomes: Counter[str] = Counter()
     pending: list[asyncio.Future[Any]] = []
+    published: dict[bytes, None] = {}  # in order, for ctx.recent
     for record in records:
         try:
             results = translate(record.value)
@@ -51,6 +54,12 @@ async def ingest_batch(records: Sequence[SourceRecord], ctx: Ingest) -> Counter[
                 metrics.SKIPPED.labels(SERVICE, result.reason).inc()
                 outcomes[f"skipped_{result.reason}"] += 1
                 continue
+            event_identity = identity(result)
+            if event_identity in published or event_identity in ctx.recent:
+                metrics.SKIPPED.labels(SERVICE, "duplicate").inc()
+                outcomes["skipped_duplicate"] += 1
+                continue
+            published[event_identity] = None
             # The root of the object's trace (a storage notification carries no context), if
             # this object is sampled; the hops after it follow the traceparent's flag.
             if tracing.sample_root():
@@ -68,4 +77,6 @@ async def ingest_batch(records: Sequence[SourceRecord], ctx: Ingest) -> Counter[
             outcomes[result.type] += 1
     # Offsets are committed after this returns, so every output must be acknowledged first.
     await asyncio.gather(*pending)
+    # Only now: a batch that fails is redelivered, and its events must be published then.
+    ctx.recent.remember(published)
     return outcomes
