@@ -21,7 +21,7 @@ from assetflow.contracts.topics import Topics
 from assetflow.readmodel import counters
 from assetflow.readmodel import images as images_model
 from assetflow.readmodel.images import F
-from devstack import bootstrap, cluster, cluster_ops, config, gateway
+from devstack import bootstrap, cluster, config, gateway
 from tests.support import images
 from tests.support.stack import LocalProcess, answers, wait_for
 
@@ -54,7 +54,13 @@ def service_env() -> dict[str, str]:
 def prepare_lane() -> None:
     """The test lane's topics (replication factor 3) and buckets on the cluster."""
     bootstrap.create_topics(TOPICS.prefix, cluster.KAFKA_BOOTSTRAP, replication=3)
-    cluster_ops.configure_buckets(BUCKET, THUMBNAILS_BUCKET, config.TEST_NOTIFY_ARN)
+    bootstrap.configure_buckets(
+        BUCKET,
+        THUMBNAILS_BUCKET,
+        config.TEST_NOTIFY_ARN,
+        cluster.S3_ENDPOINT,
+        config.TEST_NOTIFY_IMMEDIATE_ARN,
+    )
 
 
 def s3_client() -> Any:

@@ -48,10 +48,16 @@ class BrokerProxy:
         async def close() -> None:
             for server in self._servers:
                 server.close()
+            # The pumps of connections still open would outlive the loop and warn as such.
+            pumps = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for pump in pumps:
+                pump.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
 
     async def _listen(self) -> None:
         self._open.set()

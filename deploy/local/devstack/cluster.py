@@ -268,6 +268,12 @@ def _minio_endpoints() -> list[str]:
     ]
 
 
+# Each MinIO process's own event queues, relative to its own directory (see _minio).
+_OWN_QUEUE = Path("/proc/self/cwd/events-queue")
+_OWN_TEST_QUEUE = Path("/proc/self/cwd/events-queue-test")
+_TEST_TOPIC = config.TEST_TOPIC_PREFIX + "minio.events"
+
+
 def _minio(node: int) -> ClusterComponent:
     port = MINIO_PORTS[node - 1]
     home = DATA / f"minio-{node}-home"
@@ -300,14 +306,12 @@ def _minio(node: int) -> ClusterComponent:
         env=lambda: {
             "MINIO_ROOT_USER": config.S3_ACCESS_KEY,
             "MINIO_ROOT_PASSWORD": config.S3_SECRET_KEY,
-            "MINIO_NOTIFY_KAFKA_ENABLE_PRIMARY": "on",
-            "MINIO_NOTIFY_KAFKA_BROKERS_PRIMARY": KAFKA_BOOTSTRAP,
-            "MINIO_NOTIFY_KAFKA_TOPIC_PRIMARY": "minio.events",
-            "MINIO_NOTIFY_KAFKA_QUEUE_DIR_PRIMARY": "/proc/self/cwd/events-queue",
-            "MINIO_NOTIFY_KAFKA_ENABLE_TEST": "on",
-            "MINIO_NOTIFY_KAFKA_BROKERS_TEST": KAFKA_BOOTSTRAP,
-            "MINIO_NOTIFY_KAFKA_TOPIC_TEST": config.TEST_TOPIC_PREFIX + "minio.events",
-            "MINIO_NOTIFY_KAFKA_QUEUE_DIR_TEST": "/proc/self/cwd/events-queue-test",
+            # The single-node stack's two targets per lane (components.MINIO says why), on
+            # all three brokers.
+            **components.kafka_target("PRIMARY", "minio.events", _OWN_QUEUE, KAFKA_BOOTSTRAP),
+            **components.kafka_target("IMMEDIATE", "minio.events", brokers=KAFKA_BOOTSTRAP),
+            **components.kafka_target("TEST", _TEST_TOPIC, _OWN_TEST_QUEUE, KAFKA_BOOTSTRAP),
+            **components.kafka_target("TESTIMMEDIATE", _TEST_TOPIC, brokers=KAFKA_BOOTSTRAP),
             "MINIO_BROWSER": "off",
             "MINIO_UPDATE": "off",
             "MINIO_PROMETHEUS_AUTH_TYPE": "public",

@@ -31,36 +31,6 @@ def _wait(what: str, probe: Callable[[], bool], timeout: float = 90.0) -> None:
     raise SystemExit(f"[devstack] {what} not reached after {timeout:.0f}s")
 
 
-def configure_buckets(datasets: str, thumbnails: str, arn: str) -> None:
-    """Create the buckets and send the datasets bucket's object events to ``arn``.
-
-    The cluster's MinIO has the durable (queue directory) targets only, so this is not
-    ``bootstrap.configure_buckets``, which also attaches the single-node stack's others.
-    """
-    import boto3
-    from botocore.config import Config
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=cluster.S3_ENDPOINT,
-        aws_access_key_id=config.S3_ACCESS_KEY,
-        aws_secret_access_key=config.S3_SECRET_KEY,
-        region_name="us-east-1",
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
-    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    for bucket in (datasets, thumbnails):
-        if bucket not in existing:
-            s3.create_bucket(Bucket=bucket)
-    events = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
-    s3.put_bucket_notification_configuration(
-        Bucket=datasets,
-        NotificationConfiguration={
-            "QueueConfigurations": [{"Id": "assetflow-objects", "QueueArn": arn, "Events": events}]
-        },
-    )
-
-
 def up(services: bool) -> None:
     """Start the cluster (and 2 of each service with the gateway); return once healthy."""
     install.install_all()
@@ -76,8 +46,14 @@ def up(services: bool) -> None:
     _start_group(cluster.DATABASE)
     _wait("a replica set primary with two secondaries", cluster.mongo_set_healthy)
     _start_group(cluster.MINIO)
-    configure_buckets(config.NOTIFYING_BUCKET, "thumbnails", config.NOTIFY_ARN)
-    configure_buckets(config.TEST_BUCKET, config.TEST_THUMBNAILS_BUCKET, config.TEST_NOTIFY_ARN)
+    bootstrap.configure_buckets(endpoint=cluster.S3_ENDPOINT)
+    bootstrap.configure_buckets(
+        config.TEST_BUCKET,
+        config.TEST_THUMBNAILS_BUCKET,
+        config.TEST_NOTIFY_ARN,
+        cluster.S3_ENDPOINT,
+        config.TEST_NOTIFY_IMMEDIATE_ARN,
+    )
     _say("buckets 'datasets' (and the test lane's) notify Kafka on all three brokers")
     bootstrap.migrate_database(cluster.MONGO_URL)
     if services:
