@@ -79,7 +79,7 @@ lint: bootstrap web/node_modules/.package-lock.json  ## ruff + import layers + m
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@$(RUN) lint-imports --no-cache >/dev/null || $(RUN) lint-imports --no-cache
-	@$(RUN) mypy libs/contracts/src libs/platform/src libs/readmodel/src libs/storage/src libs/domain/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src services/snapshotter/src services/notifier/src
+	@$(RUN) mypy libs/contracts/src libs/platform/src libs/readmodel/src libs/storage/src libs/domain/src services/api/src services/ingest/src services/indexer/src services/thumbnailer/src services/snapshotter/src services/notifier/src deploy/local/devstack
 	@$(RUN) python deploy/grafana/dashboards.py --check
 	@$(RUN) python deploy/config_table.py --check
 	@cd web && npm run --silent lint >/dev/null

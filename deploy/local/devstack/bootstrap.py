@@ -108,7 +108,7 @@ def migrate_database(url: str = MONGO_URL, db: str = MONGO_DB) -> list[str]:
             url, serverSelectionTimeoutMS=5000
         )
         try:
-            return await migrate(client[db])  # type: ignore[arg-type]
+            return await migrate(client[db])
         finally:
             await client.close()
 

@@ -3,11 +3,9 @@ service behind one gateway; the single-node stack's binaries, its own ports and 
 ``.local/cluster/`` so both profiles (and their tests) can run side by side."""
 
 import asyncio
-import base64
 import logging
 import os
 import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,23 +133,10 @@ def _kafka_prepare(node: int) -> None:
     # One cluster id for the three nodes, made by whichever is formatted first.
     id_file = HOME / "kafka-cluster-id"
     if not id_file.exists():
-        id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())
-    cluster_id = id_file.read_text().strip()
+        id_file.write_text(components.new_kafka_cluster_id())
     # A static quorum (controller.quorum.voters): format needs neither --standalone nor
     # --initial-controllers.
-    install._run(
-        [
-            "java",
-            "-cp",
-            f"{install.KAFKA_LIB}/*",
-            "kafka.tools.StorageTool",
-            "format",
-            f"--cluster-id={cluster_id}",  # one joined argument: an id may start with "-"
-            "-c",
-            str(conf),
-            "--ignore-formatted",
-        ]
-    )
+    components.format_kafka_storage(conf, id_file.read_text().strip())
 
 
 def kafka_broker_healthy(port: int) -> bool:
@@ -207,31 +192,9 @@ def mongo_member_answers(port: int) -> bool:
 
 
 def mongo_set_healthy() -> bool:
-    """The replica set is initiated (once, on fresh data) and has a writable primary and two
-    secondaries."""
-    from pymongo import MongoClient
-    from pymongo.errors import OperationFailure
-
-    first: MongoClient[dict[str, object]] = MongoClient(
-        f"mongodb://127.0.0.1:{MONGO_PORTS[0]}",
-        directConnection=True,
-        serverSelectionTimeoutMS=1500,
-    )
-    try:
-        try:
-            status = first.admin.command("replSetGetStatus")
-        except OperationFailure as exc:
-            if exc.code != 94:  # NotYetInitialized
-                raise
-            members = [
-                {"_id": n, "host": f"127.0.0.1:{port}"} for n, port in enumerate(MONGO_PORTS)
-            ]
-            first.admin.command("replSetInitiate", {"_id": MONGO_REPLICA_SET, "members": members})
-            return False
-        states = sorted(member["stateStr"] for member in status["members"])
-        return states == ["PRIMARY", "SECONDARY", "SECONDARY"]
-    finally:
-        first.close()
+    """The replica set is initiated and has a primary and two secondaries."""
+    states = components.replica_set_states(MONGO_REPLICA_SET, list(MONGO_PORTS))
+    return states == ["PRIMARY", "SECONDARY", "SECONDARY"]
 
 
 def _mongo(member: int) -> ClusterComponent:

@@ -23,7 +23,8 @@ DATABASE_DATA = config.DATA / "mongodb"
 def http_ok(url: str) -> bool:
     """GET returns 2xx."""
     with urllib.request.urlopen(url, timeout=2) as response:
-        return 200 <= response.status < 300
+        status: int = response.status
+        return 200 <= status < 300
 
 
 def kafka_healthy() -> bool:
@@ -47,33 +48,62 @@ def kafka_healthy() -> bool:
     return asyncio.run(probe())
 
 
-def mongo_healthy() -> bool:
-    """mongod answers, its single-node replica set is initiated, and it is a writable primary.
+def replica_set_states(name: str, ports: list[int]) -> list[str]:
+    """The members' states, sorted, as the first member sees them; [] until initiated.
 
-    The set is initiated once, on the first start of a fresh data directory; transactions
-    (the indexer's batches, the counters) need a replica set.
+    The set is initiated once, on the first start of a fresh data directory.
     """
     from pymongo import MongoClient
     from pymongo.errors import OperationFailure
 
     client: MongoClient[dict[str, object]] = MongoClient(
-        f"mongodb://127.0.0.1:{config.MONGO_PORT}",
+        f"mongodb://127.0.0.1:{ports[0]}",
         directConnection=True,
         serverSelectionTimeoutMS=1500,
     )
     try:
         try:
-            client.admin.command("replSetGetStatus")
+            status = client.admin.command("replSetGetStatus")
         except OperationFailure as exc:
             if exc.code != 94:  # NotYetInitialized
                 raise
-            member = {"_id": 0, "host": f"127.0.0.1:{config.MONGO_PORT}"}
-            client.admin.command(
-                "replSetInitiate", {"_id": config.MONGO_REPLICA_SET, "members": [member]}
-            )
-        return bool(client.admin.command("hello").get("isWritablePrimary"))
+            members = [{"_id": n, "host": f"127.0.0.1:{port}"} for n, port in enumerate(ports)]
+            client.admin.command("replSetInitiate", {"_id": name, "members": members})
+            return []
+        return sorted(member["stateStr"] for member in status["members"])
     finally:
         client.close()
+
+
+def mongo_healthy() -> bool:
+    """mongod answers, its single-node replica set is initiated, and it is the primary.
+
+    Transactions (the indexer's batches, the counters) need a replica set.
+    """
+    return replica_set_states(config.MONGO_REPLICA_SET, [config.MONGO_PORT]) == ["PRIMARY"]
+
+
+def new_kafka_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+def format_kafka_storage(conf: Path, cluster_id: str, *flags: str) -> None:
+    """Format a KRaft node's log directories (a no-op where already formatted)."""
+    install._run(
+        [
+            "java",
+            "-cp",
+            f"{install.KAFKA_LIB}/*",
+            "kafka.tools.StorageTool",
+            "format",
+            f"--cluster-id={cluster_id}",  # one joined argument: an id may start with "-"
+            "-c",
+            str(conf),
+            *flags,
+            "--ignore-formatted",
+        ]
+    )
 
 
 def _kafka_prepare() -> None:
@@ -82,22 +112,7 @@ def _kafka_prepare() -> None:
     KAFKA_CONFIG.write_text(template.replace("@DATA_DIR@", str(KAFKA_DATA)))
     if (KAFKA_DATA / "meta.properties").exists():
         return
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-    install._run(
-        [
-            "java",
-            "-cp",
-            f"{install.KAFKA_LIB}/*",
-            "kafka.tools.StorageTool",
-            "format",
-            "-t",
-            cluster_id,
-            "-c",
-            str(KAFKA_CONFIG),
-            "--standalone",
-            "--ignore-formatted",
-        ]
-    )
+    format_kafka_storage(KAFKA_CONFIG, new_kafka_cluster_id(), "--standalone")
 
 
 KAFKA = Component(

@@ -38,7 +38,13 @@ class Component:
         return config.LOGS / f"{self.name}.log"
 
 
-_STARTED: list[subprocess.Popen[bytes]] = []
+class _Daemon(subprocess.Popen[bytes]):
+    """A child that outlives its launcher by design: nothing waits for it, so nothing warns."""
+
+    def __del__(self) -> None:
+        # Popen.__del__ warns "subprocess is still running" at interpreter exit; a daemon is
+        # stopped through its pid file (stop), not through this object.
+        pass
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -81,7 +87,7 @@ def start(component: Component) -> str:
     config.ensure_dirs()
     component.prepare()
     with component.log_file.open("ab") as log:  # the child keeps its own descriptor
-        proc = subprocess.Popen(
+        proc = _Daemon(
             component.argv(),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -90,7 +96,6 @@ def start(component: Component) -> str:
             cwd=config.ROOT,
             start_new_session=True,
         )
-    _STARTED.append(proc)  # it outlives this call by design; keep Popen from warning about it
     component.pid_file.write_text(f"{proc.pid} {_start_time(proc.pid)}\n")
     return f"started (pid {proc.pid})"
 
